@@ -1,0 +1,139 @@
+"""SEQ step 1 (arXiv 1910.11067): supervised encoders, then a k-means quantizer that classifies.
+
+For each data set and encoder: train encoder + softmax head with cross-entropy, extract the hidden
+features, run k-means for every K, label each cluster by majority vote of the training labels, and
+classify test images by their nearest centroid. Writes, per run, results/seq/<dataset>/<arch>/
+(config.json, metrics.json, encoder.pt, quantizers.pt, features.pt) and
+results/seq/accuracy_vs_clusters.png.
+
+    python main_encoder.py                          # defaults below (about 40 min on a 2-core CPU)
+    python main_encoder.py --paper_settings=true    # the paper's batch 32, 10 epochs, constant lr
+    python main_encoder.py --datasets=mnist --archs=lae2 --resume=true
+"""
+import time
+
+from models.encoders import DISPLAY, build_encoder
+from models.seq import ENCODER_KIND, FEATURES_KIND, QUANTIZER_KIND, quantizer_sweep, train_encoder
+from utils.config import parse_config, split_list
+from utils.datasets import as_tensors, load_or_fallback
+from utils.io import run_dir, save_checkpoint, save_json
+from utils.plots import plot_accuracy_vs_clusters
+from utils.progress import log
+from utils.references import SEQ_KS, SEQ_PAPER
+from utils.runtime import get_device, seed_everything
+from utils.seq_report import collect_curves, summary_table
+
+# ---- hyperparameters: edit here, or override as --key=value (python main_encoder.py -h lists them) ----
+# data
+datasets = "mnist,fashion-mnist"  # comma-separated: mnist, fashion-mnist
+archs = "cae4,lae4,lae2"          # encoders: cae4 (conv 32-64, fc 1024-128), lae4 (mlp to 128), lae2 (mlp to 64)
+data_dir = ""                     # empty: $DATA_DIR if set, else data/
+train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
+test_limit = 0                    # use only the first N test images (0 = all 10,000)
+# encoder training
+cae_epochs_mnist = 2              # CAE-4 epochs on MNIST (the paper: 10 at batch 32)
+cae_epochs_fashion = 4            # CAE-4 epochs on Fashion-MNIST
+lae_epochs = 10                   # LAE-4 / LAE-2 epochs (cheap MLPs)
+batch_size = 256                  # the paper: 32 (5x slower per image on a CPU)
+lr = 2e-3                         # Adam learning rate (peak of the one-cycle schedule)
+schedule = "onecycle"             # onecycle (warm-up then anneal; fast) or constant (the paper)
+label_smoothing = 0.1             # tightens each class's feature cluster; the paper: 0
+binarize_lae = False              # the paper's LAE scripts binarized pixels; costs accuracy on Fashion
+paper_settings = False            # true: batch 32, 10 epochs for every encoder, lr 1e-3 constant, no smoothing
+# quantizer
+ks = "10,20,30,40,50,60,70,80,90,100,110,120"  # numbers of k-means clusters
+kmeans_iters = 300                # at most this many Lloyd iterations per K
+kmeans_tol = 1e-6                 # stop when no centroid moves more than this (relative to the data scale)
+# system
+seed = 0                          # seeds python, numpy, torch and k-means
+device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
+precision = "fp32"                # fp32, or bf16 autocast (fast on GPUs and CPUs with AMX/AVX512-BF16 only)
+eval_batch_size = 1000            # images per forward pass when extracting features
+out_dir = "results"               # runs go to <out_dir>/seq/<dataset>/<arch>/
+resume = False                    # continue interrupted training from each run's encoder.pt
+progress = True                   # progress bars with the loss terms
+# ---------------------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    cfg = parse_config(globals(), argv, __file__)
+    if cfg["paper_settings"]:
+        cfg.update(batch_size=32, cae_epochs_mnist=10, cae_epochs_fashion=10, lae_epochs=10, lr=1e-3,
+                   schedule="constant", label_smoothing=0.0)
+    device = get_device(cfg["device"])
+    ks = split_list(cfg["ks"], int)
+    log(f"device {device}; datasets {cfg['datasets']}; encoders {cfg['archs']}; K = {ks}")
+
+    for name in split_list(cfg["datasets"]):
+        data = load_or_fallback(name, cfg["data_dir"] or None)
+        if data is None:
+            continue
+        tag = "mnist-sample" if data.name == "mnist-sample" else name
+        xtr, ytr = as_tensors(data.x_train, data.y_train, cfg["train_limit"])
+        xte, yte = as_tensors(data.x_test, data.y_test, cfg["test_limit"])
+        xtr, ytr, xte, yte = xtr.to(device), ytr.to(device), xte.to(device), yte.to(device)
+        log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {data.source}")
+
+        for arch in split_list(cfg["archs"]):
+            t0 = time.perf_counter()
+            run = run_dir(cfg["out_dir"], "seq", tag, arch)
+            epochs = cfg["lae_epochs"] if arch.startswith("lae") else (
+                cfg["cae_epochs_mnist"] if name == "mnist" else cfg["cae_epochs_fashion"])
+            run_cfg = {**cfg, "dataset": tag, "arch": arch, "epochs": epochs, "data_source": data.source,
+                       "device_used": str(device)}
+            save_json(run / "config.json", run_cfg)
+            seed_everything(cfg["seed"])
+            model = build_encoder(arch, binarize=cfg["binarize_lae"] and arch.startswith("lae")).to(device)
+            history = train_encoder(
+                model, xtr, ytr, epochs=epochs, batch_size=cfg["batch_size"], lr=cfg["lr"],
+                schedule=cfg["schedule"], label_smoothing=cfg["label_smoothing"], seed=cfg["seed"],
+                precision=cfg["precision"], checkpoint=run / "encoder.pt", resume=cfg["resume"],
+                progress=cfg["progress"], desc=f"{tag} {DISPLAY[arch]}", extra={"dataset": tag})
+            train_seconds = time.perf_counter() - t0
+
+            t1 = time.perf_counter()
+            ftr, ltr = model.embed(xtr, cfg["eval_batch_size"])
+            fte, lte = model.embed(xte, cfg["eval_batch_size"])
+            embed_seconds = time.perf_counter() - t1
+            softmax_test = (lte.argmax(1) == yte).float().mean().item()
+            softmax_train = (ltr.argmax(1) == ytr).float().mean().item()
+            save_checkpoint(run / "features.pt", {"kind": FEATURES_KIND, "dataset": tag, "arch": arch,
+                                                  "train": ftr.cpu(), "train_labels": ytr.cpu(),
+                                                  "test": fte.cpu(), "test_labels": yte.cpu()})
+
+            t2 = time.perf_counter()
+            rows, states = quantizer_sweep(ftr, ytr, fte, yte, ks, seed=cfg["seed"], max_iter=cfg["kmeans_iters"],
+                                           tol=cfg["kmeans_tol"], progress=cfg["progress"],
+                                           desc=f"{tag} {DISPLAY[arch]} k-means")
+            save_checkpoint(run / "quantizers.pt", {"kind": QUANTIZER_KIND, "dataset": tag, "arch": arch,
+                                                    "quantizers": states})
+            paper = SEQ_PAPER.get(tag, {})
+            metrics = {
+                "dataset": tag, "arch": arch, "encoder": DISPLAY[arch],
+                "softmax_test_accuracy": softmax_test, "softmax_train_accuracy": softmax_train,
+                "quantizer": rows,
+                "paper": {"source": SEQ_PAPER["source"], "softmax_test_accuracy": paper.get("softmax"),
+                          "quantizer_test_accuracy": dict(zip(SEQ_KS, paper.get(arch, [])))} if paper else None,
+                "history": history,
+                "seconds": {"train": train_seconds, "embed": embed_seconds,
+                            "kmeans": time.perf_counter() - t2, "total": time.perf_counter() - t0},
+                "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": ENCODER_KIND,
+            }
+            save_json(run / "metrics.json", metrics)
+            best = rows[-1] if rows else {}
+            log(f"{tag} {DISPLAY[arch]}: softmax test {100 * softmax_test:.2f}%, "
+                f"SEQ K={best.get('k')} test {100 * best.get('test_accuracy', float('nan')):.2f}% "
+                f"({time.perf_counter() - t0:.0f} s)")
+
+    curves = collect_curves(cfg["out_dir"])
+    if curves:
+        figure = plot_accuracy_vs_clusters(curves, {"ks": SEQ_KS, **SEQ_PAPER}, DISPLAY,
+                                           f"{cfg['out_dir']}/seq/accuracy_vs_clusters.png")
+        log(summary_table(curves))
+        log(f"figure: {figure}")
+
+
+if __name__ == "__main__":
+    from utils.errors import run_cli
+
+    run_cli(main)

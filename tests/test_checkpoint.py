@@ -1,0 +1,69 @@
+import pytest
+import torch
+from torch import nn
+
+from utils.errors import UserError
+from utils.io import load_checkpoint, save_checkpoint
+from utils.runtime import seed_everything
+from utils.training import batch_order, fit
+
+
+def test_round_trip_and_one_line_errors(tmp_path):
+    path = tmp_path / "ck.pt"
+    save_checkpoint(path, {"kind": "demo", "w": torch.arange(3)})
+    assert torch.equal(load_checkpoint(path, "demo")["w"], torch.arange(3))
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary file left behind
+    with pytest.raises(UserError, match="holds a 'demo' checkpoint, expected 'other'; run X"):
+        load_checkpoint(path, "other", hint="run X")
+    with pytest.raises(UserError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.pt", "demo")
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match="cannot read checkpoint"):
+        load_checkpoint(tmp_path / "bad.pt", "demo")
+
+
+def test_failed_write_keeps_the_old_checkpoint(tmp_path):
+    path = tmp_path / "ck.pt"
+    save_checkpoint(path, {"kind": "demo", "v": 1})
+    with pytest.raises(Exception):
+        save_checkpoint(path, {"kind": "demo", "v": lambda: 0})  # a lambda cannot be pickled
+    assert load_checkpoint(path, "demo")["v"] == 1
+
+
+def test_batch_order_depends_only_on_seed_and_epoch():
+    a = batch_order(10, 3, seed=1, epoch=2)
+    assert [len(b) for b in a] == [3, 3, 3]  # last partial batch dropped
+    assert all(torch.equal(x, y) for x, y in zip(a, batch_order(10, 3, seed=1, epoch=2)))
+    assert not torch.equal(torch.cat(a), torch.cat(batch_order(10, 3, seed=1, epoch=3)))
+
+
+def _train(tmp_path, epochs, resume, name="ck.pt"):
+    seed_everything(0)
+    x, y = torch.randn(64, 5), torch.randint(0, 3, (64,))
+    model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    sched = torch.optim.lr_scheduler.StepLR(opt, 5, 0.5)
+
+    def step(idx):
+        return {"loss": nn.functional.cross_entropy(model(x[idx]), y[idx])}
+
+    hist = fit(model, opt, step, 64, epochs=epochs, batch_size=16, seed=0, checkpoint=tmp_path / name,
+               kind="demo", model_config={"n": 16}, scheduler=sched, resume=resume, progress=False)
+    return model, hist
+
+
+def test_resume_continues_to_the_same_result(tmp_path):
+    straight, hist = _train(tmp_path, 3, resume=False, name="a.pt")
+    _train(tmp_path, 2, resume=False, name="b.pt")  # "interrupted" after 2 epochs
+    resumed, hist_b = _train(tmp_path, 3, resume=True, name="b.pt")
+    for p, q in zip(straight.parameters(), resumed.parameters()):
+        assert torch.equal(p, q)
+    assert [h["loss"] for h in hist] == [h["loss"] for h in hist_b]
+
+
+def test_resume_refuses_another_models_checkpoint(tmp_path):
+    _train(tmp_path, 1, resume=False)
+    model = nn.Linear(5, 3)
+    with pytest.raises(UserError, match="cannot resume"):
+        fit(model, torch.optim.SGD(model.parameters(), 0.1), lambda i: {}, 64, epochs=2, batch_size=16,
+            seed=0, checkpoint=tmp_path / "ck.pt", kind="demo", model_config={"n": 99}, resume=True)

@@ -1,0 +1,48 @@
+import pytest
+
+from utils.config import parse_config, split_list
+from utils.errors import UserError
+
+HEADER = {"epochs": 3, "lr": 1e-3, "name": "cae4", "resume": False, "data_dir": "", "maybe": None,
+          "parse_config": parse_config}  # functions in the namespace are not hyperparameters
+
+
+def test_defaults_and_typed_overrides():
+    cfg = parse_config(HEADER, ["--epochs=5", "--lr=0.01", "--name=lae2", "--resume=true"])
+    assert cfg == {"epochs": 5, "lr": 0.01, "name": "lae2", "resume": True, "data_dir": "", "maybe": None}
+    assert isinstance(cfg["epochs"], int) and isinstance(cfg["lr"], float)
+
+
+def test_float_accepts_int_text_and_bare_bool_flag():
+    cfg = parse_config(HEADER, ["--lr=1", "--resume"])
+    assert cfg["lr"] == 1.0 and isinstance(cfg["lr"], float) and cfg["resume"] is True
+
+
+@pytest.mark.parametrize("arg, fragment", [
+    ("--epochs=2.5", "--epochs expects an integer"),
+    ("--lr=fast", "--lr expects a number"),
+    ("--resume=maybe", "--resume expects a boolean"),
+    ("--batchsize=3", "unknown option --batchsize"),
+    ("epochs=3", "unexpected argument"),
+    ("--epochs", "--epochs needs a value"),
+])
+def test_bad_arguments_are_one_line_errors(arg, fragment):
+    with pytest.raises(UserError) as err:
+        parse_config(HEADER, [arg])
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+def test_help_lists_keys_with_comments(tmp_path, capsys):
+    script = tmp_path / "s.py"
+    script.write_text("epochs = 3  # passes over the data\nlr = 1e-3  # step size\n")
+    with pytest.raises(SystemExit) as stop:
+        parse_config({"epochs": 3, "lr": 1e-3}, ["-h"], str(script))
+    out = capsys.readouterr().out
+    assert stop.value.code == 0
+    assert "--epochs" in out and "passes over the data" in out and "step size" in out
+
+
+def test_split_list():
+    assert split_list("10, 20,30", int) == [10, 20, 30]
+    with pytest.raises(UserError):
+        split_list("10,x", int)

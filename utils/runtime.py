@@ -1,0 +1,60 @@
+"""Device choice, seeding and RNG state: the pieces that make a run reproducible and portable."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from utils.errors import UserError
+
+
+def get_device(name: str = "auto") -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; 'cpu', 'cuda', 'cuda:1' or 'mps' force one."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"--device={name!r} is not a device (use auto, cpu, cuda or mps)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device=cuda but no CUDA GPU is available (use --device=auto or cpu)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise UserError("--device=mps but MPS is not available (use --device=auto or cpu)")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices). The same seed gives the same numbers on CPU."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict:
+    """Every global RNG state, for checkpoints (so --resume continues the same random stream)."""
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def autocast(device: torch.device, precision: str):
+    """A context for the forward pass: bf16 autocast when asked for, else a no-op."""
+    if precision == "fp32":
+        return torch.autocast(device.type, enabled=False)
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    raise UserError(f"--precision={precision!r}: use fp32 or bf16")

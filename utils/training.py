@@ -1,0 +1,107 @@
+"""One minibatch training loop shared by every script, with checkpoints and exact resume.
+
+The loop is written out once here so that the scripts stay short. What makes ``--resume`` exact:
+- the order of the minibatches of epoch ``e`` comes from a generator seeded with ``(seed, e)``, so it
+  does not depend on how many epochs ran before a restart;
+- the checkpoint written after every epoch holds the model, the optimizer, the scheduler, the epoch,
+  the loss history and every global RNG state (dropout, sampling), restored before the next epoch.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from utils.errors import UserError
+from utils.io import load_checkpoint, save_checkpoint
+from utils.progress import bar, log
+from utils.runtime import rng_state, set_rng_state
+
+
+def batch_order(n: int, batch_size: int, seed: int, epoch: int, drop_last: bool = True) -> list[torch.Tensor]:
+    """Shuffled index batches for one epoch, a pure function of (seed, epoch)."""
+    gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    perm = torch.randperm(n, generator=gen)
+    stop = n - n % batch_size if drop_last and n >= batch_size else n
+    return list(perm[:stop].split(batch_size))
+
+
+def fit(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    step: Callable[[torch.Tensor], dict],
+    n_train: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    checkpoint: str | Path,
+    kind: str,
+    model_config: dict,
+    scheduler=None,
+    resume: bool = False,
+    progress: bool = True,
+    desc: str = "train",
+    extra: dict | None = None,
+) -> list[dict]:
+    """Train for ``epochs`` passes; return the per-epoch history of mean loss terms.
+
+    ``step(indices)`` runs the forward pass on the training examples ``indices`` and returns a dict of
+    scalar tensors whose key ``loss`` is minimised (the other keys are logged). The checkpoint file is
+    rewritten after each epoch with ``kind`` and ``model_config`` (enough to rebuild the model) and
+    ``extra``; with ``resume`` it continues from the epoch stored there.
+    """
+    history: list[dict] = []
+    start = 0
+    checkpoint = Path(checkpoint)
+    if resume and checkpoint.is_file():
+        state = load_checkpoint(checkpoint, kind)
+        if state["model_config"] != model_config:
+            raise UserError(f"{checkpoint}: cannot resume, it holds {state['model_config']}, not {model_config} "
+                            "(rerun without --resume to start afresh)")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
+        history, start = state["history"], state["epoch"]
+        if start < epochs:
+            log(f"resuming {desc} from {checkpoint} after epoch {start}/{epochs}")
+    device = next(model.parameters()).device
+    for epoch in range(start, epochs):
+        model.train()
+        batches = batch_order(n_train, batch_size, seed, epoch)
+        sums: dict[str, float] = {}
+        t0 = time.perf_counter()
+        pbar = bar(batches, enabled=progress, desc=f"{desc} epoch {epoch + 1}/{epochs}", unit="batch")
+        for i, idx in enumerate(pbar):
+            terms = step(idx.to(device))
+            loss = terms["loss"]
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{desc}: loss became {loss.item()} at epoch {epoch + 1}, batch {i}; "
+                                         "lower the learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            if progress and (i % 10 == 0 or i == len(batches) - 1):
+                pbar.set_postfix({k: f"{v / (i + 1):.4g}" for k, v in sums.items()})
+        seconds = time.perf_counter() - t0
+        row = {"epoch": epoch + 1, **{k: v / max(len(batches), 1) for k, v in sums.items()},
+               "seconds": seconds, "images_per_second": len(batches) * batch_size / max(seconds, 1e-9)}
+        history.append(row)
+        log(f"{desc} epoch {epoch + 1}/{epochs}: " + ", ".join(
+            f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and not (isinstance(v, float) and math.isnan(v))))
+        save_checkpoint(checkpoint, {
+            "kind": kind, "model_config": model_config, "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "epoch": epoch + 1, "history": history, "rng": rng_state(), **(extra or {}),
+        })
+    return history
