@@ -17,7 +17,7 @@ arch = "cae4"                 # encoder/decoder pair: cae4, lae4, lae2
 data_dir = ""                 # empty: $DATA_DIR if set, else data/
 k = 100                       # which of main_encoder.py's quantizers (K centroids) to use; the paper: 100
 # decoder training (the paper: Adam 1e-3, weight decay 1e-5, batch 32, 15 epochs)
-epochs = 3                    # passes over the 60,000 training features
+epochs = 2                    # passes over the 60,000 training features
 batch_size = 256
 lr = 2e-3                     # Adam learning rate (peak of the one-cycle schedule)
 weight_decay = 1e-5           # on the decoder only (the encoder is frozen)

@@ -31,3 +31,32 @@ def summary_table(curves: dict) -> str:
             lines.append(f"{ds:<14} {arch:<7} {100 * c['softmax']:>7.2f}% {c['ks'][0]:>6} "
                          f"{100 * c['acc'][0]:>6.2f}% {c['ks'][-1]:>6} {100 * c['acc'][-1]:>6.2f}%")
     return "\n".join(lines)
+
+
+def markdown_table(out_dir) -> str:
+    """The README's SEQ table: ours next to the paper's (digitized) value, read from metrics.json files."""
+    from utils.references import SEQ_KS, SEQ_PAPER
+
+    names = {"cae4": "CAE-4", "lae4": "LAE-4", "lae2": "LAE-2"}
+    lines = ["| data set | encoder | softmax (ours / paper) | K=10 | K=20 | K=50 | K=100 | K=120 (ours / paper) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for ds, runs in collect_curves(out_dir).items():
+        paper = SEQ_PAPER.get(ds, {})
+        for arch, c in runs.items():
+            acc = dict(zip(c["ks"], c["acc"]))
+            ref = dict(zip(SEQ_KS, paper.get(arch, [])))
+
+            def cell(k):
+                ours = f"{100 * acc[k]:.2f}" if k in acc else "-"
+                return f"{ours} / {100 * ref[k]:.1f}" if k in ref else ours
+
+            soft = f"{100 * c['softmax']:.2f}" + (f" / {100 * paper['softmax']:.1f}" if arch == "cae4" and paper else "")
+            lines.append(f"| {ds} | {names.get(arch, arch)} | {soft} | {cell(10)} | {cell(20)} | {cell(50)} | "
+                         f"{cell(100)} | {cell(120)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(markdown_table(sys.argv[1] if len(sys.argv) > 1 else "results"))
