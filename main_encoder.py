@@ -115,8 +115,10 @@ def main(argv=None):
                 "paper": {"source": SEQ_PAPER["source"], "softmax_test_accuracy": paper.get("softmax"),
                           "quantizer_test_accuracy": dict(zip(SEQ_KS, paper.get(arch, [])))} if paper else None,
                 "history": history,
-                "seconds": {"train": train_seconds, "embed": embed_seconds,
-                            "kmeans": time.perf_counter() - t2, "total": time.perf_counter() - t0},
+                # train: summed over the epochs (right after --resume too); this_run: wall time of this call
+                "seconds": {"train": sum(h["seconds"] for h in history), "this_run_training": train_seconds,
+                            "embed": embed_seconds, "kmeans": time.perf_counter() - t2,
+                            "this_run": time.perf_counter() - t0},
                 "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": ENCODER_KIND,
             }
             save_json(run / "metrics.json", metrics)

@@ -142,7 +142,9 @@ def run_decoder_script(cfg: dict) -> dict:
     metrics["convex_across_clusters"] = figures.convex("across_clusters", cfg["convex_steps"], cfg["extrapolate"],
                                                        cfg["convex_samples"])
     metrics["style_transfer"] = figures.style_transfer(cfg["transfer_steps"])
-    metrics["seconds"] = {"train": train_seconds, "total": time.perf_counter() - t_start}
+    # training time summed over the epochs (also right after --resume); this_run = wall time of this call
+    metrics["seconds"] = {"train": sum(h["seconds"] for h in history), "this_run": time.perf_counter() - t_start,
+                          "this_run_training": train_seconds}
     metrics["device"] = str(device)
     save_json(out / "metrics.json", metrics)
     log(f"{tag} {DISPLAY[arch]} decoder: test BCE {metrics['test_bce']:.4f}, MSE {metrics['test_mse']:.4f}; "
@@ -159,7 +161,10 @@ class SeqFigures:
         self.decoder, self.encoder, self.quantizer = decoder, encoder, quantizer
         self.ztr, self.ytr, self.clusters, self.cluster_label = ztr, ytr, clusters, cluster_label
         self.names, self.out, self.rng = names, out, rng
-        self.sizes = np.bincount(clusters, minlength=len(cluster_label))
+        # a cluster's members are the training images it holds whose true label is the cluster's label
+        # (a cluster labelled "7" may hold a few 1s; they are not examples of a "7" style)
+        self.own = ytr == cluster_label[clusters]
+        self.sizes = np.bincount(clusters[self.own], minlength=len(cluster_label))
 
     def class_clusters(self, c: int) -> list[int]:
         """Clusters labelled ``c``, largest first."""
@@ -167,7 +172,7 @@ class SeqFigures:
         return [int(i) for i in ids[np.argsort(-self.sizes[ids], kind="stable")]]
 
     def members(self, cluster: int) -> np.ndarray:
-        return np.flatnonzero(self.clusters == cluster)
+        return np.flatnonzero((self.clusters == cluster) & self.own)
 
     def judge(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """The frozen encoder's class and nearest centroid for generated images."""
@@ -196,7 +201,7 @@ class SeqFigures:
         classes = [c for n, c in sorted(counts, reverse=True) if n >= 3][:4]
         rows, labels = [], []
         for c in classes:
-            for cl in self.class_clusters(c)[:3]:
+            for cl in [k for k in self.class_clusters(c) if self.sizes[k] > 0][:3]:
                 pick = self.rng.choice(self.members(cl), size=min(n_members, self.sizes[cl]), replace=False)
                 rows.append(list(self.decoder.decode(self.ztr[pick])[:, 0].numpy()))
                 labels.append(f"{self.names[c]}\ncluster {cl}")
