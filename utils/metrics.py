@@ -1,6 +1,8 @@
 """Clustering and classification metrics. All accuracies are fractions in [0, 1]."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -47,3 +49,18 @@ def clustering_metrics(y_true, clusters) -> dict:
         "nmi": float(normalized_mutual_info_score(y_true, clusters)),
         "ari": float(adjusted_rand_score(y_true, clusters)),
     }
+
+
+def linear_probe(ftr, ytr, fte, yte,
+                 max_iter: int = 1000) -> tuple[float, float]:
+    """Multinomial logistic regression on standardised codes: (train accuracy, test accuracy)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(ftr.numpy(), ytr.numpy())
+    return float(clf.score(ftr.numpy(), ytr.numpy())), float(clf.score(fte.numpy(), yte.numpy()))

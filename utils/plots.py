@@ -83,6 +83,60 @@ def image_grid(rows: list, path, title: str, row_labels: list[str] | None = None
     return save(fig, path)
 
 
+def mosaic(rows: list, path, title: str, row_labels: list[str] | None = None,
+           col_labels: list[str] | None = None, gap: int = 2, cell: float = 0.62):
+    """One image of 28x28 tiles (``rows`` = lists of arrays in [0, 1]) separated by ``gap`` white pixels."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    step = 28 + gap
+    canvas = np.ones((n_rows * step - gap, n_cols * step - gap))
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            canvas[r * step:r * step + 28, c * step:c * step + 28] = np.asarray(img).reshape(28, 28)
+    fig, ax = plt.subplots(figsize=(cell * n_cols + 1.6, cell * n_rows + 0.9))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_yticks([r * step + 13.5 for r in range(n_rows)] if row_labels else [])
+    ax.set_yticklabels(row_labels or [], fontsize=7)
+    ax.set_xticks([c * step + 13.5 for c in range(n_cols)] if col_labels else [])
+    ax.set_xticklabels(col_labels or [], fontsize=7)
+    ax.tick_params(length=0)
+    if col_labels:
+        ax.xaxis.tick_top()
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=9, pad=14 if col_labels else 6)
+    return save(fig, path)
+
+
+def scatter_by_label(points, labels, names: list[str], path, title: str, *, xlabel: str = "dimension 1",
+                     ylabel: str = "dimension 2", marks=None, mark_label: str = "", annotate: bool = True,
+                     max_points: int = 10000, seed: int = 0, equal: bool = False) -> Path:
+    """2-D points coloured by their true label; optional black crosses ``marks`` (K, 2), numbered.
+
+    At most ``max_points`` points (a seeded random subset) keep the figure readable and small.
+    """
+    points, labels = np.asarray(points), np.asarray(labels)
+    pick = np.random.default_rng(seed).permutation(len(points))[:max_points]
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    cmap = plt.get_cmap("tab10")
+    for c in np.unique(labels):
+        sel = pick[labels[pick] == c]
+        ax.scatter(points[sel, 0], points[sel, 1], s=4, alpha=0.5, color=cmap(int(c) % 10), label=names[int(c)])
+    if marks is not None:
+        marks = np.asarray(marks)
+        ax.scatter(marks[:, 0], marks[:, 1], marker="x", s=70, color="black", label=mark_label or None)
+        if annotate:
+            for k, (u, v) in enumerate(marks):
+                ax.annotate(str(k), (u, v), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if equal:
+        ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(title, fontsize=10)
+    legend = ax.legend(fontsize=7, loc="best", markerscale=3)
+    ax.grid(alpha=0.3)
+    return save(fig, path)
+
+
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                  "Ankle boot"]
 

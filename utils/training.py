@@ -31,7 +31,7 @@ def batch_order(n: int, batch_size: int, seed: int, epoch: int, drop_last: bool 
 
 def fit(
     model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: torch.optim.Optimizer | dict,
     step: Callable[[torch.Tensor], dict],
     n_train: int,
     *,
@@ -46,6 +46,7 @@ def fit(
     progress: bool = True,
     desc: str = "train",
     extra: dict | None = None,
+    epoch_start: Callable[[int], None] | None = None,
 ) -> list[dict]:
     """Train for ``epochs`` passes; return the per-epoch history of mean loss terms.
 
@@ -53,7 +54,13 @@ def fit(
     scalar tensors whose key ``loss`` is minimised (the other keys are logged). The checkpoint file is
     rewritten after each epoch with ``kind`` and ``model_config`` (enough to rebuild the model) and
     ``extra``; with ``resume`` it continues from the epoch stored there.
+
+    ``optimizer`` may also be a dict of optimizers (one per training phase, as in the adversarial
+    autoencoders): then ``step`` makes its own updates and only reports its terms, and the checkpoint
+    holds every optimizer. ``epoch_start(epoch)`` (0-based), if given, runs before each epoch, after a
+    resume too: the place for per-epoch schedules that must be a function of the epoch alone.
     """
+    manual = isinstance(optimizer, dict)
     history: list[dict] = []
     start = 0
     checkpoint = Path(checkpoint)
@@ -63,7 +70,11 @@ def fit(
             raise UserError(f"{checkpoint}: cannot resume, it holds {state['model_config']}, not {model_config} "
                             "(rerun without --resume to start afresh)")
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        if manual:
+            for name, opt in optimizer.items():
+                opt.load_state_dict(state["optimizer"][name])
+        else:
+            optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state.get("scheduler") is not None:
             scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
@@ -73,19 +84,22 @@ def fit(
     device = next(model.parameters()).device
     for epoch in range(start, epochs):
         model.train()
+        if epoch_start is not None:
+            epoch_start(epoch)
         batches = batch_order(n_train, batch_size, seed, epoch)
         sums: dict[str, float] = {}
         t0 = time.perf_counter()
         pbar = bar(batches, enabled=progress, desc=f"{desc} epoch {epoch + 1}/{epochs}", unit="batch")
         for i, idx in enumerate(pbar):
             terms = step(idx.to(device))
-            loss = terms["loss"]
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{desc}: loss became {loss.item()} at epoch {epoch + 1}, batch {i}; "
-                                         "lower the learning rate")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            for name, value in terms.items():
+                if not torch.isfinite(value):
+                    raise FloatingPointError(f"{desc}: {name} became {value.item()} at epoch {epoch + 1}, batch {i}; "
+                                             "lower the learning rate")
+            if not manual:
+                optimizer.zero_grad(set_to_none=True)
+                terms["loss"].backward()
+                optimizer.step()
             if scheduler is not None:
                 scheduler.step()
             for k, v in terms.items():
@@ -100,7 +114,7 @@ def fit(
             f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and not (isinstance(v, float) and math.isnan(v))))
         save_checkpoint(checkpoint, {
             "kind": kind, "model_config": model_config, "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
+            "optimizer": ({k: o.state_dict() for k, o in optimizer.items()} if manual else optimizer.state_dict()),
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "epoch": epoch + 1, "history": history, "rng": rng_state(), **(extra or {}),
         })

@@ -1,0 +1,75 @@
+"""Adversarial autoencoder heads (arXiv 1511.05644): supervised style, semi-supervised classification, label-informed
+regularisation, unsupervised clustering, and dimensionality reduction with cluster heads or a 2-d projection.
+
+One model (models/aae.py, which documents every head and phase), one script. Each run writes
+results/aae/<head>/<setting>/ (config.json, metrics.json, model.pt, figures), e.g. results/aae/semi_supervised/labels-100/
+or results/aae/clustering/clusters-16/. Heads that classify or cluster report test_error (a fraction) on the 10,000
+MNIST test images; clusters are labelled from training data only.
+
+    python main_aae.py                                         # semi_supervised with 100 and 1000 labels
+    python main_aae.py --head=clustering                       # 16 and 30 clusters
+    python main_aae.py --head=clustering --values=16 --epochs=30
+    python main_aae.py --head=all                              # every head and setting (hours on a CPU)
+    python main_aae.py --head=semi_dim_reduction --epochs=5000 --sgd_milestones=50,1000   # the paper's length (a GPU)
+"""
+from models.aae import HEADS, resolve, run_aae
+from utils.config import parse_config, split_list
+from utils.datasets import as_tensors, load_or_fallback
+from utils.errors import UserError
+from utils.progress import log
+from utils.runtime import get_device
+
+# ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
+head = "semi_supervised"          # comma-separated heads, or all: supervised, semi_supervised, regularize_z, clustering, dim_reduction, semi_dim_reduction, projection
+values = ""                       # labels (semi-supervised heads) or clusters (clustering, dim_reduction) per run; empty = each head's defaults (100,1000 labels; 16,30 clusters; ...)
+dataset = "mnist"                 # mnist (the paper) or fashion-mnist
+data_dir = ""                     # empty: $DATA_DIR if set, else data/
+train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
+test_limit = 0                    # use only the first N test images (0 = all 10,000)
+# model (ORIGINALS.md 3.1: MLPs of 1000 ReLU units, discriminator input noise 0.3)
+hidden = 1000                     # hidden units of encoder, decoder and discriminators
+z_dim = 0                         # style code size; 0 = the head's default (16, 10, 2, 10, 2, 2, 10)
+noise_std = 0.3                   # Gaussian noise on the discriminators' inputs (training only)
+# training
+epochs = 10                       # passes over the unlabelled images (the reference: 300 for supervised, 5000 otherwise)
+batch_size = 100                  # images per step (the reference: 64); the labelled minibatch has the same size
+optimizer = ""                    # empty = the head's: adam (A-E) or sgd (F, G: the paper's momentum-SGD recipe)
+lr = 1e-4                         # Adam learning rate (the reference: 1e-4)
+beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervised and regularize_z, 0.1 otherwise)
+sgd_milestones = "50,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000)
+# system
+seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset
+device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
+eval_batch_size = 1000            # images per forward pass at evaluation
+out_dir = "results"               # runs go to <out_dir>/aae/<head>/<setting>/
+resume = False                    # continue interrupted training from each run's model.pt
+progress = True                   # progress bars with the loss terms
+# ---------------------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    cfg = parse_config(globals(), argv, __file__)
+    heads = list(HEADS) if cfg["head"] == "all" else split_list(cfg["head"])
+    for h in heads:
+        if h not in HEADS:
+            raise UserError(f"unknown head {h!r} in --head (use all or {', '.join(HEADS)})")
+    if cfg["epochs"] < 1 or cfg["batch_size"] < 1 or cfg["lr"] <= 0:
+        raise UserError("--epochs and --batch_size must be at least 1 and --lr positive")
+    chosen = split_list(cfg["values"], int)
+    runs = [resolve(cfg, h, v) for h in heads for v in (chosen or HEADS[h]["sweep"][1])]
+    device = get_device(cfg["device"])
+    data = load_or_fallback(cfg["dataset"], cfg["data_dir"] or None)
+    if data is None:
+        raise UserError(f"{cfg['dataset']} data not found (see the warning above)")
+    tag = "mnist-sample" if data.name == "mnist-sample" else cfg["dataset"]
+    xtr, ytr = as_tensors(data.x_train, data.y_train, cfg["train_limit"])
+    xte, yte = as_tensors(data.x_test, data.y_test, cfg["test_limit"])
+    log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {data.source}; device {device}; "
+        f"{len(runs)} run(s): " + ", ".join(f"{r['head']}/{r['setting']}" for r in runs))
+    return [run_aae(cfg, run, xtr, ytr, xte, yte, device, tag, data.source) for run in runs]
+
+
+if __name__ == "__main__":
+    from utils.errors import run_cli
+
+    run_cli(main)

@@ -1,0 +1,582 @@
+"""Adversarial autoencoders (Makhzani et al., arXiv 1511.05644; ORIGINALS.md section 3): every head in one model.
+
+An AAE is an autoencoder whose code is pushed towards a prior by a discriminator instead of a KL term. Every head
+shares the same parts (ORIGINALS.md 3.1): an MLP encoder 784 -> 1000 -> 1000 (ReLU) with a Gaussian-style code
+z (linear) and, for the heads that infer a label, a categorical code y = softmax(logits); an MLP decoder
+-> 1000 -> 1000 -> 784 with tanh (images live in [-1, 1] inside the model, reconstruction loss = MSE); and
+discriminators GaussianNoise(0.3) -> 1000 -> 1000 -> 1 (ReLU), trained with the logistic loss (prior samples = real).
+Weights start at N(0, 0.01^2), as in the reference.
+
+The heads (``HEADS``; the ORIGINALS.md variant in brackets) differ in what the decoder sees and in which
+phases run:
+
+- ``supervised`` [A]: z (16-d, prior N(0, I)) + the TRUE one-hot label into the decoder: z learns style only.
+- ``semi_supervised`` [B]: y (10) and z (10) into the decoder; D_y pushes y to one-hot categorical samples,
+  D_z pushes z to N(0, I); a supervised cross-entropy on the few labelled images trains q(y|x).
+- ``regularize_z`` [C]: a 2-d z only; the discriminator also sees an 11-way one-hot (the label for labelled images,
+  class 10 = "unknown" otherwise), and the prior is a 10-component 2-d Gaussian mixture whose component is the
+  label for labelled prior samples: the labels place the classes on chosen mixture components.
+- ``clustering`` [D]: as semi_supervised without labels and with K clusters (16 or 30).
+- ``dim_reduction`` [E]: y over 20 clusters, z 2-d; the decoder sees r = W_c y + z with learned cluster heads W_c
+  (2 x 20, init N(0, 1)); an extra cost pushes every pair of heads apart up to a distance eta = 2.
+- ``semi_dim_reduction`` [F]: as dim_reduction with 10 classes, eta = 1, a supervised cost, and the paper's
+  momentum-SGD recipe with its learning-rate schedule (which the reference code never applied).
+- ``projection`` [G]: r = 10 y + z in 10-d (W_c = 10 I, fixed), trained as semi_dim_reduction; a separate linear map
+  P (10 -> 2) is fitted so that P e_k lands on a circle of radius 5 at angle 36 k degrees, for the 2-d picture.
+
+Every training iteration runs the phases in order, each with its own forward pass, optimizer and gradient
+clipping at norm 5 (ORIGINALS.md 3.1): (1) reconstruction: encoder + decoder; (2) discriminators; (3) generator:
+the encoder learns to fool them; (4) supervised cross-entropy (heads with labels); (5) the cluster-head cost or the
+projection fit. Optimisers are separate objects over the same parameters, so each phase keeps its own moments.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from utils.errors import UserError
+from utils.metrics import clustering_metrics, linear_probe
+from utils.progress import log
+from utils.training import fit
+
+AAE_KIND = "aae"
+
+# head -> its defaults (ORIGINALS.md 3.2-3.8). "setting" names the run folder results/aae/<head>/<setting>/;
+# "sweep": the key that names the run (labels or clusters) and the values main_aae.py runs by default.
+HEADS = {
+    "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
+                   "setting": "z-{z_dim}", "sweep": ("z_dim", [16])},
+    "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
+                        "setting": "labels-{labels}", "sweep": ("labels", [100, 1000])},
+    "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
+                     "setting": "labels-{labels}", "sweep": ("labels", [10000])},
+    "clustering": {"variant": "D", "n_y": 16, "z_dim": 10, "labels": 0, "optimizer": "adam", "beta1": 0.1,
+                   "setting": "clusters-{n_y}", "sweep": ("clusters", [16, 30])},
+    "dim_reduction": {"variant": "E", "n_y": 20, "z_dim": 2, "labels": 0, "optimizer": "adam", "beta1": 0.1,
+                      "head_distance": 2.0, "setting": "clusters-{n_y}", "sweep": ("clusters", [20])},
+    "semi_dim_reduction": {"variant": "F", "n_y": 10, "z_dim": 2, "labels": 100, "optimizer": "sgd", "beta1": 0.1,
+                           "head_distance": 1.0, "setting": "labels-{labels}", "sweep": ("labels", [100, 1000])},
+    "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
+                   "setting": "labels-{labels}", "sweep": ("labels", [1000])},
+}
+CLASSIFYING = ("semi_supervised", "semi_dim_reduction", "projection")   # q(y|x) is a classifier of the labels
+CLUSTERING = ("clustering", "dim_reduction")                             # q(y|x) clusters without labels
+LEARNED_HEADS = ("dim_reduction", "semi_dim_reduction")                  # r = W_c y + z with learned W_c
+
+# The paper's momentum-SGD recipe (ORIGINALS.md 3.7): phase -> (learning rate, momentum); the learning rates are
+# divided by 10 at each milestone epoch (the paper: after epochs 50 and 1000).
+SGD_RECIPE = {"rec": (0.01, 0.9), "disc": (0.1, 0.1), "gen": (0.1, 0.1), "sup": (0.1, 0.9), "heads": (0.01, 0.9)}
+
+
+# ----------------------------------------------------------------------------- priors
+def sample_gaussian(n: int, dim: int, generator=None, device=None) -> torch.Tensor:
+    return torch.randn(n, dim, generator=generator, device=device)
+
+
+def sample_categorical(n: int, k: int, generator=None, device=None) -> torch.Tensor:
+    """One-hot rows of a uniform categorical distribution over ``k`` classes."""
+    return F.one_hot(torch.randint(k, (n,), generator=generator, device=device), k).float()
+
+
+def mixture_centres(k: int = 10, radius: float = 1.4) -> torch.Tensor:
+    """Centres of the 2-d mixture prior: ``radius`` (cos r_k, sin r_k), r_k = 2 pi k / K."""
+    angle = 2 * math.pi * torch.arange(k) / k
+    return radius * torch.stack([angle.cos(), angle.sin()], 1)
+
+
+def sample_mixture(components: torch.Tensor, k: int = 10, radius: float = 1.4, std=(0.5, 0.05),
+                   generator=None) -> torch.Tensor:
+    """2-d Gaussian mixture of ORIGINALS.md 3.4: for component k, (u, v) ~ N(0, diag(0.5^2, 0.05^2)) rotated by
+    r_k = 2 pi k / K and shifted by ``radius`` (cos r_k, sin r_k): elongated blobs arranged like petals.
+    ``components``: (n,) component indices."""
+    n = len(components)
+    uv = torch.randn(n, 2, generator=generator, device=components.device) * torch.tensor(std, device=components.device)
+    angle = 2 * math.pi * components.float() / k
+    cos, sin = angle.cos(), angle.sin()
+    rotated = torch.stack([cos * uv[:, 0] - sin * uv[:, 1], sin * uv[:, 0] + cos * uv[:, 1]], 1)
+    return rotated + radius * torch.stack([cos, sin], 1)
+
+
+def circle_targets(k: int = 10, radius: float = 5.0) -> torch.Tensor:
+    """Where the projection puts the cluster heads: ``radius`` (cos 36k deg, sin 36k deg) for k = 0..9."""
+    return mixture_centres(k, radius)
+
+
+def head_distance_cost(heads: torch.Tensor, cap: float) -> torch.Tensor:
+    """-sum_{i<j} min(||h_i - h_j||, cap) over the columns of ``heads`` (dim x K): pushes pairs apart until ``cap``,
+    and pairs farther than ``cap`` contribute a constant (zero gradient)."""
+    diff = heads.t().unsqueeze(0) - heads.t().unsqueeze(1)                  # (K, K, dim)
+    i, j = torch.triu_indices(heads.shape[1], heads.shape[1], offset=1, device=heads.device)
+    dist = diff[i, j].pow(2).sum(-1).clamp_min(1e-12).sqrt()
+    return -dist.clamp(max=cap).sum()
+
+
+# ----------------------------------------------------------------------------- networks
+class GaussianNoise(nn.Module):
+    """Adds N(0, std^2) noise in training mode (the reference's discriminator input noise)."""
+
+    def __init__(self, std: float):
+        super().__init__()
+        self.std = std
+
+    def forward(self, x):
+        return x + self.std * torch.randn_like(x) if self.training and self.std > 0 else x
+
+
+def mlp(sizes: list[int], last=None) -> nn.Sequential:
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    layers = layers[:-1]
+    if last is not None:
+        layers.append(last)
+    return nn.Sequential(*layers)
+
+
+class Discriminator(nn.Module):
+    """Noise -> in -> hidden -> hidden -> 1 logit ("this code came from the prior")."""
+
+    def __init__(self, in_dim: int, hidden: int, noise_std: float):
+        super().__init__()
+        self.noise = GaussianNoise(noise_std)
+        self.net = mlp([in_dim, hidden, hidden, 1])
+
+    def forward(self, code, condition=None):
+        code = self.noise(code)
+        if condition is not None:            # regularize_z: the 11-way label one-hot, not noised
+            code = torch.cat([condition, code], 1)
+        return self.net(code).squeeze(1)
+
+
+class AAE(nn.Module):
+    """The adversarial autoencoder of one head (see the module docstring); ``AAE(**config)`` rebuilds it."""
+
+    def __init__(self, head: str = "semi_supervised", n_y: int = 10, z_dim: int = 10, hidden: int = 1000,
+                 noise_std: float = 0.3, head_distance: float = 2.0, init_std: float = 0.01):
+        super().__init__()
+        if head not in HEADS:
+            raise UserError(f"unknown head {head!r} (use {', '.join(HEADS)})")
+        if n_y < 2 or z_dim < 1 or hidden < 1:
+            raise UserError(f"need n_y >= 2, z_dim >= 1, hidden >= 1; got {n_y}, {z_dim}, {hidden}")
+        if head == "projection" and z_dim != n_y:
+            raise UserError(f"the projection head adds 10 y + z, so z_dim must equal n_y ({n_y}), not {z_dim}")
+        if head in ("semi_supervised", "semi_dim_reduction", "projection", "supervised", "regularize_z") and n_y != 10:
+            raise UserError(f"the {head} head uses the 10 labels, so n_y must be 10, not {n_y}")
+        self.config = {"head": head, "n_y": n_y, "z_dim": z_dim, "hidden": hidden, "noise_std": float(noise_std),
+                       "head_distance": float(head_distance), "init_std": float(init_std)}
+        self.head, self.n_y, self.z_dim, self.head_distance = head, n_y, z_dim, float(head_distance)
+        self.infers_y = head not in ("supervised", "regularize_z")
+        self.trunk = nn.Sequential(nn.Flatten(), mlp([784, hidden, hidden]), nn.ReLU())
+        self.z_head = nn.Linear(hidden, z_dim)
+        self.y_head = nn.Linear(hidden, n_y) if self.infers_y else None
+        dec_in = n_y + z_dim if head in ("supervised", "semi_supervised", "clustering") else z_dim
+        self.decoder = mlp([dec_in, hidden, hidden, 784], nn.Tanh())
+        self.d_z = Discriminator(z_dim + (n_y + 1 if head == "regularize_z" else 0), hidden, noise_std)
+        self.d_y = Discriminator(n_y, hidden, noise_std) if self.infers_y else None
+        for m in self.modules():
+            if isinstance(m, nn.Linear) and init_std > 0:
+                nn.init.normal_(m.weight, 0.0, init_std)
+                nn.init.zeros_(m.bias)
+        # cluster heads W_c (z_dim x n_y), init N(0, 1) as in the reference; the projection P: 10 -> 2, N(0, 0.01^2)
+        self.cluster_heads = nn.Parameter(torch.randn(z_dim, n_y)) if head in LEARNED_HEADS else None
+        self.projection = nn.Linear(z_dim, 2, bias=False) if head == "projection" else None
+        if self.projection is not None:
+            nn.init.normal_(self.projection.weight, 0.0, 0.01)
+
+    # --- parameter groups, one per training phase
+    def encoder_parameters(self) -> list:
+        return [p for m in (self.trunk, self.z_head, self.y_head) if m is not None for p in m.parameters()]
+
+    def discriminator_parameters(self) -> list:
+        return [p for m in (self.d_z, self.d_y) if m is not None for p in m.parameters()]
+
+    def head_parameters(self) -> list:
+        if self.cluster_heads is not None:
+            return [self.cluster_heads]
+        return list(self.projection.parameters()) if self.projection is not None else []
+
+    # --- the autoencoder
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """(y logits or None, z) of images in [0, 1] (B, 1, 28, 28)."""
+        h = self.trunk(x * 2 - 1)
+        return (self.y_head(h) if self.y_head is not None else None), self.z_head(h)
+
+    def representation(self, y: torch.Tensor | None, z: torch.Tensor) -> torch.Tensor:
+        """What the decoder sees: [y ; z], z, W_c y + z or 10 y + z, depending on the head."""
+        if self.head in ("supervised", "semi_supervised", "clustering"):
+            return torch.cat([y, z], 1)
+        if self.head in LEARNED_HEADS:
+            return y @ self.cluster_heads.t() + z
+        if self.head == "projection":
+            return 10.0 * y + z
+        return z
+
+    def decode(self, y: torch.Tensor | None, z: torch.Tensor) -> torch.Tensor:
+        """Images in [-1, 1] (B, 784) from codes."""
+        return self.decoder(self.representation(y, z))
+
+    # --- inference (eval mode, no gradient, batched, results on the CPU)
+    @torch.inference_mode()
+    def codes(self, x: torch.Tensor, batch_size: int = 1000) -> dict:
+        """q(y|x) probabilities (or None), z and the decoder's input r for every image."""
+        was = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        probs, zs, rs = [], [], []
+        for part in x.split(batch_size):
+            logits, z = self.encode(part.to(device))
+            y = F.softmax(logits, 1) if logits is not None else None
+            zs.append(z.cpu())
+            if y is not None:
+                probs.append(y.cpu())
+                if self.head not in ("semi_supervised", "clustering"):
+                    rs.append(self.representation(y, z).cpu())
+        self.train(was)
+        out = {"z": torch.cat(zs), "q_y": torch.cat(probs) if probs else None}
+        out["r"] = torch.cat(rs) if rs else None
+        return out
+
+    @torch.inference_mode()
+    def images(self, y: torch.Tensor | None, z: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        """Decoded images in [0, 1], (N, 1, 28, 28), on the CPU."""
+        was = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        parts = []
+        for i in range(0, len(z), batch_size):
+            yy = y[i:i + batch_size].to(device) if y is not None else None
+            parts.append(((self.decode(yy, z[i:i + batch_size].to(device)) + 1) / 2).cpu())
+        self.train(was)
+        return torch.cat(parts).view(-1, 1, 28, 28)
+
+
+# ----------------------------------------------------------------------------- labelled subset
+def balanced_labelled(y: torch.Tensor, n_labels: int, seed: int) -> torch.Tensor:
+    """Indices of ``n_labels`` training images, n_labels / 10 per class: the first ones of each class in a seeded
+    permutation (the reference's split). A one-line error when a class has too few images."""
+    if n_labels % 10:
+        raise UserError(f"{n_labels} labelled images: must be a multiple of 10 (the same number per class)")
+    per = n_labels // 10
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    picked = []
+    for c in range(10):
+        members = perm[y.cpu()[perm] == c][:per]
+        if len(members) < per:
+            raise UserError(f"{n_labels} labelled images: class {c} has only {len(members)} training images, need {per}")
+        picked.append(members)
+    return torch.cat(picked).sort().values
+
+
+# ----------------------------------------------------------------------------- training
+def make_optimizers(model: AAE, kind: str, lr: float, beta1: float) -> dict:
+    """One optimizer per phase. ``adam``: Adam(lr, betas=(beta1, 0.999)) everywhere (the reference's A-E);
+    ``sgd``: momentum SGD with the paper's per-phase learning rates and momenta (``SGD_RECIPE``; ``lr`` unused)."""
+    groups = {"rec": model.encoder_parameters() + list(model.decoder.parameters())
+                     + ([model.cluster_heads] if model.head == "dim_reduction" else []),
+              "disc": model.discriminator_parameters(), "gen": model.encoder_parameters()}
+    if model.head in CLASSIFYING:
+        groups["sup"] = model.encoder_parameters()
+    if model.head_parameters():
+        groups["heads"] = model.head_parameters()
+    groups = {k: v for k, v in groups.items() if v}
+    if kind == "adam":
+        return {k: torch.optim.Adam(v, lr=lr, betas=(beta1, 0.999)) for k, v in groups.items()}
+    if kind == "sgd":
+        return {k: torch.optim.SGD(v, lr=SGD_RECIPE[k][0], momentum=SGD_RECIPE[k][1]) for k, v in groups.items()}
+    raise UserError(f"--optimizer={kind!r}: use adam or sgd")
+
+
+def sgd_schedule(optimizers: dict, epoch: int, milestones: list[int]) -> float:
+    """Set every SGD phase's learning rate for ``epoch`` (0-based): the recipe's value / 10 per milestone passed."""
+    factor = 0.1 ** sum(epoch >= m for m in milestones)
+    for name, opt in optimizers.items():
+        for group in opt.param_groups:
+            group["lr"] = SGD_RECIPE[name][0] * factor
+    return factor
+
+
+def _update(model: AAE, optimizer, loss: torch.Tensor, clip: float) -> None:
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    if clip > 0:
+        torch.nn.utils.clip_grad_norm_(params, clip)
+    optimizer.step()
+
+
+def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
+
+
+def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor | None,
+              *, batch_size: int, clip: float = 5.0):
+    """The training iteration of ``model.head`` (phases 1-5 of the module docstring) as ``step(indices)``.
+
+    ``x``, ``y``: all training images and labels (on the model's device); the batch indices address the
+    unlabelled pool (every training image not in ``labelled``). Labels are read only for the labelled subset,
+    except by the supervised head, whose decoder is given every image's label. Returns the draws and the
+    ``next_labelled`` callable that the epoch hook re-seeds.
+    """
+    head, n_y = model.head, model.n_y
+    device = x.device
+    labelled_pool = labelled.to(device) if labelled is not None and len(labelled) else None
+    state = {"gen": None}
+
+    def labelled_batch():
+        pick = torch.randint(len(labelled_pool), (batch_size,), generator=state["gen"]).to(device)
+        idx = labelled_pool[pick]
+        return x[idx], y[idx]
+
+    def step(idx: torch.Tensor) -> dict:
+        xb = x[idx]
+        terms = {}
+        have_labels = labelled_pool is not None
+        xl, yl = labelled_batch() if have_labels else (None, None)
+        # (1) reconstruction
+        logits, z = model.encode(xb)
+        if head == "supervised":
+            yb = F.one_hot(y[idx], n_y).float()
+        else:
+            yb = F.softmax(logits, 1) if logits is not None else None
+        rec = F.mse_loss(model.decode(yb, z), xb.flatten(1) * 2 - 1)
+        if head == "semi_supervised":  # labelled images are reconstructed from their TRUE one-hot label
+            _, zl = model.encode(xl)
+            rec = rec + F.mse_loss(model.decode(F.one_hot(yl, n_y).float(), zl), xl.flatten(1) * 2 - 1)
+        _update(model, optimizers["rec"], rec, clip)
+        terms["rec"] = rec.detach()
+        # (2) discriminators: prior samples are "real", codes of the encoder "fake"
+        with torch.no_grad():
+            logits, z = model.encode(xb)
+            zl = model.encode(xl)[1] if head == "regularize_z" else None
+        d_loss = disc_loss(model, logits, z, zl, yl)
+        _update(model, optimizers["disc"], d_loss, clip)
+        terms["disc"] = d_loss.detach()
+        # (3) generator: the encoder makes its codes look like prior samples
+        logits, z = model.encode(xb)
+        zl = model.encode(xl)[1] if head == "regularize_z" else None
+        g_loss = gen_loss(model, logits, z, zl, yl)
+        _update(model, optimizers["gen"], g_loss, clip)
+        terms["gen"] = g_loss.detach()
+        # (4) supervised cross-entropy on the labelled images
+        if "sup" in optimizers:
+            sup = F.cross_entropy(model.encode(xl)[0], yl)
+            _update(model, optimizers["sup"], sup, clip)
+            terms["sup"] = sup.detach()
+        # (5) cluster heads apart, or the projection onto the circle
+        if "heads" in optimizers:
+            if model.cluster_heads is not None:
+                cost = head_distance_cost(model.cluster_heads, model.head_distance)
+            else:
+                eye = torch.eye(n_y, device=device)
+                cost = F.mse_loss(model.projection(eye), circle_targets(n_y).to(device))
+            _update(model, optimizers["heads"], cost, clip)
+            terms["heads"] = cost.detach()
+        return terms
+
+    def reseed(generator: torch.Generator):
+        state["gen"] = generator
+
+    return step, reseed
+
+
+def disc_loss(model: AAE, logits, z, zl=None, yl=None) -> torch.Tensor:
+    """Logistic loss of the discriminators: prior samples -> 1, the encoder's codes -> 0."""
+    n, device = len(z), z.device
+    if model.head == "regularize_z":
+        return _mixture_terms(model, z, zl, yl, real_side=True)
+    loss = _logistic(model.d_z(sample_gaussian(n, model.z_dim, device=device)), True) + _logistic(model.d_z(z), False)
+    if model.d_y is not None:
+        prior_y = sample_categorical(n, model.n_y, device=device)
+        loss = loss + _logistic(model.d_y(prior_y), True) + _logistic(model.d_y(F.softmax(logits, 1)), False)
+    return loss
+
+
+def gen_loss(model: AAE, logits, z, zl=None, yl=None) -> torch.Tensor:
+    """The encoder's non-saturating loss: its codes should be classified as prior samples."""
+    if model.head == "regularize_z":
+        return _mixture_terms(model, z, zl, yl, real_side=False)
+    loss = _logistic(model.d_z(z), True)
+    if model.d_y is not None:
+        loss = loss + _logistic(model.d_y(F.softmax(logits, 1)), True)
+    return loss
+
+
+def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
+    """regularize_z: D sees (11-way label one-hot, z). Unlabelled codes carry class 10 ("unknown") and are matched
+    against mixture samples of a uniformly drawn component; labelled codes carry their label and are matched
+    against samples of THEIR component. ``real_side``: the discriminator's loss, else the generator's."""
+    k, device = model.n_y, z.device
+    unknown = F.one_hot(torch.full((len(z),), k, device=device), k + 1).float()
+    known = F.one_hot(yl, k + 1).float()
+    if not real_side:
+        return _logistic(model.d_z(z, unknown), True) + _logistic(model.d_z(zl, known), True)
+    prior_u = sample_mixture(torch.randint(k, (len(z),), device=device), k)
+    prior_l = sample_mixture(yl, k)
+    return (_logistic(model.d_z(prior_u, unknown), True) + _logistic(model.d_z(z, unknown), False)
+            + _logistic(model.d_z(prior_l, known), True) + _logistic(model.d_z(zl, known), False))
+
+
+def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
+              milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None):
+    """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
+    pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
+    milestone schedule."""
+    pool = torch.arange(len(x))
+    if labelled is not None and len(labelled):
+        keep = torch.ones(len(x), dtype=torch.bool)
+        keep[labelled] = False
+        pool = pool[keep]
+    pool = pool.to(x.device)
+    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size)
+    sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
+
+    def epoch_start(epoch: int):
+        reseed(torch.Generator().manual_seed(seed * 7919 + epoch))
+        if sgd:
+            sgd_schedule(optimizers, epoch, milestones)
+
+    return fit(model, optimizers, lambda idx: step(pool[idx]), len(pool), epochs=epochs, batch_size=batch_size,
+               seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config, resume=resume,
+               progress=progress, desc=desc, extra=extra, epoch_start=epoch_start)
+
+
+# ----------------------------------------------------------------------------- evaluation
+def cluster_labels_paper(q_train: torch.Tensor, y_train: torch.Tensor) -> np.ndarray:
+    """The paper's protocol for clusters: cluster k takes the label of the training image with the largest
+    q(y = k | x). It reads one training label per cluster, never a test label."""
+    best = q_train.argmax(0)
+    return y_train.cpu().numpy()[best.numpy()]
+
+
+def evaluate(model: AAE, xtr, ytr, xte, yte, *, batch_size: int = 1000) -> dict:
+    """Test-set metrics of the head: error rates as fractions, plus reconstruction MSE in [0, 1] pixel units."""
+    t0 = time.perf_counter()
+    te = model.codes(xte, batch_size)
+    yte_np = yte.cpu().numpy()
+    out = {}
+    if model.head in CLASSIFYING:
+        pred = te["q_y"].argmax(1).numpy()
+        out["test_error"] = float((pred != yte_np).mean())
+        out["test_accuracy"] = 1 - out["test_error"]
+    if model.head in CLUSTERING:
+        tr = model.codes(xtr, batch_size)
+        clusters_te, clusters_tr = te["q_y"].argmax(1).numpy(), tr["q_y"].argmax(1).numpy()
+        paper_labels = cluster_labels_paper(tr["q_y"], ytr)
+        table = np.zeros((model.n_y, 10), np.int64)
+        np.add.at(table, (clusters_tr, ytr.cpu().numpy()), 1)
+        majority = table.argmax(1)
+        scores = clustering_metrics(yte_np, clusters_te)
+        counts = np.bincount(clusters_te, minlength=model.n_y)
+        out.update({
+            "test_error": float((paper_labels[clusters_te] != yte_np).mean()),
+            "test_error_protocol": "cluster k takes the label of the training image with the largest q(y=k|x) "
+                                   f"({model.n_y} training labels read; no test label)",
+            "test_error_majority_train_labels": float((majority[clusters_te] != yte_np).mean()),
+            "hungarian_accuracy": scores["hungarian_accuracy"], "nmi": scores["nmi"], "ari": scores["ari"],
+            "cluster_labels_paper": paper_labels.tolist(), "cluster_labels_majority": majority.tolist(),
+            "clusters_used_test": int((counts > 0).sum()), "cluster_counts_test": counts.tolist(),
+        })
+    if model.head == "regularize_z":  # the label-informed prior put class k on mixture component k
+        centres = mixture_centres(10)
+        pred = torch.cdist(te["z"], centres).argmin(1).numpy()
+        out["test_error"] = float((pred != yte_np).mean())
+        out["test_error_protocol"] = "nearest mixture component of z = predicted class (no test label)"
+    if model.head == "supervised":  # how much label information is left in the style code
+        tr = model.codes(xtr, batch_size)
+        out["style_probe_train_accuracy"], out["style_probe_test_accuracy"] = linear_probe(tr["z"], ytr.cpu(),
+                                                                                          te["z"], yte.cpu(), 300)
+    if model.head == "projection":
+        with torch.no_grad():
+            heads = model.projection.weight.detach().cpu().t()          # P e_k, (10, 2)
+        out["projection_head_error"] = float((heads - circle_targets(model.n_y)).norm(dim=1).max())
+    if model.cluster_heads is not None:
+        heads = model.cluster_heads.detach().cpu().t()
+        dist = torch.cdist(heads, heads)[~torch.eye(model.n_y, dtype=torch.bool)]
+        out["cluster_head_min_distance"] = float(dist.min())
+    y_in = None
+    if model.head == "supervised":
+        y_in = F.one_hot(yte.cpu(), 10).float()
+    elif te["q_y"] is not None:
+        y_in = te["q_y"]
+    recon = model.images(y_in, te["z"], batch_size)
+    out["test_recon_mse"] = float(F.mse_loss(recon, xte.cpu()))
+    out["eval_seconds"] = time.perf_counter() - t0
+    return out, te
+
+
+def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
+    """The settings of one run: the head's defaults (``HEADS``), its sweep key set to ``value``, then the
+    script's non-default keys (z_dim, optimizer, beta1 > 0)."""
+    d = HEADS[head]
+    out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
+           "optimizer": d["optimizer"], "beta1": d["beta1"], "head_distance": d.get("head_distance", 2.0)}
+    key, _ = d["sweep"]
+    if value is not None:
+        out["n_y" if key == "clusters" else key] = int(value)
+    if cfg.get("z_dim") and head != "projection" and key != "z_dim":
+        out["z_dim"] = cfg["z_dim"]
+    if head == "projection":
+        out["z_dim"] = out["n_y"]
+    out["optimizer"] = cfg.get("optimizer") or out["optimizer"]
+    out["beta1"] = cfg["beta1"] if cfg.get("beta1", 0) > 0 else out["beta1"]
+    out["setting"] = d["setting"].format(**out)
+    return out
+
+
+def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str) -> dict:
+    """Train one head/setting, evaluate it on the test set, write metrics.json and the figures."""
+    from utils.aae_figures import figures_for
+    from utils.io import run_dir, save_json
+    from utils.runtime import seed_everything
+
+    t0 = time.perf_counter()
+    labelled = balanced_labelled(ytr, run["labels"], cfg["seed"]) if run["labels"] else None
+    setting = run["setting"] + ("" if dataset == "mnist" else f"-{dataset}")
+    out = run_dir(cfg["out_dir"], "aae", run["head"], setting)
+    save_json(out / "config.json", {**cfg, **run, "setting": setting, "dataset": dataset, "data_source": source,
+                                    "device_used": str(device)})
+    seed_everything(cfg["seed"])
+    model = AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
+                head_distance=run["head_distance"]).to(device)
+    optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
+    milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
+    desc = f"AAE {run['head']}/{setting}"
+    history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=cfg["epochs"],
+                        batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
+                        checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
+                        extra={"dataset": dataset, "setting": setting})
+    train_seconds = time.perf_counter() - t0
+    metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
+    figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
+    done = [h for h in history if "seconds" in h]
+    metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
+               **metrics, "labels": run["labels"], "epochs": cfg["epochs"], "seed": cfg["seed"],
+               "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
+               "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
+               "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,
+               "images_per_second": float(np.mean([h["images_per_second"] for h in done])) if done else None,
+               "history": history, "model_config": model.config,
+               "seconds": {"train": train_seconds, "total": time.perf_counter() - t0},
+               "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": AAE_KIND,
+               "figures": [p.name for p in figures]}
+    save_json(out / "metrics.json", metrics)
+    log(f"{desc}: {describe(metrics)} ({metrics['seconds']['total']:.0f} s); results in {out}")
+    return metrics
+
+
+def describe(metrics: dict) -> str:
+    """One line of the run's main numbers."""
+    parts = []
+    if "test_error" in metrics:
+        parts.append(f"test error {100 * metrics['test_error']:.2f}%")
+    if "nmi" in metrics:
+        parts.append(f"NMI {metrics['nmi']:.3f}")
+    if "style_probe_test_accuracy" in metrics:
+        parts.append(f"style-code probe {100 * metrics['style_probe_test_accuracy']:.1f}%")
+    parts.append(f"recon MSE {metrics['test_recon_mse']:.4f}")
+    return ", ".join(parts)

@@ -1,0 +1,139 @@
+"""CatVAE / InfoCatVAE: prior, closed-form KLs, the info term's gradient, and main_catvae.py end to end."""
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.distributions import Categorical, Normal, kl_divergence
+
+import main_catvae
+from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means
+from tests.conftest import ROOT
+
+TINY = ["--train_limit=300", "--test_limit=150", "--epochs=1", "--seeds=0", "--batch_size=64", "--pca_points=100",
+        "--progress=false"]
+
+
+@pytest.mark.parametrize("k, delta, scale", [(10, 2, 2.0), (4, 3, 1.5)])
+def test_prior_means_are_orthogonal_with_the_configured_norm(k, delta, scale):
+    mu = prior_means(k, delta, scale)
+    assert mu.shape == (k, k * delta)
+    assert torch.allclose(mu @ mu.t(), scale ** 2 * delta * torch.eye(k))  # orthogonal, ||mu_c|| = lambda sqrt(delta)
+    assert torch.allclose(torch.cdist(mu, mu)[~torch.eye(k, dtype=torch.bool)], torch.tensor(scale * math.sqrt(2 * delta)))
+    for c in range(k):  # cluster c lives in its own delta coordinates
+        assert torch.equal(mu[c].nonzero().flatten(), torch.arange(c * delta, (c + 1) * delta))
+    model = CatVAE(n_clusters=k, sub_dim=delta, scale=scale)
+    assert torch.equal(model.prior_mu, mu) and model.latent_dim == k * delta
+
+
+def test_gaussian_kl_equals_the_closed_form_of_torch_distributions():
+    torch.manual_seed(0)
+    mu, logvar, prior = torch.randn(10, 5, 20), torch.randn(10, 5, 20), prior_means(10, 2, 2.0).unsqueeze(1)
+    expected = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(prior.expand_as(mu), 1.0)).sum(-1)
+    assert torch.allclose(gaussian_kl(mu, logvar, prior), expected, atol=1e-5)
+    assert torch.allclose(gaussian_kl(prior.expand_as(mu), torch.zeros_like(mu), prior), torch.zeros(10, 5))
+
+
+def test_categorical_kl_is_zero_for_uniform_and_matches_torch():
+    uniform = torch.full((3, 10), 0.1).log()
+    assert torch.allclose(categorical_kl_uniform(uniform), torch.zeros(3), atol=1e-6)
+    log_q = F.log_softmax(torch.randn(6, 10), 1)
+    expected = kl_divergence(Categorical(logits=log_q), Categorical(probs=torch.full((6, 10), 0.1)))
+    assert torch.allclose(categorical_kl_uniform(log_q), expected, atol=1e-6)
+    assert (categorical_kl_uniform(log_q) > 0).all()
+
+
+def test_per_cluster_gaussians_are_the_shared_linear_map_on_h_and_one_hot():
+    torch.manual_seed(0)
+    model = CatVAE().eval()  # eval: dropout off, so trunk() is deterministic
+    x = torch.rand(5, 1, 28, 28)
+    logits, mu, logvar = model.encode(x)
+    h = model.trunk(x)
+    assert logits.shape == (5, 10) and mu.shape == logvar.shape == (10, 5, 20)
+    for c in range(10):
+        hc = torch.cat([h, F.one_hot(torch.full((5,), c), 10).float()], 1)
+        assert torch.allclose(mu[c], model.mu_head(hc), atol=1e-5)
+        assert torch.allclose(logvar[c], model.logvar_head(hc), atol=1e-5)
+    assert torch.equal(model.cluster_probs(x), model.cluster_probs(x))  # dropout is off in evaluation
+
+
+def test_info_term_gradient_reaches_encoder_and_decoder():
+    torch.manual_seed(0)
+    model = CatVAE(variant="infocatvae")
+    info, hit = model.info_term(3)
+    assert 0 <= hit <= 1 and info > 0
+    info.backward()
+    for name in ("fc.weight", "cluster_head.weight", "decoder.0.weight", "decoder.2.weight"):
+        grad = dict(model.named_parameters())[name].grad
+        assert grad is not None and grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("reconstruction", ["expected", "mixture"])
+def test_losses_are_per_image_and_only_infocatvae_has_the_info_term(reconstruction):
+    torch.manual_seed(0)
+    x = torch.rand(8, 1, 28, 28)
+    for variant, weight in (("catvae", 0.0), ("infocatvae", 5.0)):
+        model = CatVAE(variant=variant, reconstruction=reconstruction, info_weight=5.0)
+        terms = model.elbo_terms(x)
+        assert all(terms[k].shape == (8,) for k in ("recon", "kl_z", "kl_c"))
+        out = model.loss(x)
+        assert ("info" in out) == (weight > 0) and model.info_weight == weight
+        assert 784 * math.log(2) * 0.5 < out["recon"] < 784 * 2  # BCE summed over pixels, averaged over images
+        expected = out["recon"] + out["kl_z"] + out["kl_c"] + weight * out.get("info", 0.0)
+        assert torch.allclose(out["loss"], expected)
+    # the optional balance term: KL of the batch's mean assignment to uniform, 0 when every q(c|x) is uniform
+    model = CatVAE(variant="catvae", reconstruction=reconstruction, balance_weight=2.0)
+    torch.nn.init.zeros_(model.cluster_head.weight)
+    torch.nn.init.zeros_(model.cluster_head.bias)
+    out = model.loss(x)
+    assert abs(out["balance"].item()) < 1e-6 and abs(out["kl_c"].item()) < 1e-6
+
+
+def test_end_to_end_tiny(tiny_data_dir, tmp_path):
+    main_catvae.main(TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"])
+    for ds in ("mnist", "fashion-mnist"):
+        for variant in ("catvae", "infocatvae"):
+            run = tmp_path / "catvae" / ds / variant / "seed-0"
+            for name in ("samples_by_cluster", "interpolation", "lambda_traversal", "reconstructions", "latent_pca"):
+                assert (run / f"{name}.png").stat().st_size > 5_000, (run, name)
+            m = json.loads((run / "metrics.json").read_text())
+            assert 0 <= m["clustering_accuracy"] <= 1 and 0 <= m["nmi"] <= 1 and -1 <= m["ari"] <= 1
+            assert m["majority_accuracy"] >= m["clustering_accuracy"]
+            occ = m["occupancy"]
+            assert sum(occ["counts"]) == m["n_test"] == 150 and m["n_train"] == 300
+            assert math.isclose(sum(occ["mean_q"]), 1, rel_tol=1e-4) and 1 <= occ["clusters_used"] <= 10
+            elbo = m["test_elbo"]
+            assert 0 < elbo["recon"] < 784 and elbo["kl_z"] >= 0 and 0 <= elbo["kl_c"] <= math.log(10) + 1e-5
+            assert math.isclose(elbo["neg_elbo"], elbo["recon"] + elbo["kl_z"] + elbo["kl_c"], rel_tol=1e-6)
+            assert 0 <= m["generated"]["accuracy"] <= 1
+            assert ("info" in m["history"][0]) == (variant == "infocatvae")
+            cfg = json.loads((run / "config.json").read_text())
+            assert cfg["variant"] == variant and cfg["seed"] == 0 and cfg["train_limit"] == 300
+    summary = json.loads((tmp_path / "catvae" / "summary.json").read_text())
+    assert set(summary) == {"mnist", "fashion-mnist"} and set(summary["mnist"]) == {"catvae", "infocatvae"}
+
+
+def test_resume_skips_finished_training(tiny_data_dir, tmp_path):
+    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=infocatvae"]
+    main_catvae.main(args)
+    first = json.loads((tmp_path / "catvae/mnist/infocatvae/seed-0/metrics.json").read_text())
+    main_catvae.main(args + ["--resume=true"])
+    again = json.loads((tmp_path / "catvae/mnist/infocatvae/seed-0/metrics.json").read_text())
+    assert again["history"] == first["history"]
+    assert again["clustering_accuracy"] == first["clustering_accuracy"]
+    assert again["test_elbo"] == first["test_elbo"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--variants=vade"], "unknown variant 'vade'"),
+    (["--epoch=3"], "unknown option --epoch"),
+])
+def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
+    proc = subprocess.run([sys.executable, "main_catvae.py", *args, f"--data_dir={tiny_data_dir}",
+                           f"--out_dir={tmp_path}", "--progress=false"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and fragment in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
