@@ -36,6 +36,7 @@ batch_size = 100                  # images per step (the reference: 64); the lab
 optimizer = ""                    # empty = the head's: adam (A-E) or sgd (F, G: the paper's momentum-SGD recipe)
 lr = 1e-4                         # Adam learning rate (the reference: 1e-4)
 beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervised and regularize_z, 0.1 otherwise)
+augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
 sgd_milestones = "50,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000)
 # system
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset

@@ -39,7 +39,7 @@ eval_group_size = 25              # images per group when codes are accumulated 
 swap_pairs = 1000                 # random (style image, class image) test pairs behind swap_class_kept
 swap_evidence = 5                 # test images of the column's class accumulated in swap_with_evidence.png (the user's group)
 tsne_points = 2000                # test images in the t-SNE figures
-judge_epochs = 2                  # epochs of the pixel MLP that classifies swapped images
+judge_epochs = 2                  # epochs of the CNN (trained on real images) that classifies swapped images
 eval_batch_size = 1000            # images per forward pass when encoding
 # system
 seed = 0                          # seeds python, numpy, torch, batch order, probes and pairs

@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from utils.augment import random_affine
 from utils.errors import UserError
 from utils.metrics import clustering_metrics, linear_probe
 from utils.progress import log
@@ -314,13 +315,15 @@ def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor | None,
-              *, batch_size: int, clip: float = 5.0):
+              *, batch_size: int, clip: float = 5.0, augment: bool = False):
     """The training iteration of ``model.head`` (phases 1-5 of the module docstring) as ``step(indices)``.
 
     ``x``, ``y``: all training images and labels (on the model's device); the batch indices address the
     unlabelled pool (every training image not in ``labelled``). Labels are read only for the labelled subset,
-    except by the supervised head, whose decoder is given every image's label. Returns the draws and the
-    ``next_labelled`` callable that the epoch hook re-seeds.
+    except by the supervised head, whose decoder is given every image's label. With ``augment`` every labelled
+    minibatch is randomly rotated, scaled and shifted (utils.augment): 100 labels then stop being memorised within
+    an epoch. Returns ``step`` and ``reseed(generator)``, which sets the generator of the labelled draws (the
+    epoch hook seeds it per epoch, so a resumed run draws the same minibatches).
     """
     head, n_y = model.head, model.n_y
     device = x.device
@@ -330,7 +333,8 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
     def labelled_batch():
         pick = torch.randint(len(labelled_pool), (batch_size,), generator=state["gen"]).to(device)
         idx = labelled_pool[pick]
-        return x[idx], y[idx]
+        xl = random_affine(x[idx], generator=state["gen"]) if augment else x[idx]
+        return xl, y[idx]
 
     def step(idx: torch.Tensor) -> dict:
         xb = x[idx]
@@ -422,7 +426,8 @@ def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
 
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
-              milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None):
+              milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
+              augment: bool = False):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
     milestone schedule."""
@@ -432,7 +437,7 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
         keep[labelled] = False
         pool = pool[keep]
     pool = pool.to(x.device)
-    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size)
+    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment)
     sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
 
     def epoch_start(epoch: int):
@@ -549,13 +554,14 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=cfg["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
-                        extra={"dataset": dataset, "setting": setting})
+                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"])
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
     done = [h for h in history if "seconds" in h]
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
-               **metrics, "labels": run["labels"], "epochs": cfg["epochs"], "seed": cfg["seed"],
+               **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
+               "epochs": cfg["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
                "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,

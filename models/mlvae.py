@@ -34,6 +34,7 @@ test-set codes; see :func:`evaluate_codes` for the groupings used for "evidence 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -302,14 +303,19 @@ def evaluate_codes(train: dict, ytr: torch.Tensor, test: dict, yte: torch.Tensor
     }
 
 
-# ----------------------------------------------------------------------------- the judge: a pixel classifier
+# ----------------------------------------------------------------------------- the judge: an image classifier
 class Judge(nn.Module):
-    """A small MLP on pixels (784 -> 256 ReLU -> 10) that decides the class of generated images."""
+    """A small CNN on pixels that decides the class of generated images: conv 32 (3x3) -> pool -> conv 64 (3x3)
+    -> pool -> 128 -> 10, ReLU. It is trained on real training images only (about 99 % test accuracy on MNIST after
+    2 epochs), and it is far less thrown by the blur of VAE decodings than a pixel MLP (which recognised only 91 %
+    of the ML-VAE's test reconstructions against 96 % of the real test images, in our runs)."""
 
-    def __init__(self, hidden: int = 256):
+    def __init__(self, hidden: int = 128):
         super().__init__()
-        self.config = {"hidden": hidden}
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        self.config = {"arch": "cnn", "hidden": hidden}
+        self.net = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                 nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                 nn.Linear(64 * 7 * 7, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
     def forward(self, x):
         return self.net(x)
@@ -326,6 +332,11 @@ def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int, seed: int, che
     """Cross-entropy training of :class:`Judge` on real training images (Adam 1e-3, batch 128)."""
     device = x.device
     judge = Judge().to(device)
+    if resume and Path(checkpoint).is_file():  # a judge of another architecture (an older run) is retrained
+        old = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if not isinstance(old, dict) or old.get("model_config") != judge.config:
+            log(f"{checkpoint}: holds another judge; training a new one")
+            Path(checkpoint).unlink()
     optimizer = make_optimizer(judge, 1e-3, device)
     fit(judge, optimizer, lambda idx: {"loss": F.cross_entropy(judge(x[idx]), y[idx])}, len(x), epochs=epochs,
         batch_size=min(128, len(x)), seed=seed + 7, checkpoint=checkpoint, kind=JUDGE_KIND, model_config=judge.config,
@@ -479,7 +490,7 @@ def run_mlvae_script(cfg: dict) -> dict:
     # 3. the judge and the swaps
     t2 = time.perf_counter()
     judge = train_judge(xtr_d, ytr_d, epochs=cfg["judge_epochs"], seed=cfg["seed"], checkpoint=out / "judge.pt",
-                        resume=cfg["resume"], progress=cfg["progress"], desc=f"{tag} judge (pixel MLP)")
+                        resume=cfg["resume"], progress=cfg["progress"], desc=f"{tag} judge (CNN)")
     metrics["judge_test_accuracy"] = float((judge.predict(xte) == yte).float().mean())
     metrics["judge_accuracy_on_test_reconstructions"] = float((judge.predict(recon) == yte).float().mean())
     metrics.update(swap_scores(model, judge, cte, yte, pairs=cfg["swap_pairs"], evidence=cfg["swap_evidence"],

@@ -137,3 +137,4 @@ def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and fragment in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+

@@ -21,3 +21,28 @@ SEQ_PAPER = {
         "lae2": [.683, .792, .798, .806, .805, .808, .809, .811, .815, .821, .822, .824],
     },
 }
+
+# Unsupervised clustering accuracy (Hungarian) of peer systems, ../shared/reference/PEERS_AND_STYLE.md section 2.
+CLUSTERING_PEERS = {
+    "mnist": [
+        ("k-means on pixels", 0.53, "DEC-keras README, Table 1 (mean of 10 trials)"),
+        ("DEC (paper)", 0.84, "DEC-keras README, column 'paper'"),
+        ("DEC (DEC-keras re-implementation)", 0.912, "DEC-keras results/exp1/results.csv, mean row"),
+        ("GMVAE (Rui Shu, K=10, 7 runs)", 0.716, "RuiShu/vae-clustering logs: 0.716 to 0.933, median 0.831"),
+        ("VaDE (with the shipped pretrained AE)", 0.9446, "slim1017/VaDE README"),
+    ],
+    "fashion-mnist": [
+        ("k-means on pixels", 0.47, "DEC-keras README, Table 1"),
+        ("DEC (author's report)", 0.59, "zalandoresearch/fashion-mnist#96"),
+        ("DEC (DEC-keras re-implementation)", 0.618, "DEC-keras results/exp1/results.csv, mean row"),
+    ],
+}
+
+# AAE test error rates (fractions), ORIGINALS.md 3.9. Only MNIST(100) is confirmed (quoted in
+# musyoku/adversarial-autoencoder#13); the others are recalled from the paper and unverified.
+AAE_PAPER = {
+    ("semi_supervised", "labels-100"): (0.0190, 0.0010, "paper Table 2, quoted in musyoku#13"),
+    ("semi_supervised", "labels-1000"): (0.0160, 0.0008, "paper Table 2 (recalled, unverified)"),
+    ("clustering", "clusters-16"): (0.0955, 0.0225, "paper Table 3 (recalled, unverified)"),
+    ("clustering", "clusters-30"): (0.0410, 0.0113, "paper Table 3 (recalled, unverified)"),
+}
