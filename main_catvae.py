@@ -13,7 +13,7 @@ interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) an
 """
 from models.catvae import RECONSTRUCTIONS, VARIANTS, run_catvae, summarize, summary_lines
 from utils.config import parse_config, split_list
-from utils.datasets import as_tensors, load_or_fallback
+from utils.datasets import load_split
 from utils.errors import UserError
 from utils.io import save_json
 from utils.progress import log
@@ -71,17 +71,15 @@ def main(argv=None):
     log(f"device {device}; datasets {cfg['datasets']}; variants {run_variants}; seeds {run_seeds}")
 
     for name in split_list(cfg["datasets"]):
-        data = load_or_fallback(name, cfg["data_dir"] or None)
-        if data is None:
+        split = load_split(name, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"])
+        if split is None:
             continue
-        tag = "mnist-sample" if data.name == "mnist-sample" else name
-        xtr, _ = as_tensors(data.x_train, data.y_train, cfg["train_limit"])
-        xte, yte = as_tensors(data.x_test, data.y_test, cfg["test_limit"])
+        tag, xtr, _, xte, yte, source = split
         xtr, xte, yte = xtr.to(device), xte.to(device), yte.to(device)
-        log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {data.source}")
+        log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {source}")
         for variant in run_variants:
             for seed in run_seeds:
-                run_catvae(cfg, tag, variant, seed, xtr, xte, yte, device, data.source)
+                run_catvae(cfg, tag, variant, seed, xtr, xte, yte, device, source)
 
     summary = summarize(cfg["out_dir"])
     if summary:

@@ -15,7 +15,7 @@ import time
 from models.encoders import DISPLAY, build_encoder
 from models.seq import ENCODER_KIND, FEATURES_KIND, QUANTIZER_KIND, quantizer_sweep, train_encoder
 from utils.config import parse_config, split_list
-from utils.datasets import as_tensors, load_or_fallback
+from utils.datasets import load_split
 from utils.io import run_dir, save_checkpoint, save_json
 from utils.plots import plot_accuracy_vs_clusters
 from utils.progress import log
@@ -65,21 +65,19 @@ def main(argv=None):
     log(f"device {device}; datasets {cfg['datasets']}; encoders {cfg['archs']}; K = {ks}")
 
     for name in split_list(cfg["datasets"]):
-        data = load_or_fallback(name, cfg["data_dir"] or None)
-        if data is None:
+        split = load_split(name, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"])
+        if split is None:
             continue
-        tag = "mnist-sample" if data.name == "mnist-sample" else name
-        xtr, ytr = as_tensors(data.x_train, data.y_train, cfg["train_limit"])
-        xte, yte = as_tensors(data.x_test, data.y_test, cfg["test_limit"])
+        tag, xtr, ytr, xte, yte, source = split
         xtr, ytr, xte, yte = xtr.to(device), ytr.to(device), xte.to(device), yte.to(device)
-        log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {data.source}")
+        log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {source}")
 
         for arch in split_list(cfg["archs"]):
             t0 = time.perf_counter()
             run = run_dir(cfg["out_dir"], "seq", tag, arch)
             epochs = cfg["lae_epochs"] if arch.startswith("lae") else (
                 cfg["cae_epochs_mnist"] if name == "mnist" else cfg["cae_epochs_fashion"])
-            run_cfg = {**cfg, "dataset": tag, "arch": arch, "epochs": epochs, "data_source": data.source,
+            run_cfg = {**cfg, "dataset": tag, "arch": arch, "epochs": epochs, "data_source": source,
                        "device_used": str(device)}
             save_json(run / "config.json", run_cfg)
             seed_everything(cfg["seed"])

@@ -22,7 +22,8 @@ phases run:
 - ``semi_dim_reduction`` [F]: as dim_reduction with 10 classes, eta = 1, a supervised cost, and the paper's
   momentum-SGD recipe with its learning-rate schedule (which the reference code never applied).
 - ``projection`` [G]: r = 10 y + z in 10-d (W_c = 10 I, fixed), trained as semi_dim_reduction; a separate linear map
-  P (10 -> 2) is fitted so that P e_k lands on a circle of radius 5 at angle 36 k degrees, for the 2-d picture.
+  P (10 -> 2) is fitted so that the heads' images P (10 e_k) land on a circle of radius 5 at angles 36 k degrees, for
+  the 2-d picture (the reference fitted P e_k, which put the heads of the projected codes on a circle of radius 50).
 
 Every training iteration runs the phases in order, each with its own forward pass, optimizer and gradient
 clipping at norm 5 (ORIGINALS.md 3.1): (1) reconstruction: encoder + decoder; (2) discriminators; (3) generator:
@@ -201,6 +202,10 @@ class AAE(nn.Module):
             return [self.cluster_heads]
         return list(self.projection.parameters()) if self.projection is not None else []
 
+    def projected_heads(self) -> torch.Tensor:
+        """Projection head: P applied to the cluster heads of r = 10 y + z, i.e. P (10 e_k), as rows (n_y, 2)."""
+        return self.projection(10.0 * torch.eye(self.n_y, device=self.projection.weight.device))
+
     # --- the autoencoder
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
         """(y logits or None, z) of images in [0, 1] (B, 1, 28, 28)."""
@@ -376,8 +381,7 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             if model.cluster_heads is not None:
                 cost = head_distance_cost(model.cluster_heads, model.head_distance)
             else:
-                eye = torch.eye(n_y, device=device)
-                cost = F.mse_loss(model.projection(eye), circle_targets(n_y).to(device))
+                cost = F.mse_loss(model.projected_heads(), circle_targets(n_y).to(device))
             _update(model, optimizers["heads"], cost, clip)
             terms["heads"] = cost.detach()
         return terms
@@ -497,7 +501,7 @@ def evaluate(model: AAE, xtr, ytr, xte, yte, *, batch_size: int = 1000) -> dict:
                                                                                           te["z"], yte.cpu(), 300)
     if model.head == "projection":
         with torch.no_grad():
-            heads = model.projection.weight.detach().cpu().t()          # P e_k, (10, 2)
+            heads = model.projected_heads().cpu()                        # P (10 e_k), (10, 2)
         out["projection_head_error"] = float((heads - circle_targets(model.n_y)).norm(dim=1).max())
     if model.cluster_heads is not None:
         heads = model.cluster_heads.detach().cpu().t()

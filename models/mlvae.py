@@ -23,6 +23,13 @@ MNIST subsets, the plain ELBO left class information in the style code (style pr
 the swapped images took the ROW image's class), while 3 cut the style probe to 25-30 % and that leak to
 3-5 %, at the cost of about 16 nats of reconstruction per image. Run --style_kl_coef=1 for the paper's bound.
 
+Training groups: main_mlvae.py splits each class of a batch into random groups of at most 5 images
+(``train_group_size = 5``; 0 = one group per class, about 25 images at batch 256, as the reference). With 25
+members the product of Gaussians averages the per-image evidence so much that a single image's class code can stay
+vague; with at most 5 it must be informative on its own. On full MNIST (100 epochs, noise 0.1, style KL 3):
+single-image class probe 94.7 % -> 96.6 %, swaps judged to keep the column's class 91.3 % -> 94.3 %, test
+reconstruction 86.5 -> 80.3 nats; groups of at most 3 gave 96.3 % / 93.6 %.
+
 Group-wise reparameterisation: one noise draw per group, c_G = mu_G + sigma_G * eps_G with
 eps_G ~ N(0, group_noise_std^2 I), shared by the group's members. ``group_noise_std = 1`` is the
 paper's sampling; 0.1 is the reference repository's working setting (ORIGINALS.md 4.3.6).
@@ -43,7 +50,7 @@ from torch import nn
 
 from models.kmeans import assign, kmeans
 from models.seq import make_optimizer, make_scheduler
-from utils.datasets import as_tensors, load_or_fallback
+from utils.datasets import load_split
 from utils.errors import UserError
 from utils.io import run_dir, save_json
 from utils.metrics import clustering_metrics, linear_probe
@@ -329,8 +336,11 @@ class Judge(nn.Module):
 
 def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int, seed: int, checkpoint, resume: bool,
                 progress: bool, desc: str) -> Judge:
-    """Cross-entropy training of :class:`Judge` on real training images (Adam 1e-3, batch 128)."""
+    """Cross-entropy training of :class:`Judge` on real training images (Adam 1e-3, batch 128), for ``epochs`` but
+    at least 200 steps (small data sets: a CNN learns nothing from a couple of steps)."""
     device = x.device
+    batch_size = min(128, len(x))
+    epochs = max(epochs, -(-200 // max(len(x) // batch_size, 1)))
     judge = Judge().to(device)
     if resume and Path(checkpoint).is_file():  # a judge of another architecture (an older run) is retrained
         old = torch.load(checkpoint, map_location="cpu", weights_only=False)
@@ -339,7 +349,7 @@ def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int, seed: int, che
             Path(checkpoint).unlink()
     optimizer = make_optimizer(judge, 1e-3, device)
     fit(judge, optimizer, lambda idx: {"loss": F.cross_entropy(judge(x[idx]), y[idx])}, len(x), epochs=epochs,
-        batch_size=min(128, len(x)), seed=seed + 7, checkpoint=checkpoint, kind=JUDGE_KIND, model_config=judge.config,
+        batch_size=batch_size, seed=seed + 7, checkpoint=checkpoint, kind=JUDGE_KIND, model_config=judge.config,
         resume=resume, progress=progress, desc=desc)
     return judge
 
@@ -446,17 +456,15 @@ def run_mlvae_script(cfg: dict) -> dict:
     device = get_device(cfg["device"])
     check_config(cfg)
     dataset = cfg["dataset"]
-    data = load_or_fallback(dataset, cfg["data_dir"] or None)
-    if data is None:
+    split = load_split(dataset, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"])
+    if split is None:
         raise UserError(f"{dataset} data not found (see the warning above)")
-    tag = "mnist-sample" if data.name == "mnist-sample" else dataset
-    xtr, ytr = as_tensors(data.x_train, data.y_train, cfg["train_limit"])
-    xte, yte = as_tensors(data.x_test, data.y_test, cfg["test_limit"])
+    tag, xtr, ytr, xte, yte, source = split
     setting = setting_name(cfg)
     out = run_dir(cfg["out_dir"], "mlvae", tag, setting)
-    save_json(out / "config.json", {**cfg, "dataset": tag, "setting": setting, "data_source": data.source,
+    save_json(out / "config.json", {**cfg, "dataset": tag, "setting": setting, "data_source": source,
                                     "device_used": str(device)})
-    log(f"{tag} ML-VAE ({setting}): {len(xtr)} train / {len(xte)} test images from {data.source}; device {device}")
+    log(f"{tag} ML-VAE ({setting}): {len(xtr)} train / {len(xte)} test images from {source}; device {device}")
     xtr_d, ytr_d = xtr.to(device), ytr.to(device)
 
     # 1. train

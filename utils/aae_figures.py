@@ -56,7 +56,7 @@ def scatter(model, codes: dict, y, dataset: str, path, title: str, seed: int = 0
                                 mark_label="cluster heads W_c e_k", xlabel="r_1", ylabel="r_2", seed=seed, equal=True)
     if head == "projection":
         weight = model.projection.weight.detach().cpu()                 # (2, 10)
-        points, marks = codes["r"] @ weight.t(), 10 * weight.t()
+        points, marks = codes["r"] @ weight.t(), 10 * weight.t()         # marks = P (10 e_k)
         return scatter_by_label(points, labels, names, path, title, marks=marks,
                                 mark_label="projected heads P (10 e_k)", xlabel="P r, 1", ylabel="P r, 2",
                                 seed=seed, equal=True)
@@ -72,17 +72,17 @@ def reconstructions(model, x, y, codes: dict, path, title: str, n: int = 12):
 
 
 def projection_heads(model, path, title: str):
-    """Where P puts e_k against the targets on the circle of radius 5."""
+    """Where P puts the heads 10 e_k against the targets on the circle of radius 5."""
     from utils.plots import plt, save
 
     with torch.no_grad():
-        heads = model.projection.weight.detach().cpu().t().numpy()
+        heads = model.projected_heads().cpu().numpy()
     target = circle_targets(model.n_y).numpy()
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     t = np.linspace(0, 2 * np.pi, 200)
     ax.plot(5 * np.cos(t), 5 * np.sin(t), color="0.7", lw=1, label="circle of radius 5")
     ax.scatter(target[:, 0], target[:, 1], s=80, facecolors="none", edgecolors="black", label="targets")
-    ax.scatter(heads[:, 0], heads[:, 1], marker="x", s=60, color="tab:red", label="P e_k (learned)")
+    ax.scatter(heads[:, 0], heads[:, 1], marker="x", s=60, color="tab:red", label="P (10 e_k), learned")
     for k, (u, v) in enumerate(heads):
         ax.annotate(str(k), (u, v), xytext=(4, 4), textcoords="offset points", fontsize=8)
     ax.set_aspect("equal")

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from utils.plots import mosaic, plt, save
+from utils.plots import mosaic, scatter_by_label
 
 
 def _cluster_label(c: int, majority: list[int], names: list[str], counts: list[int]) -> str:
@@ -68,23 +68,8 @@ def latent_pca(codes: torch.Tensor, labels: np.ndarray, prior_mu: torch.Tensor, 
                max_points: int = 5000, seed: int = 0):
     """2-D PCA (fitted on all test codes) coloured by true label; black crosses = the K prior modes."""
     pca = PCA(n_components=2, random_state=seed).fit(codes.numpy())
-    rng = np.random.default_rng(seed)
-    pick = rng.permutation(len(codes))[:max_points]
-    xy, modes = pca.transform(codes.numpy()[pick]), pca.transform(prior_mu.cpu().numpy())
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    cmap = plt.get_cmap("tab10")
-    for c in np.unique(labels):
-        sel = labels[pick] == c
-        ax.scatter(xy[sel, 0], xy[sel, 1], s=4, alpha=0.5, color=cmap(int(c) % 10), label=names[int(c)])
-    ax.scatter(modes[:, 0], modes[:, 1], marker="x", s=70, color="black", label="prior modes")
-    for k, (u, v) in enumerate(modes):
-        ax.annotate(str(k), (u, v), fontsize=8, xytext=(3, 3), textcoords="offset points")
     ratio = pca.explained_variance_ratio_
-    ax.set_xlabel(f"PC 1 ({100 * ratio[0]:.1f}% of variance)")
-    ax.set_ylabel(f"PC 2 ({100 * ratio[1]:.1f}% of variance)")
-    ax.set_title(title, fontsize=10)
-    legend = ax.legend(fontsize=7, loc="best")
-    for handle in legend.legend_handles:
-        handle.set_sizes([25])
-    ax.grid(alpha=0.3)
-    return save(fig, path)
+    return scatter_by_label(pca.transform(codes.numpy()), labels, names, path, title,
+                            marks=pca.transform(prior_mu.cpu().numpy()), mark_label="prior modes",
+                            xlabel=f"PC 1 ({100 * ratio[0]:.1f}% of variance)",
+                            ylabel=f"PC 2 ({100 * ratio[1]:.1f}% of variance)", max_points=max_points, seed=seed)

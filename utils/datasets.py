@@ -33,3 +33,15 @@ def load_or_fallback(name: str, data_dir: str | None):
             "(fashion-mnist_train.csv, fashion-mnist_test.csv) into data/, or the IDX files into "
             "data/fashion-mnist/, or `apt-get install dataset-fashion-mnist`, or set DATA_DIR.\n" + bar)
         return None
+
+
+def load_split(name: str, data_dir: str | None, train_limit: int = 0, test_limit: int = 0):
+    """What every script needs: (tag, x_train, y_train, x_test, y_test, source) as tensors on the CPU, or None when
+    Fashion-MNIST is missing. ``tag`` is the data set's name, or "mnist-sample" after the documented fallback."""
+    data = load_or_fallback(name, data_dir)
+    if data is None:
+        return None
+    tag = "mnist-sample" if data.name == "mnist-sample" else name
+    xtr, ytr = as_tensors(data.x_train, data.y_train, train_limit)
+    xte, yte = as_tensors(data.x_test, data.y_test, test_limit)
+    return tag, xtr, ytr, xte, yte, data.source

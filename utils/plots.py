@@ -132,7 +132,9 @@ def scatter_by_label(points, labels, names: list[str], path, title: str, *, xlab
     if equal:
         ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(title, fontsize=10)
-    legend = ax.legend(fontsize=7, loc="best", markerscale=3)
+    legend = ax.legend(fontsize=7, loc="best")
+    for handle in legend.legend_handles:
+        handle.set_sizes([25])
     ax.grid(alpha=0.3)
     return save(fig, path)
 
