@@ -36,7 +36,7 @@ lr = 1e-3                         # Adam learning rate (the reference: 1e-3, con
 schedule = "constant"             # constant (the reference) or onecycle
 # evaluation
 eval_group_size = 25              # images per group when codes are accumulated at evaluation (about one batch's class group)
-swap_pairs = 1000                 # random (style image, class image) test pairs behind swap_class_kept
+swap_pairs = 10000                # random (style image, class image) test pairs behind swap_class_kept (+-0.2 points)
 swap_evidence = 5                 # test images of the column's class accumulated in swap_with_evidence.png (the user's group)
 tsne_points = 2000                # test images in the t-SNE figures
 judge_epochs = 2                  # epochs of the CNN (trained on real images) that classifies swapped images

@@ -571,7 +571,8 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
                "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,
                "images_per_second": float(np.mean([h["images_per_second"] for h in done])) if done else None,
                "history": history, "model_config": model.config,
-               "seconds": {"train": train_seconds, "total": time.perf_counter() - t0},
+               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
+                           "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": AAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(out / "metrics.json", metrics)

@@ -338,7 +338,8 @@ def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, devi
     ]
     metrics = {"dataset": tag, "variant": variant, "model": VARIANTS[variant], "seed": seed, **metrics,
                "history": history, "model_config": model.config,
-               "seconds": {"train": train_seconds, "total": time.perf_counter() - t0},
+               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
+                           "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": CATVAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(run / "metrics.json", metrics)

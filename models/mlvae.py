@@ -529,7 +529,8 @@ def run_mlvae_script(cfg: dict) -> dict:
 
     metrics["reference_table"] = REFERENCE_TABLE
     metrics["history"] = history
-    metrics["seconds"] = {"train": train_seconds, "probes": probe_seconds, "judge_and_swaps": swap_seconds,
+    metrics["seconds"] = {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
+                          "probes": probe_seconds, "judge_and_swaps": swap_seconds,
                           "figures": figure_seconds, "total": time.perf_counter() - t_start}
     metrics["n_train"], metrics["n_test"], metrics["device"] = len(xtr), len(xte), str(device)
     metrics["checkpoint_kind"] = MLVAE_KIND

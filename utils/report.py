@@ -16,6 +16,14 @@ def _load(pattern: str, out_dir) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(Path(out_dir).glob(pattern))]
 
 
+def _minutes(m: dict) -> float:
+    """Training time summed over the epochs (valid across --resume) plus this run's evaluation time, in minutes."""
+    s = m["seconds"]
+    if "train_epochs_sum" in s:
+        return (s["train_epochs_sum"] + s["total"] - s["train"]) / 60
+    return s["total"] / 60
+
+
 def _pct(values, digits: int = 1) -> str:
     values = np.asarray(values, dtype=float) * 100
     if len(values) == 1:
@@ -36,7 +44,7 @@ def catvae_table(out_dir="results") -> str:
                      f"{_pct([m['clustering_accuracy'] for m in ms])} | "
                      f"{np.mean([m['nmi'] for m in ms]):.3f} | {np.mean([m['ari'] for m in ms]):.3f} | "
                      f"{np.mean([m['test_elbo']['neg_elbo'] for m in ms]):.1f} | "
-                     f"{np.mean([m['seconds']['total'] for m in ms]) / 60:.1f} |")
+                     f"{np.mean([_minutes(m) for m in ms]):.1f} |")
     for ds in sorted({k[0] for k in groups}):
         for name, acc, source in CLUSTERING_PEERS.get(ds, []):
             lines.append(f"| {ds} | {name} (reference) | | {100 * acc:.1f} | | | | {source} |")
@@ -62,7 +70,7 @@ def mlvae_swaps(out_dir="results") -> str:
         lines.append(f"| {m['dataset']} | {m['setting']} | {100 * m['swap_class_kept']:.1f} | "
                      f"{100 * m['swap_class_kept_with_evidence']:.1f} | {100 * m['swap_style_class_leak']:.1f} | "
                      f"{100 * m['judge_test_accuracy']:.1f} / {100 * m['judge_accuracy_on_test_reconstructions']:.1f}"
-                     f" | {m['seconds']['total'] / 60:.1f} |")
+                     f" | {_minutes(m):.1f} |")
     return "\n".join(lines)
 
 
@@ -81,7 +89,7 @@ def aae_table(out_dir="results") -> str:
             other.append(f"label probe on z {100 * m['style_probe_test_accuracy']:.1f}%")
         other.append(f"recon MSE {m['test_recon_mse']:.4f}")
         lines.append(f"| {m['head']} | {m['setting']} | {err} | {paper} | {m['epochs']} | "
-                     f"{m['images_per_second'] or 0:.0f} | {m['seconds']['total'] / 60:.1f} | {'; '.join(other)} |")
+                     f"{m['images_per_second'] or 0:.0f} | {_minutes(m):.1f} | {'; '.join(other)} |")
     return "\n".join(lines)
 
 
