@@ -37,6 +37,7 @@ optimizer = ""                    # empty = the head's: adam (A-E) or sgd (F, G:
 lr = 1e-4                         # Adam learning rate (the reference: 1e-4)
 beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervised and regularize_z, 0.1 otherwise)
 augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
+balance_weight = 1.0              # clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in the generator step (not in the paper; 0 = off)
 sgd_milestones = "50,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000)
 # system
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset

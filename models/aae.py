@@ -320,7 +320,7 @@ def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor | None,
-              *, batch_size: int, clip: float = 5.0, augment: bool = False):
+              *, batch_size: int, clip: float = 5.0, augment: bool = False, balance_weight: float = 0.0):
     """The training iteration of ``model.head`` (phases 1-5 of the module docstring) as ``step(indices)``.
 
     ``x``, ``y``: all training images and labels (on the model's device); the batch indices address the
@@ -369,6 +369,9 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         logits, z = model.encode(xb)
         zl = model.encode(xl)[1] if head == "regularize_z" else None
         g_loss = gen_loss(model, logits, z, zl, yl)
+        if balance_weight > 0 and logits is not None:
+            terms["balance"] = batch_balance(logits).detach()
+            g_loss = g_loss + balance_weight * batch_balance(logits)
         _update(model, optimizers["gen"], g_loss, clip)
         terms["gen"] = g_loss.detach()
         # (4) supervised cross-entropy on the labelled images
@@ -390,6 +393,14 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         state["gen"] = generator
 
     return step, reseed
+
+
+def batch_balance(logits: torch.Tensor) -> torch.Tensor:
+    """KL(mean over the batch of q(y|x) || uniform): zero when the batch spreads evenly over the clusters. A
+    per-image discriminator cannot see that every image went to the same cluster once the encoder hops between
+    clusters faster than it learns; this term can (not in the paper; ``balance_weight``)."""
+    mean = F.softmax(logits, 1).mean(0)
+    return (mean * (mean.clamp_min(1e-12).log() + math.log(len(mean)))).sum()
 
 
 def disc_loss(model: AAE, logits, z, zl=None, yl=None) -> torch.Tensor:
@@ -431,7 +442,7 @@ def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
-              augment: bool = False):
+              augment: bool = False, balance_weight: float = 0.0):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
     milestone schedule."""
@@ -441,7 +452,8 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
         keep[labelled] = False
         pool = pool[keep]
     pool = pool.to(x.device)
-    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment)
+    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
+                             balance_weight=balance_weight)
     sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
 
     def epoch_start(epoch: int):
@@ -558,13 +570,15 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=cfg["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
-                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"])
+                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"],
+                        balance_weight=cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
     done = [h for h in history if "seconds" in h]
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
+               "balance_weight": cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0,
                "epochs": cfg["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,

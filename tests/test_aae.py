@@ -181,3 +181,13 @@ def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment)
                            f"--out_dir={tmp_path}", *TINY, *args], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("\n") == 1 and fragment in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_batch_balance_is_zero_when_spread_evenly_and_log_k_when_collapsed():
+    from models.aae import batch_balance
+    k = 16
+    even = torch.log(torch.eye(k) * 0.999 + 0.001 / k)        # each image sure of another cluster
+    assert batch_balance(even) < 1e-6
+    collapsed = torch.full((32, k), -20.0)
+    collapsed[:, 3] = 20.0
+    assert torch.isclose(batch_balance(collapsed), torch.tensor(math.log(k)), atol=1e-4)
