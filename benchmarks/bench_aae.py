@@ -59,7 +59,9 @@ def main() -> None:
         speed = head_speed(head, args.batch_size, device, args.steps)
         out["train_images_per_s"][head] = round(speed, 1)
         out["epoch_seconds_60000"][head] = round(60000 / speed, 1)
-        print(f"{head:<20} {speed:8.1f} images/s   {60000 / speed:7.1f} s per epoch", flush=True)
+        out.setdefault("default_run_minutes", {})[head] = round(HEADS[head]["epochs"] * 60000 / speed / 60, 1)
+        print(f"{head:<20} {speed:8.1f} images/s   {60000 / speed:7.1f} s per epoch   "
+              f"{HEADS[head]['epochs']} default epochs: {out['default_run_minutes'][head]} min", flush=True)
     path = ROOT / "benchmarks/results/aae.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")

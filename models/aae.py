@@ -49,22 +49,25 @@ from utils.training import fit
 AAE_KIND = "aae"
 
 # head -> its defaults (ORIGINALS.md 3.2-3.8). "setting" names the run folder results/aae/<head>/<setting>/;
+# "epochs" fills about 50 minutes of a 2-core CPU (benchmarks/bench_aae.py: 39-74 s per epoch, by head);
 # "sweep": the key that names the run (labels or clusters) and the values main_aae.py runs by default.
 HEADS = {
     "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
-                   "setting": "z-{z_dim}", "sweep": ("z_dim", [16])},
+                   "setting": "z-{z_dim}", "epochs": 80, "sweep": ("z_dim", [16])},
     "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
-                        "setting": "labels-{labels}", "sweep": ("labels", [100, 1000])},
+                        "setting": "labels-{labels}", "epochs": 40, "sweep": ("labels", [100, 1000])},
     "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
-                     "setting": "labels-{labels}", "sweep": ("labels", [10000])},
+                     "setting": "labels-{labels}", "epochs": 60, "sweep": ("labels", [10000])},
     "clustering": {"variant": "D", "n_y": 16, "z_dim": 10, "labels": 0, "optimizer": "adam", "beta1": 0.1,
-                   "setting": "clusters-{n_y}", "sweep": ("clusters", [16, 30])},
+                   "setting": "clusters-{n_y}", "epochs": 70, "sweep": ("clusters", [16, 30])},
     "dim_reduction": {"variant": "E", "n_y": 20, "z_dim": 2, "labels": 0, "optimizer": "adam", "beta1": 0.1,
-                      "head_distance": 2.0, "setting": "clusters-{n_y}", "sweep": ("clusters", [20])},
+                      "head_distance": 2.0, "setting": "clusters-{n_y}", "epochs": 70,
+                      "sweep": ("clusters", [20])},
     "semi_dim_reduction": {"variant": "F", "n_y": 10, "z_dim": 2, "labels": 100, "optimizer": "sgd", "beta1": 0.1,
-                           "head_distance": 1.0, "setting": "labels-{labels}", "sweep": ("labels", [100, 1000])},
+                           "head_distance": 1.0, "setting": "labels-{labels}", "epochs": 70,
+                           "sweep": ("labels", [100, 1000])},
     "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
-                   "setting": "labels-{labels}", "sweep": ("labels", [1000])},
+                   "setting": "labels-{labels}", "epochs": 65, "sweep": ("labels", [1000])},
 }
 CLASSIFYING = ("semi_supervised", "semi_dim_reduction", "projection")   # q(y|x) is a classifier of the labels
 CLUSTERING = ("clustering", "dim_reduction")                             # q(y|x) clusters without labels
@@ -535,6 +538,7 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
     script's non-default keys (z_dim, optimizer, beta1 > 0)."""
     d = HEADS[head]
     out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
+           "epochs": cfg.get("epochs") or d["epochs"],
            "optimizer": d["optimizer"], "beta1": d["beta1"], "head_distance": d.get("head_distance", 2.0)}
     key, _ = d["sweep"]
     if value is not None:
@@ -567,7 +571,7 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
-    history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=cfg["epochs"],
+    history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
                         extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"],
@@ -579,7 +583,7 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
                "balance_weight": cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0,
-               "epochs": cfg["epochs"], "seed": cfg["seed"],
+               "epochs": run["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
                "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,

@@ -173,7 +173,7 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path):
 @pytest.mark.parametrize("args, fragment", [
     (["--head=gan"], "unknown head 'gan'"),
     (["--head=semi_supervised", "--values=95"], "multiple of 10"),
-    (["--epochs=0"], "--epochs"),
+    (["--epochs=-1"], "--epochs"),
     (["--optimizer=rmsprop"], "adam or sgd"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
