@@ -21,7 +21,7 @@ from utils.runtime import get_device
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
 head = "semi_supervised"          # comma-separated heads, or all: supervised, semi_supervised, regularize_z, clustering, dim_reduction, semi_dim_reduction, projection
-values = ""                       # labels (semi-supervised heads) or clusters (clustering, dim_reduction) per run; empty = each head's defaults (100,1000 labels; 16,30 clusters; ...)
+values = ""                       # per run: labels (semi-supervised heads, regularize_z), clusters (clustering, dim_reduction) or z size (supervised); empty = each head's defaults
 dataset = "mnist"                 # mnist (the paper) or fashion-mnist
 data_dir = ""                     # empty: $DATA_DIR if set, else data/
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
