@@ -373,8 +373,9 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         zl = model.encode(xl)[1] if head == "regularize_z" else None
         g_loss = gen_loss(model, logits, z, zl, yl)
         if balance_weight > 0 and logits is not None:
-            terms["balance"] = batch_balance(logits).detach()
-            g_loss = g_loss + balance_weight * batch_balance(logits)
+            balance = batch_balance(logits)
+            g_loss = g_loss + balance_weight * balance
+            terms["balance"] = balance.detach()
         _update(model, optimizers["gen"], g_loss, clip)
         terms["gen"] = g_loss.detach()
         # (4) supervised cross-entropy on the labelled images
