@@ -31,6 +31,10 @@ def save_json(path, obj) -> None:
     _atomic_write(Path(path), lambda fh: fh.write(text.encode() + b"\n"))
 
 
+def save_text(path, text: str) -> None:
+    _atomic_write(Path(path), lambda fh: fh.write(text.encode()))
+
+
 def _jsonable(value):
     if hasattr(value, "item"):
         return value.item()

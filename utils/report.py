@@ -1,15 +1,18 @@
-"""Markdown tables of the CatVAE, ML-VAE and AAE results, read from the runs' metrics.json files (never typed in).
+"""Markdown tables of the results, read from the runs' metrics.json files (never typed in), and results/REPORT.md.
 
     python -m utils.report [results]        # prints the README's tables for every finished run
+    python reproduce.py                      # runs what is missing, then writes results/REPORT.md (build_report)
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 
-from utils.references import AAE_PAPER, CLUSTERING_PEERS
+from utils.references import (AAE_PAPER, CATVAE_REFERENCE, CLUSTERING_PEERS, FIGURE_COUNTERPARTS, SEQ_KS,
+                               SEQ_PAPER)
 
 
 def _load(pattern: str, out_dir) -> list[dict]:
@@ -91,6 +94,256 @@ def aae_table(out_dir="results") -> str:
         lines.append(f"| {m['head']} | {m['setting']} | {err} | {paper} | {m['epochs']} | "
                      f"{m['images_per_second'] or 0:.0f} | {_minutes(m):.1f} | {'; '.join(other)} |")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- results/REPORT.md
+_INDEX = re.compile(r"^(\w+)\[(?:(\w+)=([^\]]+)|(-?\d+))\]$")
+
+
+def lookup(metrics: dict, key: str):
+    """The value at ``key`` in a metrics dict: dotted names, ``name[3]`` (list index) or ``name[k=120]`` (the list
+    element whose field k equals 120). A KeyError names the part that is missing."""
+    value = metrics
+    for part in key.split("."):
+        m = _INDEX.match(part)
+        if not m:
+            value = value[part]
+            continue
+        items = value[m.group(1)]
+        if m.group(4) is not None:
+            value = items[int(m.group(4))]
+            continue
+        field, want = m.group(2), m.group(3)
+        found = [it for it in items if str(it.get(field)) == want]
+        if not found:
+            raise KeyError(f"{m.group(1)}[{field}={want}]")
+        value = found[0]
+    return value
+
+
+def run_minutes(m: dict) -> float:
+    """Minutes of one run, training summed over its epochs (valid across --resume) plus evaluation and figures."""
+    s = m.get("seconds", {})
+    if "train_epochs_sum" in s:
+        return (s["train_epochs_sum"] + s.get("total", s["train"]) - s["train"]) / 60
+    if "this_run_training" in s:                                  # SEQ encoder / decoder: train = sum over epochs
+        return (s["train"] + s["this_run"] - s["this_run_training"]) / 60
+    return s.get("total", s.get("this_run", 0.0)) / 60
+
+
+class Row:
+    """One line of REPORT.md: our value (mean +- std over the runs' files), the reference, the verdict."""
+
+    def __init__(self, metric, setting, files, key, root, ref=None, ref_std=0.0, source="", better="higher",
+                 percent=True):
+        self.metric, self.setting, self.key, self.better, self.percent = metric, setting, key, better, percent
+        self.ref, self.ref_std, self.source = ref, ref_std, source
+        self.files = [Path(f) for f in files]
+        self.rel = [f.relative_to(root).as_posix() for f in self.files]
+        self.values, self.runs = [], []
+        for f in self.files:
+            m = json.loads(f.read_text())
+            self.runs.append(m)
+            self.values.append(float(lookup(m, key)))
+
+    def seeds(self) -> list:
+        """Each run's seed: from its metrics.json, else from the config.json next to it."""
+        out = []
+        for f, m in zip(self.files, self.runs):
+            if "seed" not in m and (f.parent / "config.json").is_file():
+                m = json.loads((f.parent / "config.json").read_text())
+            out.append(m.get("seed", "?"))
+        return out
+
+    def scale(self, v: float) -> float:
+        return 100 * v if self.percent else v
+
+    def fmt(self, v: float) -> str:
+        return f"{v:.2f}" if self.percent else f"{v:.4g}"
+
+    def ours(self) -> str:
+        v = np.array([self.scale(x) for x in self.values])
+        return self.fmt(v[0]) if len(v) == 1 else f"{self.fmt(v.mean())} +- {self.fmt(v.std(ddof=1))}"
+
+    def verdict(self) -> str:
+        """match: within the reference's stated spread (0.2 points when it states none, the digitization error);
+        beats / short by: outside it, in the better / worse direction."""
+        if self.ref is None:
+            return "no reference value"
+        diff = self.scale(np.mean(self.values)) - self.scale(self.ref)
+        if self.better == "lower":
+            diff = -diff
+        tol = max(self.scale(self.ref_std), 0.2 if self.percent else 0.0)
+        if abs(diff) <= tol:
+            return "matches"
+        return "beats" if diff > 0 else f"short by {abs(diff):.2f}"
+
+    def markdown(self) -> str:
+        ref = "-" if self.ref is None else self.fmt(self.scale(self.ref)) + (
+            f" +- {self.fmt(self.scale(self.ref_std))}" if self.ref_std else "")
+        seeds = ", ".join(str(s) for s in self.seeds())
+        devices = ", ".join(sorted({str(m.get("device", "?")) for m in self.runs}))
+        minutes = np.mean([run_minutes(m) for m in self.runs])
+        return (f"| {self.metric} | {self.setting} | {self.ours()} | {seeds} | {ref} | {self.source or '-'} | "
+                f"{self.verdict()} | {minutes:.1f} | {devices} | `{self.key}` in {', '.join(self.rel)} |")
+
+
+HEADER = ("| metric | setting | ours | seeds | reference | reference source | verdict | minutes per run | device | "
+          "from |\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+def _seed_files(root: Path, rel: str) -> list[Path]:
+    """``rel`` under the first seed's folder (``root``) and under every ``root/seed-<s>/``, where present."""
+    return [p for p in [root / rel, *sorted(root.glob(f"seed-*/{rel}"))] if p.is_file()]
+
+
+def seq_rows(root: Path) -> list[Row]:
+    rows = []
+    for path in sorted(root.glob("seq/*/*/metrics.json")):
+        ds, arch = path.parts[-3], path.parts[-2]
+        files = _seed_files(root, f"seq/{ds}/{arch}/metrics.json")
+        paper = SEQ_PAPER.get(ds, {})
+        src = SEQ_PAPER["source"]
+        ref = paper.get("softmax") if arch == "cae4" else None
+        rows.append(Row("softmax classifier, test accuracy %", f"{ds} {arch}", files, "softmax_test_accuracy", root,
+                        ref, source=src if ref else "the paper's black line is for one encoder only"))
+        ks = {r["k"] for r in json.loads(path.read_text()).get("quantizer", [])}
+        for k in (10, 20, 50, 100, 120):
+            if k in ks:
+                ref = dict(zip(SEQ_KS, paper.get(arch, []))).get(k)
+                rows.append(Row(f"SEQ quantizer K={k}, test accuracy %", f"{ds} {arch}", files,
+                                f"quantizer[k={k}].test_accuracy", root, ref, source=src if ref else ""))
+    for path in sorted(root.glob("seq/*/*/decoder/metrics.json")):
+        ds, arch = path.parts[-4], path.parts[-3]
+        files = _seed_files(root, f"seq/{ds}/{arch}/decoder/metrics.json")
+        rows.append(Row("decoder, test MSE per pixel", f"{ds} {arch}", files, "test_mse", root, better="lower",
+                        percent=False, source="the paper reports figures only"))
+        for mode in ("same_cluster", "across_clusters"):
+            rows.append(Row(f"convex combinations ({mode.replace('_', ' ')}) keep the class, %", f"{ds} {arch}",
+                            files, f"convex_{mode}.class_kept", root, source="the paper reports figures only"))
+    return rows
+
+
+def catvae_rows(root: Path) -> list[Row]:
+    rows = []
+    for ds_dir in sorted(root.glob("catvae/*/")):
+        for variant in ("catvae", "infocatvae"):
+            files = sorted(ds_dir.glob(f"{variant}/seed-*/metrics.json"))
+            if not files:
+                continue
+            ref, src = CATVAE_REFERENCE.get(ds_dir.name, (None, ""))
+            name = {"catvae": "CatVAE", "infocatvae": "InfoCatVAE"}[variant]
+            rows.append(Row(f"{name} clustering accuracy % (Hungarian, test)", ds_dir.name, files,
+                            "clustering_accuracy", root, ref, source=src))
+            rows.append(Row(f"{name} NMI", ds_dir.name, files, "nmi", root, percent=False,
+                            source="no reference value reported"))
+    return rows
+
+
+def mlvae_rows(root: Path) -> list[Row]:
+    from models.mlvae import REFERENCE_TABLE
+
+    ref = {(r["group_noise_std"], r["evidence"]): r for r in REFERENCE_TABLE["rows"]}
+    src = REFERENCE_TABLE["source"].split(" (")[0]
+    rows = []
+    for path in sorted(root.glob("mlvae/*/*/metrics.json")):
+        ds, setting = path.parts[-3], path.parts[-2]
+        files = _seed_files(root, f"mlvae/{ds}/{setting}/metrics.json")
+        noise = json.loads(path.read_text()).get("group_noise_std")
+        none, leak = ref.get((noise, "none"), {}), ref.get((noise, "true labels (leaks labels)"), {})
+        rows += [
+            Row("class code of one image, test probe accuracy %", f"{ds} {setting}", files,
+                "class_probe_test_accuracy_single_image", root, none.get("class_test"), source=src if none else ""),
+            Row("style code, test probe accuracy % (lower = less class in the style)", f"{ds} {setting}", files,
+                "style_probe_test_accuracy", root, none.get("style_test"), source=src if none else "",
+                better="lower"),
+            Row("class code grouped by TRUE label (leaks labels), test probe %", f"{ds} {setting}", files,
+                "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS", root, leak.get("class_test"),
+                source=src if leak else ""),
+            Row("swaps that keep the column's class, %", f"{ds} {setting}", files, "swap_class_kept", root,
+                source="the reference reports figures only"),
+        ]
+    return rows
+
+
+def aae_rows(root: Path) -> list[Row]:
+    rows = []
+    for path in sorted(root.glob("aae/*/*/metrics.json")):
+        head, setting = path.parts[-3], path.parts[-2]
+        files = _seed_files(root, f"aae/{head}/{setting}/metrics.json")
+        m = json.loads(path.read_text())
+        ref = AAE_PAPER.get((head, setting))
+        if "test_error" in m:
+            rows.append(Row("test error %", f"{head}/{setting}", files, "test_error", root,
+                            ref[0] if ref else None, ref[1] if ref else 0.0, ref[2] if ref else "", better="lower"))
+        if "style_probe_test_accuracy" in m:
+            rows.append(Row("label probe on the style code z, test accuracy %", f"{head}/{setting}", files,
+                            "style_probe_test_accuracy", root, better="lower", source="not reported"))
+        rows.append(Row("reconstruction MSE per pixel, test", f"{head}/{setting}", files, "test_recon_mse", root,
+                        better="lower", percent=False, source="not reported"))
+    return rows
+
+
+SECTIONS = [
+    ("SEQ, Supervised-Encoding Quantizer (arXiv 1910.11067)", "seq", seq_rows,
+     "python main_encoder.py; python main_decoder_mnist.py; python main_decoder_fmnist.py"),
+    ("CatVAE / InfoCatVAE (arXiv 1806.08240)", "catvae", catvae_rows, "python main_catvae.py"),
+    ("Multi-Level VAE (arXiv 1705.08841)", "mlvae", mlvae_rows, "python main_mlvae.py"),
+    ("Adversarial autoencoder heads (arXiv 1511.05644)", "aae", aae_rows, "python main_aae.py --head=all"),
+]
+
+
+def figure_lines(root: Path, part: str) -> list[str]:
+    """A table: each kind of figure, the runs' files (links relative to REPORT.md), the original's counterpart."""
+    by_name: dict = {}
+    for png in sorted(root.glob(f"{part}/**/*.png")):
+        by_name.setdefault(png.name, []).append(png.relative_to(root).as_posix())
+    if not by_name:
+        return []
+    lines = ["| figure | ours | the original's counterpart |", "|---|---|---|"]
+    for name, paths in by_name.items():
+        links = ", ".join(f"[{p.rsplit('/', 1)[0]}]({p})" for p in paths)
+        lines.append(f"| {name} | {links} | {FIGURE_COUNTERPARTS.get(name, '-')} |")
+    return lines
+
+
+def build_report(out_dir="results", *, title_note: str = "", failed=()) -> str:
+    """REPORT.md: per paper, every metric with ours (from the runs' metrics.json files) next to the reference."""
+    import platform
+    from datetime import datetime, timezone
+
+    import torch
+
+    root = Path(out_dir)
+    out = [f"# Reproduction report{title_note}", "",
+           f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `python reproduce.py` on {platform.machine()} "
+           f"{platform.system()}, {torch.get_num_threads()} threads, torch {torch.__version__}. Every number in the "
+           "*ours* column is the mean (+- the standard deviation over seeds, when there are several) of the value "
+           "named in *from*, read from those metrics.json files; nothing is typed in. Reference values and their "
+           "sources are in utils/references.py and models/mlvae.py. *matches* = within the reference's stated "
+           "spread, or 0.2 points when it states none (the digitization error of the SEQ figure); *beats* / "
+           "*short by* = outside it. Minutes are per run (training summed over its epochs, plus evaluation).", ""]
+    if failed:
+        out += [f"**Runs that failed this time:** {', '.join(failed)}.", ""]
+    for title, part, fn, command in SECTIONS:
+        rows = fn(root)
+        out += [f"## {title}", ""]
+        if not rows:
+            out += [f"No finished runs yet: `{command}` (or `python reproduce.py`).", ""]
+            continue
+        out += [HEADER, *[r.markdown() for r in rows], ""]
+        figs = figure_lines(root, part)
+        if figs:
+            out += ["Figures:", "", *figs, ""]
+    return "\n".join(out)
+
+
+def write_report(out_dir="results", **kwargs) -> Path:
+    from utils.io import save_text
+
+    path = Path(out_dir) / "REPORT.md"
+    save_text(path, build_report(out_dir, **kwargs) + "\n")
+    return path
 
 
 if __name__ == "__main__":

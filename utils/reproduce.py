@@ -1,0 +1,151 @@
+"""The whole reproduction as a list of runs: plan them, skip the finished ones, run the rest, show how far it is.
+
+A run ("job") is one call of a main_*.py script with command-line overrides. It is finished when every
+metrics.json it writes exists; reproduce.py then skips it unless --force=true. Each script runs in its own
+process (``python main_x.py --key=value ...``), exactly as a user would call it, so a crash in one run does
+not stop the others and the report marks its rows as missing.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from utils.progress import log
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Overrides of the reduced run (--quick): subsets of the data and few epochs; about 12 minutes on a 2-core CPU.
+QUICK_ARGS = {
+    "main_encoder.py": ["--train_limit=6000", "--test_limit=2000", "--cae_epochs_mnist=1", "--cae_epochs_fashion=1",
+                        "--lae_epochs=2"],
+    "main_decoder_mnist.py": ["--epochs=1"],
+    "main_decoder_fmnist.py": ["--epochs=1"],
+    "main_catvae.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=3"],
+    "main_mlvae.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=5", "--swap_pairs=1000",
+                      "--tsne_points=500", "--judge_epochs=1"],
+    "main_aae.py": ["--train_limit=3000", "--test_limit=1000", "--epochs=2"],
+}
+
+# Estimated minutes of one run with the defaults (full) and with --quick, on a 2-core CPU without a GPU: they
+# only seed the time-left display, which rescales them by how long the finished runs actually took.
+MINUTES = {"seq-cae4": (25, 1.0), "seq-lae4": (5, 0.4), "seq-lae2": (5, 0.4), "decoder": (10, 0.3),
+           "catvae": (8, 0.4), "mlvae": (17, 0.8), "aae": (50, 0.25)}
+
+
+@dataclass
+class Job:
+    name: str                      # what the progress display calls it
+    script: str                    # main_*.py in the repository root
+    args: list[str]                # --key=value overrides
+    outputs: list[Path]            # the metrics.json files it writes; all present = finished
+    minutes: float                 # estimated minutes (seeds the time-left display)
+    after: list[str] = field(default_factory=list)   # names of jobs whose outputs it reads
+
+    def done(self) -> bool:
+        return all(p.is_file() for p in self.outputs)
+
+    def command(self) -> list[str]:
+        return [sys.executable, self.script, *self.args]
+
+
+def seed_root(out_dir: str, seed: int, first: int) -> str:
+    """The first seed writes where the scripts write by default (results/...); another seed to results/seed-<s>/.
+    CatVAE's folders already carry the seed (catvae/<dataset>/<variant>/seed-<s>/), so all its seeds share one."""
+    return out_dir if seed == first else f"{out_dir}/seed-{seed}"
+
+
+def plan(cfg: dict) -> list[Job]:
+    """Every run of the reproduction, in an order that respects what reads what (decoders after encoders)."""
+    from models.aae import HEADS, resolve
+    from utils.config import split_list
+
+    quick, out = cfg["quick"], cfg["out_dir"]
+    seeds, catvae_seeds = split_list(cfg["seeds"], int), split_list(cfg["catvae_seeds"], int)
+    datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
+    common = [f"--progress={str(cfg['progress']).lower()}", f"--device={cfg['device']}"]
+    if cfg["data_dir"]:
+        common.append(f"--data_dir={cfg['data_dir']}")
+
+    def job(name, script, args, outputs, minutes_key, after=()):
+        extra = QUICK_ARGS.get(script, []) if quick else []
+        return Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
+                   MINUTES[minutes_key][1 if quick else 0], list(after))
+
+    jobs: list[Job] = []
+    for seed in seeds:
+        root = seed_root(out, seed, seeds[0])
+        tag = f" seed {seed}"
+        if "seq" in parts:
+            for ds in datasets:
+                for arch in split_list(cfg["seq_archs"]):
+                    jobs.append(job(f"SEQ encoder {ds} {arch}{tag}", "main_encoder.py",
+                                    [f"--datasets={ds}", f"--archs={arch}", f"--seed={seed}", f"--out_dir={root}"],
+                                    [f"{root}/seq/{ds}/{arch}/metrics.json"], f"seq-{arch}"))
+                script = {"mnist": "main_decoder_mnist.py", "fashion-mnist": "main_decoder_fmnist.py"}[ds]
+                if "cae4" in split_list(cfg["seq_archs"]):
+                    jobs.append(job(f"SEQ decoder {ds} cae4{tag}", script, [f"--seed={seed}", f"--out_dir={root}"],
+                                    [f"{root}/seq/{ds}/cae4/decoder/metrics.json"], "decoder",
+                                    after=[f"SEQ encoder {ds} cae4{tag}"]))
+        if "mlvae" in parts:
+            for noise in split_list(cfg["mlvae_noise"], float):
+                jobs.append(job(f"ML-VAE mnist noise {noise}{tag}", "main_mlvae.py",
+                                [f"--group_noise_std={noise}", f"--seed={seed}", f"--out_dir={root}"],
+                                [f"{root}/mlvae/mnist/noise-{noise}/metrics.json"], "mlvae"))
+        if "aae" in parts:
+            heads = list(HEADS) if cfg["aae_heads"] == "all" else split_list(cfg["aae_heads"])
+            for head in heads:
+                for value in HEADS[head]["sweep"][1]:
+                    setting = resolve({}, head, value)["setting"]
+                    jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
+                                    [f"--head={head}", f"--values={value}", f"--seed={seed}", f"--out_dir={root}"],
+                                    [f"{root}/aae/{head}/{setting}/metrics.json"], "aae"))
+    if "catvae" in parts:
+        for ds in datasets:
+            for variant in ("catvae", "infocatvae"):
+                for seed in catvae_seeds:
+                    jobs.append(job(f"CatVAE {ds} {variant} seed {seed}", "main_catvae.py",
+                                    [f"--datasets={ds}", f"--variants={variant}", f"--seeds={seed}",
+                                     f"--out_dir={out}"],
+                                    [f"{out}/catvae/{ds}/{variant}/seed-{seed}/metrics.json"], "catvae"))
+    return jobs
+
+
+def clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def run_jobs(jobs: list[Job], force: bool = False) -> list[str]:
+    """Run every unfinished job (all with ``force``) in order, with a line per run saying which run, how far the
+    whole reproduction is and the estimated time left; returns the names of the runs that failed."""
+    todo = [j for j in jobs if force or not j.done()]
+    log(f"reproduce: {len(jobs)} runs, {len(jobs) - len(todo)} already finished (skipped; --force=true reruns them), "
+        f"{len(todo)} to run, estimated {clock(60 * sum(j.minutes for j in todo))} on a 2-core CPU")
+    failed: list[str] = []
+    t0, estimated_done = time.perf_counter(), 0.0
+    for i, job in enumerate(todo, 1):
+        if any(name in failed for name in job.after):
+            log(f"[{i}/{len(todo)}] {job.name}: skipped, it needs {', '.join(job.after)} which failed")
+            failed.append(job.name)
+            continue
+        elapsed = time.perf_counter() - t0
+        rate = elapsed / (60 * estimated_done) if estimated_done > 0 else 1.0   # actual / estimated so far
+        left = rate * 60 * sum(j.minutes for j in todo[i - 1:])
+        log(f"[{i}/{len(todo)}] {job.name} | elapsed {clock(elapsed)}, about {clock(left)} left | "
+            f"python {job.script} {' '.join(job.args)}")
+        start = time.perf_counter()
+        rc = subprocess.call(job.command(), cwd=ROOT)
+        if rc != 0 or not job.done():
+            why = f"exit status {rc}" if rc else "no metrics.json written: " + ", ".join(
+                str(p) for p in job.outputs if not p.is_file())
+            log(f"[{i}/{len(todo)}] {job.name} FAILED ({why}); going on with the other runs")
+            failed.append(job.name)
+        else:
+            log(f"[{i}/{len(todo)}] {job.name} finished in {clock(time.perf_counter() - start)}")
+        estimated_done += job.minutes
+    log(f"reproduce: {len(todo) - len(failed)}/{len(todo)} runs finished in {clock(time.perf_counter() - t0)}"
+        + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return failed
