@@ -45,6 +45,8 @@ AAE_PAPER = {
     ("semi_supervised", "labels-1000"): (0.0160, 0.0008, "paper Table 2 (recalled, unverified)"),
     ("clustering", "clusters-16"): (0.0955, 0.0225, "paper Table 3 (recalled, unverified)"),
     ("clustering", "clusters-30"): (0.0410, 0.0113, "paper Table 3 (recalled, unverified)"),
+    ("dim_reduction", "clusters-20"): (0.135, 0.0, "about 13.5 %: a user's recollection of the paper in "
+                                                   "musyoku#7 (hearsay; the paper's value was not found)"),
 }
 
 # The CatVAE paper's own clustering numbers could not be retrieved (ORIGINALS.md 2.6): REPORT.md compares with the
@@ -77,4 +79,5 @@ FIGURE_COUNTERPARTS = {
     "clusters.png": "AAE paper Fig. 9 / musyoku README cluster images (16 and 32 clusters)",
     "scatter.png": "AAE paper and musyoku README 2-d scatter plots",
     "reconstructions.png": "(none in the original: test images and their reconstructions)",
+    "projection_heads.png": "AAE paper, 10-d representation projected to 2-d with the heads on a circle (Sec. 7)",
 }

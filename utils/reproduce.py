@@ -26,7 +26,7 @@ QUICK_ARGS = {
     "main_catvae.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=3"],
     "main_mlvae.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=5", "--swap_pairs=1000",
                       "--tsne_points=500", "--judge_epochs=1"],
-    "main_aae.py": ["--train_limit=3000", "--test_limit=1000", "--epochs=2"],
+    "main_aae.py": ["--train_limit=15000", "--test_limit=2000", "--epochs=1"],   # 15000: 1000 labels per class
 }
 
 # Estimated minutes of one run with the defaults (full) and with --quick, on a 2-core CPU without a GPU: they
@@ -95,9 +95,8 @@ def plan(cfg: dict) -> list[Job]:
                                 [f"--group_noise_std={noise}", f"--seed={seed}", f"--out_dir={root}"],
                                 [f"{root}/mlvae/mnist/noise-{noise}/metrics.json"], "mlvae"))
         if "aae" in parts:
-            heads = list(HEADS) if cfg["aae_heads"] == "all" else split_list(cfg["aae_heads"])
-            for head in heads:
-                for value in HEADS[head]["sweep"][1]:
+            for head, values in aae_settings(cfg["aae_heads"], HEADS):
+                for value in values:
                     setting = resolve({}, head, value)["setting"]
                     jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
                                     [f"--head={head}", f"--values={value}", f"--seed={seed}", f"--out_dir={root}"],
@@ -111,6 +110,22 @@ def plan(cfg: dict) -> list[Job]:
                                      f"--out_dir={out}"],
                                     [f"{out}/catvae/{ds}/{variant}/seed-{seed}/metrics.json"], "catvae"))
     return jobs
+
+
+def aae_settings(spec: str, heads: dict) -> list[tuple[str, list]]:
+    """``all``, or comma-separated heads, each optionally with one setting: ``semi_supervised:100,clustering``
+    runs semi_supervised with 100 labels and clustering with its default sweep (16 and 30 clusters)."""
+    from utils.errors import UserError
+
+    out = []
+    for item in (list(heads) if spec == "all" else spec.split(",")):
+        head, _, value = item.strip().partition(":")
+        if head not in heads:
+            raise UserError(f"--aae_heads: unknown head {head!r} (use all or some of {', '.join(heads)})")
+        if value and not value.isdigit():
+            raise UserError(f"--aae_heads: {item!r}: the setting after ':' must be a whole number")
+        out.append((head, [int(value)] if value else list(heads[head]["sweep"][1])))
+    return out
 
 
 def clock(seconds: float) -> str:
