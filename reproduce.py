@@ -6,8 +6,8 @@ writes <out_dir>/REPORT.md: per paper, each metric with ours (mean +- std over s
 metrics.json files), the reference value and its source, match / beat / short, minutes and device, and the
 figures next to the originals' counterparts. utils/reproduce.py plans and runs; utils/report.py writes.
 
-    python reproduce.py                       # everything missing (about 15 hours on a 2-core CPU, mostly the AAE)
-    python reproduce.py --quick=true          # subsets and few epochs, about 12 min; writes results/quick/
+    python reproduce.py                       # everything missing (about 12.5 hours on a 2-core CPU, 8 of them the AAE)
+    python reproduce.py --quick=true          # subsets and few epochs, about 11 min; writes results/quick/
     python reproduce.py --parts=seq,mlvae     # some papers only
     python reproduce.py --report_only=true    # only rewrite REPORT.md from the runs already there
     python reproduce.py --dry_run=true        # list the runs, their commands and what is already done

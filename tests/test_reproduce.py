@@ -187,3 +187,16 @@ def test_report_of_an_empty_folder_says_how_to_fill_it(tmp_path):
     text = build_report(tmp_path)
     assert text.count("No finished runs yet") == 4 and "python main_catvae.py" in text
     assert sys.modules["utils.report"].SECTIONS
+
+
+def test_readme_summary_keeps_only_rows_with_a_reference(tmp_path):
+    from utils.report import summary_table
+
+    _write(tmp_path / "aae/semi_supervised/labels-100/metrics.json",
+           {"seed": 0, "test_error": 0.0441, "test_recon_mse": 0.0167, "seconds": {"total": 120.0}})
+    _write(tmp_path / "aae/dim_reduction/clusters-20/metrics.json",
+           {"seed": 0, "test_recon_mse": 0.02, "seconds": {"total": 60.0}})
+    lines = summary_table(tmp_path).splitlines()
+    assert len(lines) == 3      # header, separator, one row: the recon MSE rows have no reference value
+    assert lines[2] == ("| Adversarial autoencoder heads | test error % | semi_supervised/labels-100 | 4.41 | 0 | "
+                        "1.90 +- 0.10 | short by 2.51 | 2.0 |")

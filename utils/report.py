@@ -339,6 +339,22 @@ def build_report(out_dir="results", *, title_note: str = "", failed=()) -> str:
     return "\n".join(out)
 
 
+def summary_table(out_dir="results") -> str:
+    """The README's copy of the report: the rows that have a reference value, without the provenance columns
+    (REPORT.md has them)."""
+    root = Path(out_dir)
+    lines = ["| paper | metric | setting | ours | seeds | reference | verdict | minutes per run |",
+             "|---|---|---|---|---|---|---|---|"]
+    for title, _, fn, _ in SECTIONS:
+        for row in fn(root):
+            if row.ref is not None:
+                ref = row.fmt(row.scale(row.ref)) + (f" +- {row.fmt(row.scale(row.ref_std))}" if row.ref_std else "")
+                minutes = np.mean([run_minutes(m) for m in row.runs])
+                lines.append(f"| {title.split(' (')[0].split(',')[0]} | {row.metric} | {row.setting} | {row.ours()} | "
+                             f"{', '.join(str(s) for s in row.seeds())} | {ref} | {row.verdict()} | {minutes:.1f} |")
+    return "\n".join(lines)
+
+
 def write_report(out_dir="results", **kwargs) -> Path:
     from utils.io import save_text
 
@@ -351,6 +367,7 @@ if __name__ == "__main__":
     import sys
 
     root = sys.argv[1] if len(sys.argv) > 1 else "results"
+    print(f"## Summary of REPORT.md (rows with a reference value)\n\n{summary_table(root)}")
     for title, fn in [("CatVAE / InfoCatVAE", catvae_table), ("ML-VAE probes", mlvae_table),
                       ("ML-VAE swaps", mlvae_swaps), ("AAE", aae_table)]:
         print(f"\n## {title}\n\n{fn(root)}")

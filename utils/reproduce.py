@@ -17,7 +17,7 @@ from utils.progress import log
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Overrides of the reduced run (--quick): subsets of the data and few epochs; about 12 minutes on a 2-core CPU.
+# Overrides of the reduced run (--quick): subsets of the data and few epochs; about 11 minutes on a 2-core CPU.
 QUICK_ARGS = {
     "main_encoder.py": ["--train_limit=6000", "--test_limit=2000", "--cae_epochs_mnist=1", "--cae_epochs_fashion=1",
                         "--lae_epochs=2"],
@@ -31,8 +31,8 @@ QUICK_ARGS = {
 
 # Estimated minutes of one run with the defaults (full) and with --quick, on a 2-core CPU without a GPU: they
 # only seed the time-left display, which rescales them by how long the finished runs actually took.
-MINUTES = {"seq-cae4": (25, 1.0), "seq-lae4": (5, 0.4), "seq-lae2": (5, 0.4), "decoder": (10, 0.3),
-           "catvae": (8, 0.4), "mlvae": (17, 0.8), "aae": (50, 0.25)}
+MINUTES = {"seq-cae4": (17, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.12), "decoder": (10, 1.3),
+           "catvae": (12, 0.17), "mlvae": (25, 0.33), "aae": (50, 0.33)}
 
 
 @dataclass
