@@ -200,3 +200,14 @@ def test_readme_summary_keeps_only_rows_with_a_reference(tmp_path):
     assert len(lines) == 3      # header, separator, one row: the recon MSE rows have no reference value
     assert lines[2] == ("| Adversarial autoencoder heads | test error % | semi_supervised/labels-100 | 4.41 | 0 | "
                         "1.90 +- 0.10 | short by 2.51 | 2.0 |")
+
+
+def test_a_metrics_file_without_the_number_is_a_one_line_error_naming_it(tmp_path):
+    from utils.errors import UserError
+
+    bad = _write(tmp_path / "aae/clustering/clusters-16/metrics.json", {"test_error": 0.3})   # no test_recon_mse
+    with pytest.raises(UserError, match=f"{re.escape(str(bad))}: no number at 'test_recon_mse'"):
+        build_report(tmp_path)
+    bad.write_text("{not json")
+    with pytest.raises(UserError, match="clusters-16/metrics.json"):
+        build_report(tmp_path)
