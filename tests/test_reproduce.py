@@ -79,6 +79,9 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     assert [str(j.outputs[0]) for j in enc] == ["results/seq/mnist/cae4/metrics.json",
                                                 "results/seed-1/seq/mnist/cae4/metrics.json"]
     assert "--out_dir=results/seed-1" in enc[1].args and "--seed=1" in enc[1].args
+    # unfinished runs continue from their checkpoint; --force starts afresh
+    assert all("--resume=true" in j.args for j in jobs)
+    assert all("--resume=false" in j.args for j in rp.plan(_cfg(force=True)))
 
 
 def test_quick_plan_adds_the_reduced_settings():
@@ -193,12 +196,12 @@ def test_readme_summary_keeps_only_rows_with_a_reference(tmp_path):
     from utils.report import summary_table
 
     _write(tmp_path / "aae/semi_supervised/labels-100/metrics.json",
-           {"seed": 0, "test_error": 0.0441, "test_recon_mse": 0.0167, "seconds": {"total": 120.0}})
+           {"seed": 0, "test_error": 0.0441, "test_recon_mse": 0.0167, "epochs": 40, "seconds": {"total": 120.0}})
     _write(tmp_path / "aae/dim_reduction/clusters-20/metrics.json",
            {"seed": 0, "test_recon_mse": 0.02, "seconds": {"total": 60.0}})
     lines = summary_table(tmp_path).splitlines()
     assert len(lines) == 3      # header, separator, one row: the recon MSE rows have no reference value
-    assert lines[2] == ("| Adversarial autoencoder heads | test error % | semi_supervised/labels-100 | 4.41 | 0 | "
+    assert lines[2] == ("| Adversarial autoencoder heads | test error % | semi_supervised/labels-100, 40 epochs | 4.41 | 0 | "
                         "1.90 +- 0.10 | short by 2.51 | 2.0 |")
 
 

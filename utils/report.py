@@ -288,14 +288,15 @@ def aae_rows(root: Path) -> list[Row]:
         files = _seed_files(root, f"aae/{head}/{setting}/metrics.json")
         m = read_json(path)
         ref = AAE_PAPER.get((head, setting))
+        setting = f"{head}/{setting}, {m.get('epochs', '?')} epochs"      # runs shorter than the default show it
         if "test_error" in m:
-            rows.append(Row("test error %", f"{head}/{setting}", files, "test_error", root,
+            rows.append(Row("test error %", setting, files, "test_error", root,
                             ref[0] if ref else None, ref[1] if ref else 0.0,
                             ref[2] if ref else "not found in the paper (ORIGINALS.md 3.9)", better="lower"))
         if "style_probe_test_accuracy" in m:
-            rows.append(Row("label probe on the style code z, test accuracy %", f"{head}/{setting}", files,
+            rows.append(Row("label probe on the style code z, test accuracy %", setting, files,
                             "style_probe_test_accuracy", root, better="lower", source="not reported"))
-        rows.append(Row("reconstruction MSE per pixel, test", f"{head}/{setting}", files, "test_recon_mse", root,
+        rows.append(Row("reconstruction MSE per pixel, test", setting, files, "test_recon_mse", root,
                         better="lower", percent=False, source="not reported"))
     return rows
 

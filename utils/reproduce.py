@@ -1,7 +1,8 @@
 """The whole reproduction as a list of runs: plan them, skip the finished ones, run the rest, show how far it is.
 
 A run ("job") is one call of a main_*.py script with command-line overrides. It is finished when every
-metrics.json it writes exists; reproduce.py then skips it unless --force=true. Each script runs in its own
+metrics.json it writes exists; reproduce.py then skips it unless --force=true. Unfinished runs get
+--resume=true, so an interrupted reproduction continues each run from its last checkpoint. Each script runs in its own
 process (``python main_x.py --key=value ...``), exactly as a user would call it, so a crash in one run does
 not stop the others and the report marks its rows as missing.
 """
@@ -65,7 +66,10 @@ def plan(cfg: dict) -> list[Job]:
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, catvae_seeds = split_list(cfg["seeds"], int), split_list(cfg["catvae_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
-    common = [f"--progress={str(cfg['progress']).lower()}", f"--device={cfg['device']}"]
+    # --resume=true: a run interrupted before its metrics.json continues from its checkpoint (a fresh start when
+    # there is none); --force=true starts every run afresh
+    common = [f"--progress={str(cfg['progress']).lower()}", f"--device={cfg['device']}",
+              f"--resume={str(not cfg.get('force', False)).lower()}"]
     if cfg["data_dir"]:
         common.append(f"--data_dir={cfg['data_dir']}")
 
