@@ -31,12 +31,13 @@ hidden = 1000                     # hidden units of encoder, decoder and discrim
 z_dim = 0                         # style code size; 0 = the head's default (16, 10, 2, 10, 2, 2, 10)
 noise_std = 0.3                   # Gaussian noise on the discriminators' inputs (training only)
 # training
-epochs = 0                        # passes over the unlabelled images; 0 = the head's default, about 50 min on a 2-core CPU (40 to 80; the reference: 300 / 5000)
+epochs = 0                        # passes over the unlabelled images; 0 = the head's default (40 to 80 epochs, 50-90 min on a 2-core CPU; the reference: 300 / 5000)
 batch_size = 100                  # images per step (the reference: 64); the labelled minibatch has the same size
 optimizer = ""                    # empty = the head's: adam (A-E) or sgd (F, G: the paper's momentum-SGD recipe)
 lr = 1e-4                         # Adam learning rate (the reference: 1e-4)
 beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervised and regularize_z, 0.1 otherwise)
 augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
+consistency_weight = 1.0          # heads with a categorical code (B, D-G): + weight * KL(q(y|x) || q(y|augmented x)) on the unlabelled batch (not in the paper; 0 = off)
 balance_weight = 1.0              # clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in the generator step (not in the paper; 0 = off)
 sgd_milestones = "50,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000)
 # system

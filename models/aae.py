@@ -29,6 +29,13 @@ Every training iteration runs the phases in order, each with its own forward pas
 clipping at norm 5 (ORIGINALS.md 3.1): (1) reconstruction: encoder + decoder; (2) discriminators; (3) generator:
 the encoder learns to fool them; (4) supervised cross-entropy (heads with labels); (5) the cluster-head cost or the
 projection fit. Optimisers are separate objects over the same parameters, so each phase keeps its own moments.
+
+Additions that are not in the paper, each one switch away from it (main_aae.py): ``augment`` (random affine
+transforms of the labelled minibatches); ``consistency_weight`` (every head with a categorical code:
++ weight * KL(q(y|x) || q(y|a(x))) over the unlabelled batch, with a a random affine transform and q(y|x) held
+fixed; in phase 4 for the classifying heads, in phase 3 for the clustering heads; see ``consistency``); and
+``balance_weight`` (clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in phase 3; see
+``batch_balance``).
 """
 from __future__ import annotations
 
@@ -323,7 +330,8 @@ def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor | None,
-              *, batch_size: int, clip: float = 5.0, augment: bool = False, balance_weight: float = 0.0):
+              *, batch_size: int, clip: float = 5.0, augment: bool = False, balance_weight: float = 0.0,
+              consistency_weight: float = 0.0):
     """The training iteration of ``model.head`` (phases 1-5 of the module docstring) as ``step(indices)``.
 
     ``x``, ``y``: all training images and labels (on the model's device); the batch indices address the
@@ -376,13 +384,22 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             balance = batch_balance(logits)
             g_loss = g_loss + balance_weight * balance
             terms["balance"] = balance.detach()
+        use_cons = consistency_weight > 0 and logits is not None
+        if use_cons and "sup" not in optimizers:   # clustering heads: in the generator phase
+            cons = consistency(model, xb, logits.detach(), state["gen"])
+            g_loss = g_loss + consistency_weight * cons
+            terms["cons"] = cons.detach()
         _update(model, optimizers["gen"], g_loss, clip)
         terms["gen"] = g_loss.detach()
         # (4) supervised cross-entropy on the labelled images
         if "sup" in optimizers:
             sup = F.cross_entropy(model.encode(xl)[0], yl)
-            _update(model, optimizers["sup"], sup, clip)
             terms["sup"] = sup.detach()
+            if use_cons:                           # classifying heads: with the supervised cost
+                cons = consistency(model, xb, logits.detach(), state["gen"])
+                sup = sup + consistency_weight * cons
+                terms["cons"] = cons.detach()
+            _update(model, optimizers["sup"], sup, clip)
         # (5) cluster heads apart, or the projection onto the circle
         if "heads" in optimizers:
             if model.cluster_heads is not None:
@@ -397,6 +414,15 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         state["gen"] = generator
 
     return step, reseed
+
+
+def consistency(model: AAE, x: torch.Tensor, target_logits: torch.Tensor, generator=None) -> torch.Tensor:
+    """KL(q(y|x) || q(y|a(x))) averaged over the batch, for a random affine a (utils.augment) and the clean
+    prediction held fixed: q(y|x) should not change when a digit is slightly rotated, scaled or shifted (not in
+    the paper; ``consistency_weight``). The gradient reaches the encoder through the augmented images only."""
+    target = F.softmax(target_logits, 1)
+    log_aug = F.log_softmax(model.encode(random_affine(x, generator=generator))[0], 1)
+    return F.kl_div(log_aug, target, reduction="batchmean")
 
 
 def batch_balance(logits: torch.Tensor) -> torch.Tensor:
@@ -446,7 +472,7 @@ def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
-              augment: bool = False, balance_weight: float = 0.0):
+              augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
     milestone schedule."""
@@ -457,7 +483,7 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
         pool = pool[keep]
     pool = pool.to(x.device)
     step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
-                             balance_weight=balance_weight)
+                             balance_weight=balance_weight, consistency_weight=consistency_weight)
     sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
 
     def epoch_start(epoch: int):
@@ -572,11 +598,13 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
+    consistency = cfg.get("consistency_weight", 0.0) if model.infers_y else 0.0
     history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
                         extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"],
-                        balance_weight=cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0)
+                        balance_weight=cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0,
+                        consistency_weight=consistency)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
@@ -584,6 +612,7 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
                "balance_weight": cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0,
+               "consistency_weight": consistency,
                "epochs": run["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,

@@ -16,7 +16,7 @@ and averaged over the batch, i.e. nats per image):
     recon = E_{q(c|x)} E_{q(z|x,c)} [-log p(x|z)]          (Bernoulli BCE summed over the 784 pixels)
     kl_z  = sum_c q(c|x) KL(q(z|x,c) || N(mu_c, I))        (closed form, summed over the d dimensions)
     kl_c  = KL(q(c|x) || Uniform(K)) = sum_c q log q + log K
-    loss  = recon + kl_z + kl_c  [+ info_weight * info]  [+ balance_weight * balance]
+    loss  = recon + kl_z + kl_c  [+ info_weight * info]  [+ balance_weight * balance]  [- mi_weight * mi]
 
 Reconstruction term. ``reconstruction="expected"`` (default) is the paper's ELBO: one reparameterised sample from
 each cluster's Gaussian, K decoder passes (cheap for this MLP), BCEs weighted by q(c|x). This is what makes the
@@ -37,6 +37,13 @@ Optional balance term (not in the paper; ``balance_weight`` > 0, default 0): KL(
 which penalises putting the batch into few clusters. The ELBO's per-image KL(q(c|x) || U) does not prevent that
 collapse (it only softens each assignment); with a widely separated prior (lambda = 4) the data fell into 3 clusters.
 
+Optional mutual-information term (not in the paper; ``mi_weight`` > 0, default 0): draw two random affine views
+of every image (``AUGMENT``: up to 20 degrees, 15 % scale, 2.8 pixels shift), and maximise I(c; c') of the joint
+distribution of their cluster assignments over the batch (``view_mutual_information``, the objective of IIC, Ji et
+al. 2019): loss -= mi_weight * I. I is at most log K, reached when both views of every image go confidently to the
+same cluster and the clusters are equally full, so the term asks the cluster head for assignments that survive
+small rotations, scalings and shifts, which a partition by slant or width need not.
+
 Fixed bugs of the original: dropout is an ``nn.Dropout`` (off in eval mode); the entropy term uses log_softmax
 (no log(q + 0.001)); one softmax in the info term; every loss has a documented reduction.
 """
@@ -53,6 +60,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.seq import make_optimizer, make_scheduler
+from utils.augment import random_affine
 from utils.catvae_figures import interpolation, lambda_traversal, latent_pca, reconstructions, samples_by_cluster
 from utils.errors import UserError
 from utils.io import run_dir, save_json
@@ -65,6 +73,7 @@ from utils.training import fit
 CATVAE_KIND = "catvae"
 VARIANTS = {"catvae": "CatVAE", "infocatvae": "InfoCatVAE"}
 RECONSTRUCTIONS = ("expected", "mixture")
+AUGMENT = {"rotation": 20.0, "scale": 0.15, "shift": 0.2}  # the views of the mi term (utils.augment.random_affine)
 
 
 # ----------------------------------------------------------------------------- prior and closed-form KLs
@@ -81,6 +90,17 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor) 
     return 0.5 * (logvar.exp() + (mu - prior_mu).pow(2) - 1.0 - logvar).sum(-1)
 
 
+def view_mutual_information(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
+    """I(c; c') in nats of the joint P = mean over the batch of q(c|view a) q(c'|view b)^T, symmetrised (IIC).
+
+    log K when both views of every image go confidently to the same cluster and the batch fills all K evenly; 0
+    when the two assignments are independent (e.g. every q uniform, or all images in one cluster)."""
+    joint = F.softmax(logits_a, 1).t() @ F.softmax(logits_b, 1) / len(logits_a)
+    joint = ((joint + joint.t()) / 2).clamp_min(1e-12)
+    marginal = joint.sum(1)
+    return (joint * (joint.log() - marginal.log().unsqueeze(1) - marginal.log().unsqueeze(0))).sum()
+
+
 def categorical_kl_uniform(log_q: torch.Tensor) -> torch.Tensor:
     """KL(q || Uniform(K)) = sum_c q_c log q_c + log K for log-probabilities (..., K); 0 for a uniform q."""
     return (log_q.exp() * log_q).sum(-1) + math.log(log_q.shape[-1])
@@ -92,7 +112,8 @@ class CatVAE(nn.Module):
 
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
-                 info_weight: float = 5.0, info_samples: int = 10, balance_weight: float = 0.0):
+                 info_weight: float = 5.0, info_samples: int = 10, balance_weight: float = 0.0,
+                 mi_weight: float = 0.0):
         super().__init__()
         if variant not in VARIANTS:
             raise UserError(f"unknown variant {variant!r} (use {', '.join(VARIANTS)})")
@@ -104,11 +125,11 @@ class CatVAE(nn.Module):
         self.variant, self.variant_name, self.reconstruction = variant, VARIANTS[variant], reconstruction
         self.n_clusters, self.sub_dim, self.latent_dim, self.hidden = n_clusters, sub_dim, n_clusters * sub_dim, hidden
         self.info_weight = float(info_weight) if variant == "infocatvae" else 0.0
-        self.info_samples, self.balance_weight = info_samples, float(balance_weight)
+        self.info_samples, self.balance_weight, self.mi_weight = info_samples, float(balance_weight), float(mi_weight)
         self.config = {"variant": variant, "n_clusters": n_clusters, "sub_dim": sub_dim, "scale": float(scale),
                        "hidden": hidden, "dropout": float(dropout), "in_dim": in_dim, "reconstruction": reconstruction,
                        "info_weight": self.info_weight, "info_samples": info_samples,
-                       "balance_weight": self.balance_weight}
+                       "balance_weight": self.balance_weight, "mi_weight": self.mi_weight}
         self.register_buffer("prior_mu", prior_means(n_clusters, sub_dim, scale))
         # encoder
         self.fc = nn.Linear(in_dim, hidden)
@@ -188,6 +209,10 @@ class CatVAE(nn.Module):
         if self.balance_weight > 0:
             out["balance"] = categorical_kl_uniform(terms["log_q"].logsumexp(0) - math.log(len(x)))
             out["loss"] = out["loss"] + self.balance_weight * out["balance"]
+        if self.mi_weight > 0:
+            views = [self.cluster_logits(random_affine(x.reshape(len(x), 1, 28, 28), **AUGMENT)) for _ in range(2)]
+            out["mi"] = view_mutual_information(*views)
+            out["loss"] = out["loss"] - self.mi_weight * out["mi"]
         if self.info_weight > 0:
             info, hit = self.info_term()
             out["loss"] = out["loss"] + self.info_weight * info
@@ -302,7 +327,7 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
     return CatVAE(variant=variant, n_clusters=cfg["clusters"], sub_dim=cfg["sub_dim"], scale=cfg["prior_scale"],
                   hidden=cfg["hidden"], dropout=cfg["dropout"], reconstruction=cfg["reconstruction"],
                   info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
-                  balance_weight=cfg["balance_weight"])
+                  balance_weight=cfg["balance_weight"], mi_weight=cfg.get("mi_weight", 0.0))
 
 
 def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:

@@ -191,3 +191,39 @@ def test_batch_balance_is_zero_when_spread_evenly_and_log_k_when_collapsed():
     collapsed = torch.full((32, k), -20.0)
     collapsed[:, 3] = 20.0
     assert torch.isclose(batch_balance(collapsed), torch.tensor(math.log(k)), atol=1e-4)
+
+
+def test_consistency_is_the_kl_to_the_clean_prediction_and_trains_only_the_encoder():
+    from models.aae import consistency
+    torch.manual_seed(0)
+    model = AAE("semi_supervised", hidden=16)
+    x = torch.rand(6, 1, 28, 28)
+    # an encoder whose q(y|x) ignores the image: q(y|a(x)) = softmax(b) for any augmentation, so the term is the
+    # closed-form KL(softmax(t) || softmax(b)) of the given target logits t
+    with torch.no_grad():
+        model.y_head.weight.zero_()
+        model.y_head.bias.copy_(torch.linspace(-1, 1, 10))
+    t = torch.randn(6, 10)
+    p, log_b = torch.softmax(t, 1), torch.log_softmax(model.y_head.bias, 0)
+    expected = (p * (p.log() - log_b)).sum(1).mean()
+    assert torch.isclose(consistency(model, x, t), expected, atol=1e-5)
+    assert consistency(model, x, model.y_head.bias.expand(6, 10)).abs() < 1e-6     # target = prediction: zero
+    # with a real encoder the term is positive and its gradient reaches the encoder, nothing else
+    torch.manual_seed(1)
+    model = AAE("semi_supervised", hidden=16, init_std=0.3)
+    logits = model.encode(x)[0].detach()
+    cons = consistency(model, x, logits)
+    assert cons > 0
+    cons.backward()
+    moved = {n.split(".")[0] for n, q in model.named_parameters() if q.grad is not None and q.grad.abs().sum() > 0}
+    assert moved == {"trunk", "y_head"}
+
+
+def test_consistency_weight_is_used_by_the_heads_with_a_categorical_code_only(tiny_data_dir, tmp_path):
+    runs = {h: _run(tmp_path, tiny_data_dir, f"--head={h}", f"--values={v}", "--consistency_weight=2")[0]
+            for h, v in (("semi_supervised", 100), ("clustering", 16), ("supervised", 16))}
+    for head, used in (("semi_supervised", True), ("clustering", True), ("supervised", False)):
+        assert runs[head]["consistency_weight"] == (2.0 if used else 0.0), head
+        assert all(("cons" in h) == used for h in runs[head]["history"]), head
+    (off,) = _run(tmp_path / "off", tiny_data_dir, "--head=clustering", "--values=16", "--consistency_weight=0")
+    assert off["consistency_weight"] == 0.0 and not any("cons" in h for h in off["history"])

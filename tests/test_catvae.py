@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch.distributions import Categorical, Normal, kl_divergence
 
 import main_catvae
-from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means
+from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means, view_mutual_information
 from tests.conftest import ROOT
 
 TINY = ["--train_limit=300", "--test_limit=150", "--epochs=1", "--seeds=0", "--batch_size=64", "--pca_points=100",
@@ -90,6 +90,33 @@ def test_losses_are_per_image_and_only_infocatvae_has_the_info_term(reconstructi
     torch.nn.init.zeros_(model.cluster_head.bias)
     out = model.loss(x)
     assert abs(out["balance"].item()) < 1e-6 and abs(out["kl_c"].item()) < 1e-6
+
+
+def test_view_mutual_information_closed_forms():
+    k = 10
+    confident = 50.0 * F.one_hot(torch.arange(40) % k, k).float()  # 4 images per cluster, both views agree
+    assert math.isclose(view_mutual_information(confident, confident).item(), math.log(k), rel_tol=1e-4)
+    # independent views: P(c, c') = P(c) P(c') -> 0 (every q uniform; every image in the same cluster)
+    assert abs(view_mutual_information(torch.zeros(40, k), torch.zeros(40, k)).item()) < 1e-6
+    one = 50.0 * F.one_hot(torch.zeros(40, dtype=torch.long), k).float()
+    assert abs(view_mutual_information(one, one).item()) < 1e-5
+    # views that agree on 2 of 4 clusters' worth of images give less than log K, more than 0
+    half = torch.cat([confident[:20], confident[20:].roll(1, dims=1)])
+    assert 0 < view_mutual_information(confident, half).item() < math.log(k) - 0.1
+
+
+def test_the_mi_term_enters_the_loss_and_trains_the_cluster_head_and_trunk():
+    torch.manual_seed(0)
+    x = torch.rand(16, 1, 28, 28)
+    model = CatVAE(variant="catvae", mi_weight=3.0)
+    out = model.loss(x)
+    assert 0 <= out["mi"].item() <= math.log(10)
+    assert torch.allclose(out["loss"], out["recon"] + out["kl_z"] + out["kl_c"] - 3.0 * out["mi"])
+    model.zero_grad()
+    out["mi"].backward()
+    assert model.cluster_head.weight.grad.abs().sum() > 0 and model.fc.weight.grad.abs().sum() > 0
+    assert model.decoder[0].weight.grad is None and model.mu_head.weight.grad is None
+    assert "mi" not in CatVAE(variant="catvae").loss(x)
 
 
 def test_end_to_end_tiny(tiny_data_dir, tmp_path):

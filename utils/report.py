@@ -100,6 +100,11 @@ def aae_table(out_dir="results") -> str:
         if "style_probe_test_accuracy" in m:
             other.append(f"label probe on z {100 * m['style_probe_test_accuracy']:.1f}%")
         other.append(f"recon MSE {m['test_recon_mse']:.4f}")
+        extras = [f"{k.split('_')[0]} {m[k]:g}" for k in ("consistency_weight", "balance_weight") if m.get(k)]
+        if m.get("augment_labelled"):
+            extras.insert(0, "augmented labels")
+        if extras:
+            other.append("not in the paper: " + ", ".join(extras))
         lines.append(f"| {m['head']} | {m['setting']} | {err} | {paper} | {m['epochs']} | "
                      f"{m['images_per_second'] or 0:.0f} | {_minutes(m):.1f} | {'; '.join(other)} |")
     return "\n".join(lines)
