@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import main_aae  # noqa: E402
-from models.aae import AAE, CLUSTERING, HEADS, make_optimizers, make_step, resolve  # noqa: E402
+from models.aae import AAE, HEADS, extra_weights, make_optimizers, make_step, resolve  # noqa: E402
 from utils.runtime import get_device  # noqa: E402
 
 
@@ -41,8 +41,7 @@ def head_speed(head: str, batch_size: int, device, steps: int) -> float:
     labelled = torch.arange(100) if run["labels"] else None
     # the script's defaults for the additions that are not in the paper (they cost time too)
     step, reseed = make_step(model, opts, x, y, labelled, batch_size=batch_size, augment=main_aae.augment,
-                             balance_weight=main_aae.balance_weight if head in CLUSTERING else 0.0,
-                             consistency_weight=main_aae.consistency_weight if model.infers_y else 0.0)
+                             **extra_weights(vars(main_aae), model))
     reseed(torch.Generator().manual_seed(0))
     idx = torch.arange(batch_size, device=device)
     for _ in range(2):  # warm-up

@@ -384,11 +384,14 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             balance = batch_balance(logits)
             g_loss = g_loss + balance_weight * balance
             terms["balance"] = balance.detach()
+        def plus_consistency(loss):
+            cons = consistency(model, xb, logits.detach(), state["gen"])
+            terms["cons"] = cons.detach()
+            return loss + consistency_weight * cons
+
         use_cons = consistency_weight > 0 and logits is not None
         if use_cons and "sup" not in optimizers:   # clustering heads: in the generator phase
-            cons = consistency(model, xb, logits.detach(), state["gen"])
-            g_loss = g_loss + consistency_weight * cons
-            terms["cons"] = cons.detach()
+            g_loss = plus_consistency(g_loss)
         _update(model, optimizers["gen"], g_loss, clip)
         terms["gen"] = g_loss.detach()
         # (4) supervised cross-entropy on the labelled images
@@ -396,9 +399,7 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             sup = F.cross_entropy(model.encode(xl)[0], yl)
             terms["sup"] = sup.detach()
             if use_cons:                           # classifying heads: with the supervised cost
-                cons = consistency(model, xb, logits.detach(), state["gen"])
-                sup = sup + consistency_weight * cons
-                terms["cons"] = cons.detach()
+                sup = plus_consistency(sup)
             _update(model, optimizers["sup"], sup, clip)
         # (5) cluster heads apart, or the projection onto the circle
         if "heads" in optimizers:
@@ -468,6 +469,13 @@ def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
     prior_l = sample_mixture(yl, k)
     return (_logistic(model.d_z(prior_u, unknown), True) + _logistic(model.d_z(z, unknown), False)
             + _logistic(model.d_z(prior_l, known), True) + _logistic(model.d_z(zl, known), False))
+
+
+def extra_weights(cfg: dict, model: AAE) -> dict:
+    """The weights of the additions that are not in the paper, as they apply to ``model.head``: the balance term
+    for the clustering heads, the consistency term for every head with a categorical code; 0 elsewhere."""
+    return {"balance_weight": cfg["balance_weight"] if model.head in CLUSTERING else 0.0,
+            "consistency_weight": cfg["consistency_weight"] if model.infers_y else 0.0}
 
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
@@ -598,21 +606,18 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
-    consistency = cfg.get("consistency_weight", 0.0) if model.infers_y else 0.0
+    weights = extra_weights(cfg, model)
     history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
-                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"],
-                        balance_weight=cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0,
-                        consistency_weight=consistency)
+                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"], **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
     done = [h for h in history if "seconds" in h]
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
-               "balance_weight": cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0,
-               "consistency_weight": consistency,
+               **weights,
                "epochs": run["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,

@@ -327,7 +327,7 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
     return CatVAE(variant=variant, n_clusters=cfg["clusters"], sub_dim=cfg["sub_dim"], scale=cfg["prior_scale"],
                   hidden=cfg["hidden"], dropout=cfg["dropout"], reconstruction=cfg["reconstruction"],
                   info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
-                  balance_weight=cfg["balance_weight"], mi_weight=cfg.get("mi_weight", 0.0))
+                  balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"])
 
 
 def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:
