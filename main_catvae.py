@@ -7,10 +7,10 @@ interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) an
 (mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them.
 
     python main_catvae.py                                   # defaults below
-    python main_catvae.py --seeds=0                         # one seed of the four runs: about 17 min on a 2-core CPU
+    python main_catvae.py --seeds=0                         # one seed of the four runs: about 22 min on a 2-core CPU
     python main_catvae.py --datasets=mnist --variants=infocatvae --info_weight=10 --resume=true
     python main_catvae.py --reconstruction=mixture          # the original code's single soft-code decoder pass
-    python main_catvae.py --mi_weight=50 --out_dir=results/mi50   # + I(c; c') of two augmented views (not in the paper)
+    python main_catvae.py --mi_weight=50 --lr=3e-3 --out_dir=results/mi50   # + I(c; c') of two augmented views (not in the paper)
 """
 from models.catvae import RECONSTRUCTIONS, VARIANTS, run_catvae, summarize, summary_lines
 from utils.config import parse_config, split_list
@@ -42,7 +42,7 @@ schedule = "constant"             # constant (the original) or onecycle
 info_weight = 5.0                 # InfoCatVAE: weight of -log q(c|generated), in nats per image (original: 100 vs a sum)
 info_samples = 10                 # InfoCatVAE: generated images per cluster and step (the original: 10)
 balance_weight = 0.0              # weight of KL(batch mean of q(c|x) || uniform) against cluster collapse; 0 = the ELBO
-mi_weight = 0.0                   # weight of I(c; c') between two random affine views of each image (IIC; not in the paper; 0 = off)
+mi_weight = 0.0                   # weight of I(c; c') of two random affine views per image (IIC, not in the paper; 0 = off; try 50 with lr 3e-3)
 # figures
 samples_per_cluster = 10          # columns of samples_by_cluster.png
 interpolation_steps = 10          # columns of interpolation.png
