@@ -345,6 +345,13 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
     device = x.device
     labelled_pool = labelled.to(device) if labelled is not None and len(labelled) else None
     state = {"gen": None}
+    # the consistency term joins the supervised phase of the classifying heads, the generator phase of the others
+    cons_phase = ("sup" if "sup" in optimizers else "gen") if consistency_weight > 0 and model.infers_y else None
+
+    def consistency_term(xb, logits, terms):
+        cons = consistency(model, xb, logits.detach(), state["gen"])
+        terms["cons"] = cons.detach()
+        return consistency_weight * cons
 
     def labelled_batch():
         pick = torch.randint(len(labelled_pool), (batch_size,), generator=state["gen"]).to(device)
@@ -384,22 +391,16 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             balance = batch_balance(logits)
             g_loss = g_loss + balance_weight * balance
             terms["balance"] = balance.detach()
-        def plus_consistency(loss):
-            cons = consistency(model, xb, logits.detach(), state["gen"])
-            terms["cons"] = cons.detach()
-            return loss + consistency_weight * cons
-
-        use_cons = consistency_weight > 0 and logits is not None
-        if use_cons and "sup" not in optimizers:   # clustering heads: in the generator phase
-            g_loss = plus_consistency(g_loss)
+        if cons_phase == "gen":
+            g_loss = g_loss + consistency_term(xb, logits, terms)
         _update(model, optimizers["gen"], g_loss, clip)
         terms["gen"] = g_loss.detach()
         # (4) supervised cross-entropy on the labelled images
         if "sup" in optimizers:
             sup = F.cross_entropy(model.encode(xl)[0], yl)
             terms["sup"] = sup.detach()
-            if use_cons:                           # classifying heads: with the supervised cost
-                sup = plus_consistency(sup)
+            if cons_phase == "sup":
+                sup = sup + consistency_term(xb, logits, terms)
             _update(model, optimizers["sup"], sup, clip)
         # (5) cluster heads apart, or the projection onto the circle
         if "heads" in optimizers:
