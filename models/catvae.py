@@ -122,6 +122,8 @@ class CatVAE(nn.Module):
         if n_clusters < 2 or sub_dim < 1 or hidden < 1 or not 0 <= dropout < 1 or info_samples < 1:
             raise UserError(f"need clusters >= 2, sub_dim >= 1, hidden >= 1, 0 <= dropout < 1, info_samples >= 1; "
                             f"got {n_clusters}, {sub_dim}, {hidden}, {dropout}, {info_samples}")
+        if mi_weight > 0 and in_dim != 28 * 28:
+            raise UserError(f"mi_weight > 0 augments 28x28 images (in_dim 784); got in_dim {in_dim}")
         self.variant, self.variant_name, self.reconstruction = variant, VARIANTS[variant], reconstruction
         self.n_clusters, self.sub_dim, self.latent_dim, self.hidden = n_clusters, sub_dim, n_clusters * sub_dim, hidden
         self.info_weight = float(info_weight) if variant == "infocatvae" else 0.0

@@ -12,6 +12,7 @@ from torch.distributions import Categorical, Normal, kl_divergence
 import main_catvae
 from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means, view_mutual_information
 from tests.conftest import ROOT
+from utils.errors import UserError
 
 TINY = ["--train_limit=300", "--test_limit=150", "--epochs=1", "--seeds=0", "--batch_size=64", "--pca_points=100",
         "--progress=false"]
@@ -117,6 +118,8 @@ def test_the_mi_term_enters_the_loss_and_trains_the_cluster_head_and_trunk():
     assert model.cluster_head.weight.grad.abs().sum() > 0 and model.fc.weight.grad.abs().sum() > 0
     assert model.decoder[0].weight.grad is None and model.mu_head.weight.grad is None
     assert "mi" not in CatVAE(variant="catvae").loss(x)
+    with pytest.raises(UserError, match="in_dim 784"):
+        CatVAE(variant="catvae", mi_weight=1.0, in_dim=100)
 
 
 def test_end_to_end_tiny(tiny_data_dir, tmp_path):
