@@ -11,6 +11,8 @@ interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) an
     python main_catvae.py --datasets=mnist --variants=infocatvae --info_weight=10 --resume=true
     python main_catvae.py --reconstruction=mixture          # the original code's single soft-code decoder pass
     python main_catvae.py --mi_weight=50 --lr=3e-3 --out_dir=results/mi50   # + I(c; c') of two augmented views (not in the paper)
+    python main_catvae.py --vat_weight=300 --balance_weight=120 --batch_norm=true --dropout=0 --out_dir=results/vat
+                                                            # + IMSAT's VAT term: the README's recipe (not in the paper)
 """
 from models.catvae import RECONSTRUCTIONS, VARIANTS, run_catvae, summarize, summary_lines
 from utils.config import parse_config, split_list
@@ -33,6 +35,7 @@ sub_dim = 2                       # delta: latent coordinates owned by each clus
 prior_scale = 2.0                 # lambda: the value of mu_c on its delta coordinates (||mu_c|| = lambda sqrt(delta))
 hidden = 400                      # hidden units of encoder and decoder
 dropout = 0.25                    # encoder dropout (training only)
+batch_norm = False                # batch normalisation after the encoder's hidden layer (not in the paper)
 reconstruction = "expected"       # expected: E_q(c|x) over K decoder passes (the ELBO); mixture: the original code
 # training
 epochs = 20                       # passes over the training set (11-14 s each on a 2-core CPU)
@@ -43,6 +46,8 @@ info_weight = 5.0                 # InfoCatVAE: weight of -log q(c|generated), i
 info_samples = 10                 # InfoCatVAE: generated images per cluster and step (the original: 10)
 balance_weight = 0.0              # weight of KL(batch mean of q(c|x) || uniform) against cluster collapse; 0 = the ELBO
 mi_weight = 0.0                   # weight of I(c; c') of two random affine views per image (IIC, not in the paper; 0 = off; try 50 with lr 3e-3)
+vat_weight = 0.0                  # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off)
+vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
 # figures
 samples_per_cluster = 10          # columns of samples_by_cluster.png
 interpolation_steps = 10          # columns of interpolation.png

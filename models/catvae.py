@@ -5,10 +5,11 @@ dimensions. Cluster c owns the delta coordinates [c*delta, (c+1)*delta), where i
 the means are orthogonal, ||mu_c|| = lambda * sqrt(delta) and ||mu_a - mu_b|| = lambda * sqrt(2 * delta) (the spec's
 defaults K=10, delta=2, lambda=2 give d=20, norm 2.83, distance 4).
 
-Encoder (the spec's MLP). h = Dropout(ReLU(Linear 784->400 (x))); q(c|x) = softmax(Linear 400->K (h)); for every c
-a Gaussian q(z|x,c) = N(mu_c(x), diag exp(logvar_c(x))) from two shared linear maps on [h ; one_hot(c)]
-(tensors K x B x d). A linear map of [h ; e_c] is W_h h + b + W_e[:, c], so all K are computed from one matrix
-product plus a per-cluster offset. Decoder: Linear d->400, ReLU, Linear 400->784 (logits; sigmoid in decode).
+Encoder (the spec's MLP). h = Dropout(ReLU(Linear 784->400 (x))) (``batch_norm``: a BatchNorm1d before the ReLU);
+q(c|x) = softmax(Linear 400->K (h)); for every c a Gaussian q(z|x,c) = N(mu_c(x), diag exp(logvar_c(x))) from two
+shared linear maps on [h ; one_hot(c)] (tensors K x B x d). A linear map of [h ; e_c] is W_h h + b + W_e[:, c], so
+all K are computed from one matrix product plus a per-cluster offset. Decoder: Linear d->400, ReLU, Linear
+400->784 (logits; sigmoid in decode).
 
 Negative ELBO (per image; the reported and minimised numbers are these summed over pixels and latent dimensions
 and averaged over the batch, i.e. nats per image):
@@ -17,6 +18,7 @@ and averaged over the batch, i.e. nats per image):
     kl_z  = sum_c q(c|x) KL(q(z|x,c) || N(mu_c, I))        (closed form, summed over the d dimensions)
     kl_c  = KL(q(c|x) || Uniform(K)) = sum_c q log q + log K
     loss  = recon + kl_z + kl_c  [+ info_weight * info]  [+ balance_weight * balance]  [- mi_weight * mi]
+            [+ vat_weight * vat]
 
 Reconstruction term. ``reconstruction="expected"`` (default) is the paper's ELBO: one reparameterised sample from
 each cluster's Gaussian, K decoder passes (cheap for this MLP), BCEs weighted by q(c|x). This is what makes the
@@ -44,6 +46,16 @@ al. 2019): loss -= mi_weight * I. I is at most log K, reached when both views of
 same cluster and the clusters are equally full, so the term asks the cluster head for assignments that survive
 small rotations, scalings and shifts, which a partition by slant or width need not.
 
+Optional VAT term (not in the paper; ``vat_weight`` > 0, default 0): IMSAT's self-augmented training of the cluster
+head (Hu et al. 2017; ``utils.vat``): loss += vat_weight * KL(q(c|x) || q(c|x + r_adv)), where r_adv is the
+perturbation of radius ``vat_radius`` times the image's distance to its 10th nearest training image that changes
+q(c|x) most (one power iteration; the distances are computed once per run, about a minute for 60,000 images). It
+asks for clusters that are constant over each image's neighbourhood in pixel space, so the partition follows the
+dense regions of the data. Together with ``balance_weight`` (IMSAT's marginal-entropy term) and ``batch_norm``
+(batch normalisation after the trunk's linear layer, as IMSAT's network has) it is the recipe in the README. In
+training mode every pass updates the batch norm's running statistics, the perturbed and generated images' passes
+too (as in IMSAT's code); evaluation uses them.
+
 Fixed bugs of the original: dropout is an ``nn.Dropout`` (off in eval mode); the entropy term uses log_softmax
 (no log(q + 0.001)); one softmax in the info term; every loss has a documented reduction.
 """
@@ -69,6 +81,7 @@ from utils.plots import class_names
 from utils.progress import log
 from utils.runtime import seed_everything
 from utils.training import fit
+from utils.vat import neighbour_distance, vat_loss
 
 CATVAE_KIND = "catvae"
 VARIANTS = {"catvae": "CatVAE", "infocatvae": "InfoCatVAE"}
@@ -113,7 +126,7 @@ class CatVAE(nn.Module):
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
                  info_weight: float = 5.0, info_samples: int = 10, balance_weight: float = 0.0,
-                 mi_weight: float = 0.0):
+                 mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25):
         super().__init__()
         if variant not in VARIANTS:
             raise UserError(f"unknown variant {variant!r} (use {', '.join(VARIANTS)})")
@@ -122,19 +135,25 @@ class CatVAE(nn.Module):
         if n_clusters < 2 or sub_dim < 1 or hidden < 1 or not 0 <= dropout < 1 or info_samples < 1:
             raise UserError(f"need clusters >= 2, sub_dim >= 1, hidden >= 1, 0 <= dropout < 1, info_samples >= 1; "
                             f"got {n_clusters}, {sub_dim}, {hidden}, {dropout}, {info_samples}")
+        if vat_weight < 0 or vat_radius <= 0:
+            raise UserError(f"need vat_weight >= 0 and vat_radius > 0; got {vat_weight}, {vat_radius}")
         if mi_weight > 0 and in_dim != 28 * 28:
             raise UserError(f"mi_weight > 0 augments 28x28 images (in_dim 784); got in_dim {in_dim}")
         self.variant, self.variant_name, self.reconstruction = variant, VARIANTS[variant], reconstruction
         self.n_clusters, self.sub_dim, self.latent_dim, self.hidden = n_clusters, sub_dim, n_clusters * sub_dim, hidden
         self.info_weight = float(info_weight) if variant == "infocatvae" else 0.0
         self.info_samples, self.balance_weight, self.mi_weight = info_samples, float(balance_weight), float(mi_weight)
+        self.vat_weight, self.vat_radius = float(vat_weight), float(vat_radius)
         self.config = {"variant": variant, "n_clusters": n_clusters, "sub_dim": sub_dim, "scale": float(scale),
                        "hidden": hidden, "dropout": float(dropout), "in_dim": in_dim, "reconstruction": reconstruction,
                        "info_weight": self.info_weight, "info_samples": info_samples,
-                       "balance_weight": self.balance_weight, "mi_weight": self.mi_weight}
+                       "balance_weight": self.balance_weight, "mi_weight": self.mi_weight,
+                       "batch_norm": bool(batch_norm),
+                       "vat_weight": self.vat_weight, "vat_radius": self.vat_radius}
         self.register_buffer("prior_mu", prior_means(n_clusters, sub_dim, scale))
         # encoder
         self.fc = nn.Linear(in_dim, hidden)
+        self.norm = nn.BatchNorm1d(hidden) if batch_norm else nn.Identity()
         self.drop = nn.Dropout(dropout)
         self.cluster_head = nn.Linear(hidden, n_clusters)
         self.mu_head = nn.Linear(hidden + n_clusters, self.latent_dim)      # on [h ; one_hot(c)]
@@ -148,7 +167,7 @@ class CatVAE(nn.Module):
 
     # --- encoder
     def trunk(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(F.relu(self.fc(x.flatten(1))))
+        return self.drop(F.relu(self.norm(self.fc(x.flatten(1)))))
 
     def _per_cluster(self, head: nn.Linear, h: torch.Tensor) -> torch.Tensor:
         """``head`` applied to [h ; e_c] for every c at once: (K, B, d)."""
@@ -190,7 +209,7 @@ class CatVAE(nn.Module):
             recon = F.binary_cross_entropy_with_logits(self.decoder(z), target, reduction="none").sum(-1)
         kl_z = (q_t * gaussian_kl(mu, logvar, self.prior_mu.unsqueeze(1))).sum(0)
         kl_c = categorical_kl_uniform(log_q)
-        return {"recon": recon, "kl_z": kl_z, "kl_c": kl_c, "log_q": log_q}
+        return {"recon": recon, "kl_z": kl_z, "kl_c": kl_c, "log_q": log_q, "logits": logits}
 
     def info_term(self, n_per_cluster: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """-mean log q(c | decode(z)), z ~ N(mu_c, I), over n_per_cluster images per cluster; and the hit rate.
@@ -203,8 +222,10 @@ class CatVAE(nn.Module):
         logits = self.cluster_logits(torch.sigmoid(self.decoder(z)))
         return F.cross_entropy(logits, labels), (logits.argmax(1) == labels).float().mean()
 
-    def loss(self, x: torch.Tensor) -> dict:
-        """Training objective and its terms, in nats per image (mean over the batch)."""
+    def loss(self, x: torch.Tensor, vat_eps: torch.Tensor | None = None) -> dict:
+        """Training objective and its terms, in nats per image (mean over the batch). ``vat_eps``: the VAT radius of
+        each image, (B,) (``vat_radius`` times its distance to the 10th nearest training image; needed when
+        ``vat_weight`` > 0)."""
         terms = self.elbo_terms(x)
         out = {k: terms[k].mean() for k in ("recon", "kl_z", "kl_c")}
         out["loss"] = out["recon"] + out["kl_z"] + out["kl_c"]
@@ -215,6 +236,11 @@ class CatVAE(nn.Module):
             views = [self.cluster_logits(random_affine(x.reshape(len(x), 1, 28, 28), **AUGMENT)) for _ in range(2)]
             out["mi"] = view_mutual_information(*views)
             out["loss"] = out["loss"] - self.mi_weight * out["mi"]
+        if self.vat_weight > 0:
+            if vat_eps is None:
+                raise ValueError("vat_weight > 0 needs the per-image radii vat_eps")
+            out["vat"] = vat_loss(self.cluster_logits, x, vat_eps, logits=terms["logits"])
+            out["loss"] = out["loss"] + self.vat_weight * out["vat"]
         if self.info_weight > 0:
             info, hit = self.info_term()
             out["loss"] = out["loss"] + self.info_weight * info
@@ -265,7 +291,7 @@ class CatVAE(nn.Module):
         """Mean negative-ELBO terms per image on ``x`` (eval mode, one Monte-Carlo sample per cluster)."""
         sums = {"recon": 0.0, "kl_z": 0.0, "kl_c": 0.0}
         for part in self._batched(lambda b: {k: float(v.sum()) for k, v in self.elbo_terms(b).items()
-                                             if k != "log_q"}, x, batch_size):
+                                             if k not in ("log_q", "logits")}, x, batch_size):
             for k in sums:
                 sums[k] += part[k]
         out = {k: v / len(x) for k, v in sums.items()}
@@ -274,15 +300,28 @@ class CatVAE(nn.Module):
 
 
 # ----------------------------------------------------------------------------- training and evaluation
+def vat_radii(model: CatVAE, x: torch.Tensor, desc: str = "") -> torch.Tensor | None:
+    """Per training image, vat_radius times its distance to its 10th nearest training image; None without VAT."""
+    if model.vat_weight == 0:
+        return None
+    t0 = time.perf_counter()
+    eps = model.vat_radius * neighbour_distance(x, min(10, len(x) - 1))
+    log(f"{desc}: VAT radii from the 10th-nearest-neighbour distances of {len(x)} training images "
+        f"(mean radius {eps.mean():.3f}, {time.perf_counter() - t0:.0f} s)")
+    return eps
+
+
 def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,
                  seed: int, checkpoint: Path, resume: bool, progress: bool, desc: str,
-                 extra: dict | None = None) -> list[dict]:
-    """Adam on the model's loss, checkpointed every epoch by utils.training.fit (kind "catvae")."""
+                 extra: dict | None = None, vat_eps: torch.Tensor | None = None) -> list[dict]:
+    """Adam on the model's loss, checkpointed every epoch by utils.training.fit (kind "catvae"). ``vat_eps``: the
+    per-image VAT radii of ``vat_radii`` (computed here if the model has a VAT term and none are given)."""
     device = model.prior_mu.device
     optimizer = make_optimizer(model, lr, device)
     scheduler = make_scheduler(optimizer, schedule, lr, epochs * max(len(x) // batch_size, 1))
-    return fit(model, optimizer, lambda idx: model.loss(x[idx]), len(x), epochs=epochs, batch_size=batch_size,
-               seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND, model_config=model.config, scheduler=scheduler,
+    eps = vat_eps if vat_eps is not None or epochs == 0 else vat_radii(model, x, desc)
+    return fit(model, optimizer, lambda idx: model.loss(x[idx], None if eps is None else eps[idx]), len(x),
+               epochs=epochs, batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND, model_config=model.config, scheduler=scheduler,
                resume=resume, progress=progress, desc=desc, extra=extra)
 
 
@@ -329,7 +368,8 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
     return CatVAE(variant=variant, n_clusters=cfg["clusters"], sub_dim=cfg["sub_dim"], scale=cfg["prior_scale"],
                   hidden=cfg["hidden"], dropout=cfg["dropout"], reconstruction=cfg["reconstruction"],
                   info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
-                  balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"])
+                  balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"], batch_norm=cfg["batch_norm"],
+                  vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"])
 
 
 def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:
@@ -341,9 +381,12 @@ def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, devi
     seed_everything(seed)
     model = model_from_config(cfg, variant).to(device)
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"
+    t1 = time.perf_counter()
+    eps = vat_radii(model, xtr, desc)
+    radii_seconds = time.perf_counter() - t1
     history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                            schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
-                           progress=cfg["progress"], desc=desc, extra={"dataset": tag})
+                           progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps)
     train_seconds = time.perf_counter() - t0
 
     seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
@@ -366,6 +409,7 @@ def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, devi
     metrics = {"dataset": tag, "variant": variant, "model": VARIANTS[variant], "seed": seed, **metrics,
                "history": history, "model_config": model.config,
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
+                           "vat_radii": radii_seconds if eps is not None else 0.0,
                            "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": CATVAE_KIND,
                "figures": [p.name for p in figures]}

@@ -122,6 +122,27 @@ def test_the_mi_term_enters_the_loss_and_trains_the_cluster_head_and_trunk():
         CatVAE(variant="catvae", mi_weight=1.0, in_dim=100)
 
 
+def test_the_vat_term_enters_the_loss_and_trains_the_cluster_head_and_trunk_only():
+    torch.manual_seed(0)
+    x = torch.rand(16, 1, 28, 28)
+    model = CatVAE(variant="catvae", vat_weight=7.0, batch_norm=True)
+    out = model.loss(x, vat_eps=torch.full((16,), 1.5))
+    assert out["vat"].item() > 0
+    assert torch.allclose(out["loss"], out["recon"] + out["kl_z"] + out["kl_c"] + 7.0 * out["vat"])
+    model.zero_grad()
+    out["vat"].backward()
+    assert model.cluster_head.weight.grad.abs().sum() > 0 and model.fc.weight.grad.abs().sum() > 0
+    assert model.norm.weight.grad.abs().sum() > 0
+    assert model.decoder[0].weight.grad is None and model.mu_head.weight.grad is None
+    with pytest.raises(ValueError, match="vat_eps"):
+        model.loss(x)
+    assert "vat" not in CatVAE(variant="catvae").loss(x) and isinstance(CatVAE().norm, torch.nn.Identity)
+    rebuilt = CatVAE.from_config(model.config)                 # the checkpoint's config rebuilds the same network
+    assert isinstance(rebuilt.norm, torch.nn.BatchNorm1d) and rebuilt.vat_weight == 7.0
+    with pytest.raises(UserError, match="vat_radius"):
+        CatVAE(vat_weight=1.0, vat_radius=0.0)
+
+
 def test_end_to_end_tiny(tiny_data_dir, tmp_path):
     main_catvae.main(TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"])
     for ds in ("mnist", "fashion-mnist"):
@@ -146,10 +167,14 @@ def test_end_to_end_tiny(tiny_data_dir, tmp_path):
     assert set(summary) == {"mnist", "fashion-mnist"} and set(summary["mnist"]) == {"catvae", "infocatvae"}
 
 
-def test_resume_skips_finished_training(tiny_data_dir, tmp_path):
-    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=infocatvae"]
+@pytest.mark.parametrize("extra", [[], ["--vat_weight=2", "--batch_norm=true"]])
+def test_resume_skips_finished_training(tiny_data_dir, tmp_path, extra):
+    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=infocatvae",
+                   *extra]
     main_catvae.main(args)
     first = json.loads((tmp_path / "catvae/mnist/infocatvae/seed-0/metrics.json").read_text())
+    assert ("vat" in first["history"][0]) == bool(extra) and first["model_config"]["batch_norm"] == bool(extra)
+    assert (first["seconds"]["vat_radii"] > 0) == bool(extra)  # the neighbour search is timed (and counted by report)
     main_catvae.main(args + ["--resume=true"])
     again = json.loads((tmp_path / "catvae/mnist/infocatvae/seed-0/metrics.json").read_text())
     assert again["history"] == first["history"]

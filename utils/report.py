@@ -29,10 +29,11 @@ def read_json(path: Path) -> dict:
 
 
 def _minutes(m: dict) -> float:
-    """Training time summed over the epochs (valid across --resume) plus this run's evaluation time, in minutes."""
+    """Training time summed over the epochs (valid across --resume) plus this run's evaluation time and any set-up
+    every run repeats (the CatVAE's VAT radii), in minutes."""
     s = m["seconds"]
     if "train_epochs_sum" in s:
-        return (s["train_epochs_sum"] + s["total"] - s["train"]) / 60
+        return (s["train_epochs_sum"] + s.get("vat_radii", 0.0) + s["total"] - s["train"]) / 60
     return s["total"] / 60
 
 
