@@ -321,7 +321,8 @@ def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int
     scheduler = make_scheduler(optimizer, schedule, lr, epochs * max(len(x) // batch_size, 1))
     eps = vat_eps if vat_eps is not None or epochs == 0 else vat_radii(model, x, desc)
     return fit(model, optimizer, lambda idx: model.loss(x[idx], None if eps is None else eps[idx]), len(x),
-               epochs=epochs, batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND, model_config=model.config, scheduler=scheduler,
+               epochs=epochs, batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND,
+               model_config=model.config, scheduler=scheduler,
                resume=resume, progress=progress, desc=desc, extra=extra)
 
 
