@@ -49,9 +49,9 @@ small rotations, scalings and shifts, which a partition by slant or width need n
 Optional VAT term (not in the paper; ``vat_weight`` > 0, default 0): IMSAT's self-augmented training of the cluster
 head (Hu et al. 2017; ``utils.vat``): loss += vat_weight * KL(q(c|x) || q(c|x + r_adv)), where r_adv is the
 perturbation of radius ``vat_radius`` times the image's distance to its 10th nearest training image that changes
-q(c|x) most (one power iteration; the distances are computed once per run, about a minute for 60,000 images). It
-asks for clusters that are constant over each image's neighbourhood in pixel space, so the partition follows the
-dense regions of the data. Together with ``balance_weight`` (IMSAT's marginal-entropy term) and ``batch_norm``
+q(c|x) most (one power iteration; the distances are computed once per run, 86-92 s for 60,000 images with one
+thread). It asks for clusters that are constant over each image's neighbourhood in pixel space, so the partition
+follows the dense regions of the data. Together with ``balance_weight`` (IMSAT's marginal-entropy term) and ``batch_norm``
 (batch normalisation after the trunk's linear layer, as IMSAT's network has) it is the recipe in the README. In
 training mode every pass updates the batch norm's running statistics, the perturbed and generated images' passes
 too (as in IMSAT's code); evaluation uses them.

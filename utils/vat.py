@@ -15,30 +15,31 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from models.kmeans import pairwise_sq_dists
+
 
 def neighbour_distance(x: torch.Tensor, k: int = 10, batch_size: int = 1000) -> torch.Tensor:
     """Euclidean distance of each row of ``x`` (flattened) to its k-th nearest other row, (N,).
 
-    Exact, by blocks of ``batch_size`` rows against all N (O(N^2) multiply-adds: about a minute for 60,000 MNIST
-    images on a 2-core CPU). Duplicates of a row count as neighbours at distance 0; the row itself does not."""
+    Exact, by blocks of ``batch_size`` rows against all N (O(N^2) multiply-adds: 86-92 s for 60,000 MNIST images
+    with one thread). Duplicates of a row count as neighbours at distance 0; the row itself does not."""
     flat = x.flatten(1).float()
     n = len(flat)
     if not 1 <= k < n:
         raise ValueError(f"need 1 <= k < number of rows; got k={k} for {n} rows")
-    sq = (flat * flat).sum(1)
     out = torch.empty(n, device=flat.device)
     for start in range(0, n, batch_size):
         part = flat[start:start + batch_size]
-        d2 = sq[start:start + batch_size, None] - 2.0 * part @ flat.t() + sq[None]
+        d2 = pairwise_sq_dists(part, flat)
         rows = torch.arange(len(part), device=flat.device)
         d2[rows, rows + start] = float("inf")                     # not its own neighbour
-        out[start:start + len(part)] = d2.topk(k, dim=1, largest=False).values[:, -1].clamp_min(0).sqrt()
+        out[start:start + len(part)] = d2.topk(k, dim=1, largest=False).values[:, -1].sqrt()
     return out
 
 
 def _unit(d: torch.Tensor) -> torch.Tensor:
     """Each row scaled to Euclidean norm 1 (over all but the first dimension)."""
-    return d / d.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *[1] * (d.dim() - 1))
+    return F.normalize(d.flatten(1), dim=1).view_as(d)
 
 
 def _kl_fixed(log_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tensor:
