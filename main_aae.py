@@ -9,6 +9,7 @@ MNIST test images; clusters are labelled from training data only.
     python main_aae.py                                         # semi_supervised with 100 and 1000 labels
     python main_aae.py --head=clustering                       # 16 and 30 clusters
     python main_aae.py --head=clustering --values=16 --epochs=30
+    python main_aae.py --head=clustering --vat_weight=3 --epochs=50 --out_dir=results/vat   # + VAT (README)
     python main_aae.py --head=all                              # every head and setting (hours on a CPU)
     python main_aae.py --head=semi_dim_reduction --epochs=5000 --sgd_milestones=50,1000   # the paper's length (a GPU)
 """
@@ -39,6 +40,8 @@ beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervis
 augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
 consistency_weight = 1.0          # heads with a categorical code (B, D-G): + weight * KL(q(y|x) || q(y|augmented x)) on the unlabelled batch (not in the paper; 0 = off)
 balance_weight = 1.0              # clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in the generator step (not in the paper; 0 = off)
+vat_weight = 0.0                  # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; 0 = off; clustering: 3, see README)
+vat_radius = 0.25                 # VAT perturbation radius, as a fraction of each image's distance to its 10th nearest training image (IMSAT: 0.25)
 sgd_milestones = "50,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000)
 # system
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset
@@ -58,6 +61,8 @@ def main(argv=None):
             raise UserError(f"unknown head {h!r} in --head (use all or {', '.join(HEADS)})")
     if cfg["epochs"] < 0 or cfg["batch_size"] < 1 or cfg["lr"] <= 0:
         raise UserError("--epochs must be >= 0 (0 = the head's default), --batch_size >= 1 and --lr positive")
+    if cfg["vat_weight"] < 0 or cfg["vat_radius"] <= 0:
+        raise UserError("--vat_weight must be >= 0 and --vat_radius positive")
     chosen = split_list(cfg["values"], int)
     runs = [resolve(cfg, h, v) for h in heads for v in (chosen or HEADS[h]["sweep"][1])]
     device = get_device(cfg["device"])

@@ -35,7 +35,9 @@ transforms of the labelled minibatches); ``consistency_weight`` (every head with
 + weight * KL(q(y|x) || q(y|a(x))) over the unlabelled batch, with a a random affine transform and q(y|x) held
 fixed; in phase 4 for the classifying heads, in phase 3 for the clustering heads; see ``consistency``); and
 ``balance_weight`` (clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in phase 3; see
-``batch_balance``).
+``batch_balance``); ``vat_weight`` (every head with a categorical code, in the same phase as the consistency term:
++ weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training with a radius of ``vat_radius`` times
+the image's distance to its 10th nearest training image; see ``utils.vat``).
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ from utils.errors import UserError
 from utils.metrics import clustering_metrics, linear_probe
 from utils.progress import log
 from utils.training import fit
+from utils.vat import radii, vat_loss
 
 AAE_KIND = "aae"
 
@@ -331,7 +334,7 @@ def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor | None,
               *, batch_size: int, clip: float = 5.0, augment: bool = False, balance_weight: float = 0.0,
-              consistency_weight: float = 0.0):
+              consistency_weight: float = 0.0, vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None):
     """The training iteration of ``model.head`` (phases 1-5 of the module docstring) as ``step(indices)``.
 
     ``x``, ``y``: all training images and labels (on the model's device); the batch indices address the
@@ -339,19 +342,31 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
     except by the supervised head, whose decoder is given every image's label. With ``augment`` every labelled
     minibatch is randomly rotated, scaled and shifted (utils.augment): 100 labels then stop being memorised within
     an epoch. Returns ``step`` and ``reseed(generator)``, which sets the generator of the labelled draws (the
-    epoch hook seeds it per epoch, so a resumed run draws the same minibatches).
+    epoch hook seeds it per epoch, so a resumed run draws the same minibatches). ``vat_eps``: the VAT radius of
+    every image of ``x`` (N,), needed when ``vat_weight`` > 0.
     """
     head, n_y = model.head, model.n_y
     device = x.device
     labelled_pool = labelled.to(device) if labelled is not None and len(labelled) else None
     state = {"gen": None}
-    # the consistency term joins the supervised phase of the classifying heads, the generator phase of the others
-    cons_phase = ("sup" if "sup" in optimizers else "gen") if consistency_weight > 0 and model.infers_y else None
+    if vat_weight > 0 and model.infers_y and vat_eps is None:
+        raise ValueError("vat_weight > 0 needs the per-image radii vat_eps")
+    # the consistency and VAT terms join the supervised phase of the classifying heads, the generator phase of the
+    # others
+    smooth = model.infers_y and (consistency_weight > 0 or vat_weight > 0)
+    cons_phase = ("sup" if "sup" in optimizers else "gen") if smooth else None
 
-    def consistency_term(xb, logits, terms):
-        cons = consistency(model, xb, logits.detach(), state["gen"])
-        terms["cons"] = cons.detach()
-        return consistency_weight * cons
+    def consistency_term(xb, idx, logits, terms):
+        total = 0.0
+        if consistency_weight > 0:
+            cons = consistency(model, xb, logits.detach(), state["gen"])
+            terms["cons"] = cons.detach()
+            total = consistency_weight * cons
+        if vat_weight > 0:
+            vat = vat_loss(lambda v: model.encode(v)[0], xb, vat_eps[idx], logits=logits)
+            terms["vat"] = vat.detach()
+            total = total + vat_weight * vat
+        return total
 
     def labelled_batch():
         pick = torch.randint(len(labelled_pool), (batch_size,), generator=state["gen"]).to(device)
@@ -392,7 +407,7 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             g_loss = g_loss + balance_weight * balance
             terms["balance"] = balance.detach()
         if cons_phase == "gen":
-            g_loss = g_loss + consistency_term(xb, logits, terms)
+            g_loss = g_loss + consistency_term(xb, idx, logits, terms)
         _update(model, optimizers["gen"], g_loss, clip)
         terms["gen"] = g_loss.detach()
         # (4) supervised cross-entropy on the labelled images
@@ -400,7 +415,7 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             sup = F.cross_entropy(model.encode(xl)[0], yl)
             terms["sup"] = sup.detach()
             if cons_phase == "sup":
-                sup = sup + consistency_term(xb, logits, terms)
+                sup = sup + consistency_term(xb, idx, logits, terms)
             _update(model, optimizers["sup"], sup, clip)
         # (5) cluster heads apart, or the projection onto the circle
         if "heads" in optimizers:
@@ -474,17 +489,22 @@ def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
 
 def extra_weights(cfg: dict, model: AAE) -> dict:
     """The weights of the additions that are not in the paper, as they apply to ``model.head``: the balance term
-    for the clustering heads, the consistency term for every head with a categorical code; 0 elsewhere."""
+    for the clustering heads, the consistency and VAT terms for every head with a categorical code; 0 elsewhere."""
     return {"balance_weight": cfg["balance_weight"] if model.head in CLUSTERING else 0.0,
-            "consistency_weight": cfg["consistency_weight"] if model.infers_y else 0.0}
+            "consistency_weight": cfg["consistency_weight"] if model.infers_y else 0.0,
+            "vat_weight": cfg["vat_weight"] if model.infers_y else 0.0}
 
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
-              augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0):
+              augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0,
+              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
-    milestone schedule."""
+    milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (computed here when ``vat_weight`` > 0 and
+    none are given)."""
+    if vat_weight > 0 and model.infers_y and vat_eps is None and epochs > 0:
+        vat_eps = radii(x, desc=desc)
     pool = torch.arange(len(x))
     if labelled is not None and len(labelled):
         keep = torch.ones(len(x), dtype=torch.bool)
@@ -492,7 +512,8 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
         pool = pool[keep]
     pool = pool.to(x.device)
     step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
-                             balance_weight=balance_weight, consistency_weight=consistency_weight)
+                             balance_weight=balance_weight, consistency_weight=consistency_weight,
+                             vat_weight=vat_weight, vat_eps=vat_eps)
     sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
 
     def epoch_start(epoch: int):
@@ -608,17 +629,20 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
     weights = extra_weights(cfg, model)
+    t1 = time.perf_counter()
+    eps = radii(xtr.to(device), cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 and run["epochs"] else None
+    radii_seconds = time.perf_counter() - t1
     history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
-                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"], **weights)
+                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"], vat_eps=eps, **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
     done = [h for h in history if "seconds" in h]
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
-               **weights,
+               **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
                "epochs": run["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
@@ -626,7 +650,7 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
                "images_per_second": float(np.mean([h["images_per_second"] for h in done])) if done else None,
                "history": history, "model_config": model.config,
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
-                           "total": time.perf_counter() - t0},
+                           "vat_radii": radii_seconds if eps is not None else 0.0, "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": AAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(out / "metrics.json", metrics)

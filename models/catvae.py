@@ -81,7 +81,7 @@ from utils.plots import class_names
 from utils.progress import log
 from utils.runtime import seed_everything
 from utils.training import fit
-from utils.vat import neighbour_distance, vat_loss
+from utils.vat import radii, vat_loss
 
 CATVAE_KIND = "catvae"
 VARIANTS = {"catvae": "CatVAE", "infocatvae": "InfoCatVAE"}
@@ -302,13 +302,7 @@ class CatVAE(nn.Module):
 # ----------------------------------------------------------------------------- training and evaluation
 def vat_radii(model: CatVAE, x: torch.Tensor, desc: str = "") -> torch.Tensor | None:
     """Per training image, vat_radius times its distance to its 10th nearest training image; None without VAT."""
-    if model.vat_weight == 0:
-        return None
-    t0 = time.perf_counter()
-    eps = model.vat_radius * neighbour_distance(x, min(10, len(x) - 1))
-    log(f"{desc}: VAT radii from the 10th-nearest-neighbour distances of {len(x)} training images "
-        f"(mean radius {eps.mean():.3f}, {time.perf_counter() - t0:.0f} s)")
-    return eps
+    return radii(x, model.vat_radius, desc=desc) if model.vat_weight > 0 else None
 
 
 def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,

@@ -10,7 +10,7 @@ import torch
 
 import main_aae
 from models.aae import (AAE, HEADS, SGD_RECIPE, _update, balanced_labelled, circle_targets, cluster_labels_paper,
-                        disc_loss, gen_loss, head_distance_cost, make_optimizers, mixture_centres, sample_categorical,
+                        disc_loss, gen_loss, head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical,
                         sample_mixture, sgd_schedule)
 from tests.conftest import ROOT
 
@@ -175,6 +175,7 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path):
     (["--head=semi_supervised", "--values=95"], "multiple of 10"),
     (["--epochs=-1"], "--epochs"),
     (["--optimizer=rmsprop"], "adam or sgd"),
+    (["--vat_weight=-1"], "--vat_weight"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
@@ -219,11 +220,37 @@ def test_consistency_is_the_kl_to_the_clean_prediction_and_trains_only_the_encod
     assert moved == {"trunk", "y_head"}
 
 
-def test_consistency_weight_is_used_by_the_heads_with_a_categorical_code_only(tiny_data_dir, tmp_path):
-    runs = {h: _run(tmp_path, tiny_data_dir, f"--head={h}", f"--values={v}", "--consistency_weight=2")[0]
+def test_consistency_and_vat_weights_are_used_by_the_heads_with_a_categorical_code_only(tiny_data_dir, tmp_path):
+    runs = {h: _run(tmp_path, tiny_data_dir, f"--head={h}", f"--values={v}", "--consistency_weight=2",
+                    "--vat_weight=3")[0]
             for h, v in (("semi_supervised", 100), ("clustering", 16), ("supervised", 16))}
     for head, used in (("semi_supervised", True), ("clustering", True), ("supervised", False)):
         assert runs[head]["consistency_weight"] == (2.0 if used else 0.0), head
-        assert all(("cons" in h) == used for h in runs[head]["history"]), head
+        assert runs[head]["vat_weight"] == (3.0 if used else 0.0), head
+        assert all(("cons" in h) == used and ("vat" in h) == used for h in runs[head]["history"]), head
+        assert (runs[head]["seconds"]["vat_radii"] > 0) == used, head
     (off,) = _run(tmp_path / "off", tiny_data_dir, "--head=clustering", "--values=16", "--consistency_weight=0")
-    assert off["consistency_weight"] == 0.0 and not any("cons" in h for h in off["history"])
+    assert off["consistency_weight"] == 0.0 and off["vat_weight"] == 0.0
+    assert not any("cons" in h or "vat" in h for h in off["history"])
+
+
+def test_vat_term_joins_the_generator_step_of_a_clustering_head_and_moves_only_the_encoder():
+    """A clustering head's step reports the VAT term: zero at radius 0 (the perturbed image is the clean one),
+    positive at a radius that changes q(y|x); it is part of the generator step, whose optimizer holds the encoder
+    only; without radii the step refuses to start."""
+    torch.manual_seed(0)
+    model = AAE("clustering", n_y=16, z_dim=10, hidden=16, init_std=0.3)
+    x = torch.rand(8, 1, 28, 28)
+    enc = {n for n, _ in model.named_parameters() if n.split(".")[0] in ("trunk", "z_head", "y_head")}
+    for eps, positive in ((torch.zeros(8), False), (torch.full((8,), 3.0), True)):
+        opts = make_optimizers(model, "adam", 1e-3, 0.5)
+        step, reseed = make_step(model, {k: opts[k] for k in ("rec", "disc", "gen")}, x, torch.zeros(8).long(), None,
+                                 batch_size=8, vat_weight=5.0, vat_eps=eps)
+        reseed(torch.Generator().manual_seed(0))
+        terms = step(torch.arange(8))
+        assert (terms["vat"] > 1e-6) == positive and terms["vat"] >= 0
+    # the generator's optimizer holds the encoder's parameters only, so the VAT gradient cannot reach the rest
+    assert {id(p) for g in opts["gen"].param_groups for p in g["params"]} == {id(p) for n, p in
+                                                                              model.named_parameters() if n in enc}
+    with pytest.raises(ValueError, match="vat_eps"):
+        make_step(model, opts, x, torch.zeros(8).long(), None, batch_size=8, vat_weight=1.0)

@@ -1,6 +1,7 @@
 """Virtual adversarial training (VAT, Miyato et al. 2018) as IMSAT uses it to cluster (Hu et al. 2017, arXiv
 1702.08720): a categorical head q(c|x) should not change its mind under the small perturbation of x that changes it
-most. Not in the four papers of this repository; an optional term of the CatVAE (``vat_weight``).
+most. Not in the four papers of this repository; an optional term of the CatVAE and of the AAE heads with a
+categorical code (``vat_weight``).
 
     r_adv = eps(x) * unit(grad_d KL(q(.|x) || q(.|x + xi * d)))    d ~ unit(N(0, I)), one power iteration
     vat   = mean over the batch of KL(q(.|x) || q(.|x + r_adv))     q(.|x) held fixed (no gradient through it)
@@ -10,12 +11,14 @@ IMSAT's radius is adaptive: eps(x) = 0.25 * the Euclidean distance from x to its
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
 from models.kmeans import pairwise_sq_dists
+from utils.progress import log
 
 
 def neighbour_distance(x: torch.Tensor, k: int = 10, batch_size: int = 1000) -> torch.Tensor:
@@ -35,6 +38,16 @@ def neighbour_distance(x: torch.Tensor, k: int = 10, batch_size: int = 1000) -> 
         d2[rows, rows + start] = float("inf")                     # not its own neighbour
         out[start:start + len(part)] = d2.topk(k, dim=1, largest=False).values[:, -1].sqrt()
     return out
+
+
+def radii(x: torch.Tensor, scale: float = 0.25, k: int = 10, desc: str = "") -> torch.Tensor:
+    """IMSAT's per-image VAT radii: ``scale`` times each image's distance to its k-th nearest other image of ``x``
+    (k capped at len(x) - 1), logged with the time it took."""
+    t0 = time.perf_counter()
+    eps = scale * neighbour_distance(x, min(k, len(x) - 1))
+    log(f"{desc}: VAT radii from the {k}th-nearest-neighbour distances of {len(x)} training images "
+        f"(mean radius {eps.mean():.3f}, {time.perf_counter() - t0:.0f} s)")
+    return eps
 
 
 def _unit(d: torch.Tensor) -> torch.Tensor:
