@@ -501,10 +501,7 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
               vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
-    milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (computed here when ``vat_weight`` > 0 and
-    none are given)."""
-    if vat_weight > 0 and model.infers_y and vat_eps is None and epochs > 0:
-        vat_eps = radii(x, desc=desc)
+    milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (utils.vat.radii), needed when ``vat_weight`` > 0."""
     pool = torch.arange(len(x))
     if labelled is not None and len(labelled):
         keep = torch.ones(len(x), dtype=torch.bool)
@@ -629,10 +626,11 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
     weights = extra_weights(cfg, model)
+    x_dev = xtr.to(device)
     t1 = time.perf_counter()
-    eps = radii(xtr.to(device), cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 and run["epochs"] else None
+    eps = radii(x_dev, cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 else None
     radii_seconds = time.perf_counter() - t1
-    history = train_aae(model, optimizers, xtr.to(device), ytr.to(device), labelled, epochs=run["epochs"],
+    history = train_aae(model, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
                         extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"], vat_eps=eps, **weights)

@@ -57,7 +57,7 @@ def _unit(d: torch.Tensor) -> torch.Tensor:
 
 def _kl_fixed(log_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of KL(p || q), p given as (detached) log-probabilities."""
-    return (log_p.exp() * (log_p - F.log_softmax(logits_q, 1))).sum(1).mean()
+    return F.kl_div(F.log_softmax(logits_q, 1), log_p, reduction="batchmean", log_target=True)
 
 
 def adversarial_direction(logits_fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
