@@ -40,8 +40,10 @@ def head_speed(head: str, batch_size: int, device, steps: int) -> float:
     y = torch.arange(n, device=device) % 10
     labelled = torch.arange(100) if run["labels"] else None
     # the script's defaults for the additions that are not in the paper (they cost time too)
+    weights = extra_weights(vars(main_aae), run, model)
+    eps = torch.full((n,), 2.0, device=device) if weights["vat_weight"] > 0 else None   # VAT radii (the size matters not)
     step, reseed = make_step(model, opts, x, y, labelled, batch_size=batch_size, augment=main_aae.augment,
-                             **extra_weights(vars(main_aae), model))
+                             vat_eps=eps, **weights)
     reseed(torch.Generator().manual_seed(0))
     idx = torch.arange(batch_size, device=device)
     for _ in range(2):  # warm-up

@@ -32,12 +32,13 @@ projection fit. Optimisers are separate objects over the same parameters, so eac
 
 Additions that are not in the paper, each one switch away from it (main_aae.py): ``augment`` (random affine
 transforms of the labelled minibatches); ``consistency_weight`` (every head with a categorical code:
-+ weight * KL(q(y|x) || q(y|a(x))) over the unlabelled batch, with a a random affine transform and q(y|x) held
++ weight * KL(q(y|x) || q(y|a(x))) over the unlabelled batch, with a random affine transform and q(y|x) held
 fixed; in phase 4 for the classifying heads, in phase 3 for the clustering heads; see ``consistency``); and
 ``balance_weight`` (clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in phase 3; see
 ``batch_balance``); ``vat_weight`` (every head with a categorical code, in the same phase as the consistency term:
 + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training with a radius of ``vat_radius`` times
-the image's distance to its 10th nearest training image; see ``utils.vat``).
+the image's distance to its 10th nearest training image; see ``utils.vat``; on by default for ``clustering`` only,
+weight 3, ``HEADS``).
 """
 from __future__ import annotations
 
@@ -59,32 +60,35 @@ from utils.vat import radii, vat_loss
 AAE_KIND = "aae"
 
 # head -> its defaults (ORIGINALS.md 3.2-3.8). "setting" names the run folder results/aae/<head>/<setting>/;
-# "epochs" fills about 50 minutes of a 2-core CPU (benchmarks/bench_aae.py: 39-74 s per epoch, by head);
+# "epochs" keeps each head's default run within an hour of a 2-core CPU: at most 55 minutes of training at the
+# slowest per-epoch speed benchmarks/bench_aae.py measured (57-105 s per epoch, by head; 15-50 % faster on a good day);
+# "vat_weight": the default of main_aae.py's --vat_weight for the head (README: clustering);
 # "sweep": the key that names the run (labels or clusters) and the values main_aae.py runs by default.
 HEADS = {
     "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
-                   "setting": "z-{z_dim}", "epochs": 80, "sweep": ("z_dim", [16])},
+                   "setting": "z-{z_dim}", "epochs": 55, "sweep": ("z_dim", [16])},
     "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
-                        "setting": "labels-{labels}", "epochs": 40, "sweep": ("labels", [100, 1000])},
+                        "setting": "labels-{labels}", "epochs": 30, "sweep": ("labels", [100, 1000])},
     "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
-                     "setting": "labels-{labels}", "epochs": 60, "sweep": ("labels", [10000])},
+                     "setting": "labels-{labels}", "epochs": 45, "sweep": ("labels", [10000])},
     "clustering": {"variant": "D", "n_y": 16, "z_dim": 10, "labels": 0, "optimizer": "adam", "beta1": 0.1,
-                   "setting": "clusters-{n_y}", "epochs": 70, "sweep": ("clusters", [16, 30])},
+                   "setting": "clusters-{n_y}", "epochs": 40, "vat_weight": 3.0, "sweep": ("clusters", [16, 30])},
     "dim_reduction": {"variant": "E", "n_y": 20, "z_dim": 2, "labels": 0, "optimizer": "adam", "beta1": 0.1,
-                      "head_distance": 2.0, "setting": "clusters-{n_y}", "epochs": 70,
+                      "head_distance": 2.0, "setting": "clusters-{n_y}", "epochs": 40,
                       "sweep": ("clusters", [20])},
     "semi_dim_reduction": {"variant": "F", "n_y": 10, "z_dim": 2, "labels": 100, "optimizer": "sgd", "beta1": 0.1,
-                           "head_distance": 1.0, "setting": "labels-{labels}", "epochs": 70,
+                           "head_distance": 1.0, "setting": "labels-{labels}", "epochs": 40,
                            "sweep": ("labels", [100, 1000])},
     "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
-                   "setting": "labels-{labels}", "epochs": 65, "sweep": ("labels", [1000])},
+                   "setting": "labels-{labels}", "epochs": 55, "sweep": ("labels", [1000])},
 }
 CLASSIFYING = ("semi_supervised", "semi_dim_reduction", "projection")   # q(y|x) is a classifier of the labels
 CLUSTERING = ("clustering", "dim_reduction")                             # q(y|x) clusters without labels
 LEARNED_HEADS = ("dim_reduction", "semi_dim_reduction")                  # r = W_c y + z with learned W_c
 
 # The paper's momentum-SGD recipe (ORIGINALS.md 3.7): phase -> (learning rate, momentum); the learning rates are
-# divided by 10 at each milestone epoch (the paper: after epochs 50 and 1000).
+# divided by 10 at each milestone epoch (the paper: after epochs 50 and 1000 of thousands; main_aae.py: 30 and 1000,
+# so that the drop happens within the default 40-55 epochs).
 SGD_RECIPE = {"rec": (0.01, 0.9), "disc": (0.1, 0.1), "gen": (0.1, 0.1), "sup": (0.1, 0.9), "heads": (0.01, 0.9)}
 
 
@@ -487,12 +491,13 @@ def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
             + _logistic(model.d_z(prior_l, known), True) + _logistic(model.d_z(zl, known), False))
 
 
-def extra_weights(cfg: dict, model: AAE) -> dict:
+def extra_weights(cfg: dict, run: dict, model: AAE) -> dict:
     """The weights of the additions that are not in the paper, as they apply to ``model.head``: the balance term
-    for the clustering heads, the consistency and VAT terms for every head with a categorical code; 0 elsewhere."""
+    for the clustering heads, the consistency and VAT terms (``run["vat_weight"]``, see ``resolve``) for every head
+    with a categorical code; 0 elsewhere."""
     return {"balance_weight": cfg["balance_weight"] if model.head in CLUSTERING else 0.0,
             "consistency_weight": cfg["consistency_weight"] if model.infers_y else 0.0,
-            "vat_weight": cfg["vat_weight"] if model.infers_y else 0.0}
+            "vat_weight": run["vat_weight"] if model.infers_y else 0.0}
 
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
@@ -589,7 +594,7 @@ def evaluate(model: AAE, xtr, ytr, xte, yte, *, batch_size: int = 1000) -> dict:
 
 def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
     """The settings of one run: the head's defaults (``HEADS``), its sweep key set to ``value``, then the
-    script's non-default keys (z_dim, optimizer, beta1 > 0)."""
+    script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight when not empty)."""
     d = HEADS[head]
     out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
            "epochs": cfg.get("epochs") or d["epochs"],
@@ -603,6 +608,13 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
         out["z_dim"] = out["n_y"]
     out["optimizer"] = cfg.get("optimizer") or out["optimizer"]
     out["beta1"] = cfg["beta1"] if cfg.get("beta1", 0) > 0 else out["beta1"]
+    vat = str(cfg.get("vat_weight", "")).strip()
+    try:
+        out["vat_weight"] = float(vat) if vat else d.get("vat_weight", 0.0)
+    except ValueError:
+        raise UserError(f"--vat_weight expects a number or nothing (the head's default), got {vat!r}") from None
+    if out["vat_weight"] < 0:
+        raise UserError(f"--vat_weight must be >= 0, got {vat}")
     out["setting"] = d["setting"].format(**out)
     return out
 
@@ -625,7 +637,7 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
-    weights = extra_weights(cfg, model)
+    weights = extra_weights(cfg, run, model)
     x_dev = xtr.to(device)
     t1 = time.perf_counter()
     eps = radii(x_dev, cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 else None
@@ -633,7 +645,10 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
     history = train_aae(model, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
-                        extra={"dataset": dataset, "setting": setting}, augment=cfg["augment"], vat_eps=eps, **weights)
+                        extra={"dataset": dataset, "setting": setting,
+                               "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
+                                          "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None}},
+                        augment=cfg["augment"], vat_eps=eps, **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])

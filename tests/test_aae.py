@@ -11,7 +11,7 @@ import torch
 import main_aae
 from models.aae import (AAE, HEADS, SGD_RECIPE, _update, balanced_labelled, circle_targets, cluster_labels_paper,
                         disc_loss, gen_loss, head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical,
-                        sample_mixture, sgd_schedule)
+                        resolve, sample_mixture, sgd_schedule)
 from tests.conftest import ROOT
 
 TINY = ["--train_limit=400", "--test_limit=200", "--epochs=1", "--hidden=32", "--batch_size=50", "--progress=false"]
@@ -176,6 +176,8 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path):
     (["--epochs=-1"], "--epochs"),
     (["--optimizer=rmsprop"], "adam or sgd"),
     (["--vat_weight=-1"], "--vat_weight"),
+    (["--vat_weight=lots"], "--vat_weight"),
+    (["--vat_radius=0"], "--vat_radius"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
@@ -229,9 +231,33 @@ def test_consistency_and_vat_weights_are_used_by_the_heads_with_a_categorical_co
         assert runs[head]["vat_weight"] == (3.0 if used else 0.0), head
         assert all(("cons" in h) == used and ("vat" in h) == used for h in runs[head]["history"]), head
         assert (runs[head]["seconds"]["vat_radii"] > 0) == used, head
-    (off,) = _run(tmp_path / "off", tiny_data_dir, "--head=clustering", "--values=16", "--consistency_weight=0")
+    (off,) = _run(tmp_path / "off", tiny_data_dir, "--head=clustering", "--values=16", "--consistency_weight=0",
+                  "--vat_weight=0")
     assert off["consistency_weight"] == 0.0 and off["vat_weight"] == 0.0
     assert not any("cons" in h or "vat" in h for h in off["history"])
+
+
+def test_vat_weight_defaults_to_the_heads_own_value():
+    """An empty --vat_weight takes the head's default (3 for clustering, 0 elsewhere); a number overrides it."""
+    assert resolve({"vat_weight": ""}, "clustering", 30)["vat_weight"] == 3.0
+    assert resolve({"vat_weight": ""}, "dim_reduction")["vat_weight"] == 0.0
+    assert resolve({"vat_weight": ""}, "semi_supervised")["vat_weight"] == 0.0
+    assert resolve({"vat_weight": "0"}, "clustering")["vat_weight"] == 0.0
+    assert resolve({"vat_weight": "1.5"}, "semi_supervised")["vat_weight"] == 1.5
+    assert [HEADS[h].get("vat_weight", 0.0) for h in HEADS].count(3.0) == 1
+
+
+def test_resume_with_another_recipe_is_refused_in_one_line(tiny_data_dir, tmp_path):
+    """A loss weight changed between a run and its --resume would silently train a different model: refused."""
+    args = ["--head=clustering", "--values=16"]
+    _run(tmp_path, tiny_data_dir, *args, "--epochs=1")
+    proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
+                           f"--out_dir={tmp_path}", *TINY, *args, "--epochs=2", "--resume=true", "--vat_weight=0"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "vat_weight 3.0 -> 0.0" in proc.stderr, proc.stderr
+    (again,) = _run(tmp_path, tiny_data_dir, *args, "--epochs=2", "--resume=true")     # the same recipe resumes
+    assert again["epochs"] == 2 and len(again["history"]) == 2
 
 
 def test_vat_term_joins_the_generator_step_of_a_clustering_head_and_moves_only_the_encoder():

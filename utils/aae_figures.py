@@ -63,6 +63,15 @@ def scatter(model, codes: dict, y, dataset: str, path, title: str, seed: int = 0
     return scatter_by_label(codes["z"][:, :2], labels, names, path, title, xlabel="z_1", ylabel="z_2", seed=seed)
 
 
+def scatter_what(model) -> str:
+    """What ``scatter`` draws, for its title: the 2-d code, or the first two dimensions of a larger z."""
+    if model.head == "projection":
+        return "projection P r of the 10-d code r = 10 y + z"
+    if model.cluster_heads is not None:
+        return "2-d code r = W_c y + z"
+    return "2-d code z" if model.z_dim == 2 else f"first 2 of the {model.z_dim} dimensions of z"
+
+
 def reconstructions(model, x, y, codes: dict, path, title: str, n: int = 12):
     y_in = F.one_hot(y[:n].cpu(), 10).float() if model.head == "supervised" else (
         codes["q_y"][:n] if codes["q_y"] is not None else None)
@@ -98,7 +107,7 @@ def figures_for(model, x, y, codes: dict, dataset: str, out, setting: str, seed:
     paths = [reconstructions(model, x, y, codes, out / "reconstructions.png",
                              f"{name}: test images (top) and reconstructions (bottom)"),
              scatter(model, codes, y, dataset, out / "scatter.png",
-                     f"{name}: 2-d code of the test images, coloured by true label")]
+                     f"{name}: {scatter_what(model)} of the test images, coloured by true label")]
     if head in ("supervised", "semi_supervised"):
         paths.append(analogy(model, x, y, out / "analogy.png",
                              f"{name}: style z of a test image (row) decoded with every label (column)", seed))

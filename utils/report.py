@@ -98,6 +98,10 @@ def aae_table(out_dir="results") -> str:
         other = []
         if "nmi" in m:
             other.append(f"NMI {m['nmi']:.3f}, majority-label error {100 * m['test_error_majority_train_labels']:.1f}%")
+        if m["head"] == "regularize_z" and "test_error" in m:
+            other.append("error: the nearest mixture centre as the class")
+        if "cluster_head_min_distance" in m:
+            other.append(f"closest heads {m['cluster_head_min_distance']:.2f} apart")
         if "style_probe_test_accuracy" in m:
             other.append(f"label probe on z {100 * m['style_probe_test_accuracy']:.1f}%")
         other.append(f"recon MSE {m['test_recon_mse']:.4f}")

@@ -53,7 +53,8 @@ def fit(
     ``step(indices)`` runs the forward pass on the training examples ``indices`` and returns a dict of
     scalar tensors whose key ``loss`` is minimised (the other keys are logged). The checkpoint file is
     rewritten after each epoch with ``kind`` and ``model_config`` (enough to rebuild the model) and
-    ``extra``; with ``resume`` it continues from the epoch stored there.
+    ``extra``; with ``resume`` it continues from the epoch stored there. ``extra["recipe"]``, if given, holds the
+    loss weights and options that must not change across a resume: a resume with another recipe is refused.
 
     ``optimizer`` may also be a dict of optimizers (one per training phase, as in the adversarial
     autoencoders): then ``step`` makes its own updates and only reports its terms, and the checkpoint
@@ -69,6 +70,12 @@ def fit(
         if state["model_config"] != model_config:
             raise UserError(f"{checkpoint}: cannot resume, it holds {state['model_config']}, not {model_config} "
                             "(rerun without --resume to start afresh)")
+        recipe, saved = (extra or {}).get("recipe"), state.get("recipe")
+        if recipe is not None and saved is not None and recipe != saved:
+            changed = ", ".join(f"{k} {saved.get(k)} -> {recipe.get(k)}" for k in sorted({*recipe, *saved})
+                                if recipe.get(k) != saved.get(k))
+            raise UserError(f"{checkpoint}: cannot resume with a different training recipe ({changed}); pass the "
+                            "run's settings again, or rerun without --resume to start afresh")
         model.load_state_dict(state["model"])
         if manual:
             for name, opt in optimizer.items():
