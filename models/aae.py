@@ -60,8 +60,9 @@ from utils.vat import radii, vat_loss
 AAE_KIND = "aae"
 
 # head -> its defaults (ORIGINALS.md 3.2-3.8). "setting" names the run folder results/aae/<head>/<setting>/;
-# "epochs" keeps each head's default run within an hour of a 2-core CPU: at most 55 minutes of training at the
-# slowest per-epoch speed benchmarks/bench_aae.py measured (57-105 s per epoch, by head; 15-50 % faster on a good day);
+# "epochs" keeps each head's default run within an hour of a 2-core CPU: at most 53 minutes of training at the
+# slowest per-epoch speed benchmarks/bench_aae.py measured (57-105 s per epoch, by head; clustering 57 minutes with
+# VAT's 15 % added to its slowest run without it), 30-41 minutes at the speed of its latest run (33-67 s per epoch);
 # "vat_weight": the default of main_aae.py's --vat_weight for the head (README: clustering);
 # "sweep": the key that names the run (labels or clusters) and the values main_aae.py runs by default.
 HEADS = {
