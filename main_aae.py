@@ -1,7 +1,8 @@
 """Adversarial autoencoder heads (arXiv 1511.05644): supervised style, semi-supervised classification, label-informed
 regularisation, unsupervised clustering, and dimensionality reduction with cluster heads or a 2-d projection.
 
-One model (models/aae.py, which documents every head and phase), one script. Each run writes
+The model and its training phases are models/aae.py; this script holds the per-head defaults, the run, the
+evaluation call (evaluation/aae.py) and the figures (figures/aae.py). Each run writes
 results/aae/<head>/<setting>/ (config.json, metrics.json, model.pt, figures), e.g. results/aae/semi_supervised/labels-100/
 or results/aae/clustering/clusters-16/. Heads that classify or cluster report test_error (a fraction) on the 10,000
 MNIST test images; clusters are labelled from training data only.
@@ -9,16 +10,26 @@ MNIST test images; clusters are labelled from training data only.
     python main_aae.py                                         # semi_supervised with 100 and 1000 labels
     python main_aae.py --head=clustering                       # 16 and 30 clusters
     python main_aae.py --head=clustering --values=16 --epochs=30
-    python main_aae.py --head=clustering --vat_weight=0 --epochs=70 --out_dir=results/novat   # without VAT (README)
+    python main_aae.py --head=clustering --vat_weight=0 --epochs=70 --out_dir=results/novat   # without VAT (docs/aae.md)
     python main_aae.py --head=all                              # every head and setting (hours on a CPU)
     python main_aae.py --head=semi_dim_reduction --epochs=5000 --sgd_milestones=50,1000   # the paper's length (a GPU)
 """
-from models.aae import HEADS, resolve, run_aae
+import time
+
+import numpy as np
+import torch
+
+from evaluation.aae import evaluate
+from figures.aae import figures_for
+from models.aae import AAE, AAE_KIND, CLUSTERING, make_optimizers, make_step, sgd_schedule
+from models.vat import radii
 from utils.config import parse_config, split_list
-from utils.datasets import load_split
+from utils.datasets import balanced_labelled, load_split
 from utils.errors import UserError
+from utils.io import run_dir, save_json
 from utils.progress import log
-from utils.runtime import get_device
+from utils.runtime import get_device, seed_everything
+from utils.training import fit
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
 head = "semi_supervised"          # comma-separated heads, or all: supervised, semi_supervised, regularize_z, clustering, dim_reduction, semi_dim_reduction, projection
@@ -27,7 +38,7 @@ dataset = "mnist"                 # mnist (the paper) or fashion-mnist
 data_dir = ""                     # empty: $DATA_DIR if set, else data/
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
-# model (ORIGINALS.md 3.1: MLPs of 1000 ReLU units, discriminator input noise 0.3)
+# model (docs/originals.md 3.1: MLPs of 1000 ReLU units, discriminator input noise 0.3)
 hidden = 1000                     # hidden units of encoder, decoder and discriminators
 z_dim = 0                         # style code size; 0 = the head's default (16, 10, 2, 10, 2, 2, 10)
 noise_std = 0.3                   # Gaussian noise on the discriminators' inputs (training only)
@@ -51,6 +62,154 @@ out_dir = "results"               # runs go to <out_dir>/aae/<head>/<setting>/
 resume = False                    # continue interrupted training from each run's model.pt
 progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
+
+# ---- per-head defaults (docs/originals.md 3.2-3.8), used where the header above says "the head's" ----
+# "setting" names the run folder <out_dir>/aae/<head>/<setting>/; "epochs" keeps each head's default run within an
+# hour of a 2-core CPU (docs/speed.md); "vat_weight" is the head's --vat_weight when that is empty (docs/aae.md);
+# "sweep": the key that names the run (labels or clusters) and the values run by default.
+HEADS = {
+    "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
+                   "setting": "z-{z_dim}", "epochs": 55, "sweep": ("z_dim", [16])},
+    "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
+                        "setting": "labels-{labels}", "epochs": 30, "sweep": ("labels", [100, 1000])},
+    "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
+                     "setting": "labels-{labels}", "epochs": 45, "sweep": ("labels", [10000])},
+    "clustering": {"variant": "D", "n_y": 16, "z_dim": 10, "labels": 0, "optimizer": "adam", "beta1": 0.1,
+                   "setting": "clusters-{n_y}", "epochs": 40, "vat_weight": 3.0, "sweep": ("clusters", [16, 30])},
+    "dim_reduction": {"variant": "E", "n_y": 20, "z_dim": 2, "labels": 0, "optimizer": "adam", "beta1": 0.1,
+                      "head_distance": 2.0, "setting": "clusters-{n_y}", "epochs": 40,
+                      "sweep": ("clusters", [20])},
+    "semi_dim_reduction": {"variant": "F", "n_y": 10, "z_dim": 2, "labels": 100, "optimizer": "sgd", "beta1": 0.1,
+                           "head_distance": 1.0, "setting": "labels-{labels}", "epochs": 40,
+                           "sweep": ("labels", [100, 1000])},
+    "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
+                   "setting": "labels-{labels}", "epochs": 55, "sweep": ("labels", [1000])},
+}
+
+
+def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
+    """The settings of one run: the head's defaults (``HEADS``), its sweep key set to ``value``, then the
+    script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight when not empty)."""
+    d = HEADS[head]
+    out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
+           "epochs": cfg.get("epochs") or d["epochs"],
+           "optimizer": d["optimizer"], "beta1": d["beta1"], "head_distance": d.get("head_distance", 2.0)}
+    key, _ = d["sweep"]
+    if value is not None:
+        out["n_y" if key == "clusters" else key] = int(value)
+    if cfg.get("z_dim") and head != "projection" and key != "z_dim":
+        out["z_dim"] = cfg["z_dim"]
+    if head == "projection":
+        out["z_dim"] = out["n_y"]
+    out["optimizer"] = cfg.get("optimizer") or out["optimizer"]
+    out["beta1"] = cfg["beta1"] if cfg.get("beta1", 0) > 0 else out["beta1"]
+    vat = str(cfg.get("vat_weight", "")).strip()
+    try:
+        out["vat_weight"] = float(vat) if vat else d.get("vat_weight", 0.0)
+    except ValueError:
+        raise UserError(f"--vat_weight expects a number or nothing (the head's default), got {vat!r}") from None
+    if out["vat_weight"] < 0:
+        raise UserError(f"--vat_weight must be >= 0, got {vat}")
+    out["setting"] = d["setting"].format(**out)
+    return out
+
+
+def extra_weights(cfg: dict, run: dict, model: AAE) -> dict:
+    """The weights of the additions that are not in the paper, as they apply to ``model.head``: the balance term
+    for the clustering heads, the consistency and VAT terms (``run["vat_weight"]``, see ``resolve``) for every head
+    with a categorical code; 0 elsewhere."""
+    return {"balance_weight": cfg["balance_weight"] if model.head in CLUSTERING else 0.0,
+            "consistency_weight": cfg["consistency_weight"] if model.infers_y else 0.0,
+            "vat_weight": run["vat_weight"] if model.infers_y else 0.0}
+
+
+def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
+              milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
+              augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0,
+              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None):
+    """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
+    pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
+    milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (models.vat.radii), needed when ``vat_weight`` > 0."""
+    pool = torch.arange(len(x))
+    if labelled is not None and len(labelled):
+        keep = torch.ones(len(x), dtype=torch.bool)
+        keep[labelled] = False
+        pool = pool[keep]
+    pool = pool.to(x.device)
+    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
+                             balance_weight=balance_weight, consistency_weight=consistency_weight,
+                             vat_weight=vat_weight, vat_eps=vat_eps)
+    sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
+
+    def epoch_start(epoch: int):
+        reseed(torch.Generator().manual_seed(seed * 7919 + epoch))
+        if sgd:
+            sgd_schedule(optimizers, epoch, milestones)
+
+    return fit(model, optimizers, lambda idx: step(pool[idx]), len(pool), epochs=epochs, batch_size=batch_size,
+               seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config, resume=resume,
+               progress=progress, desc=desc, extra=extra, epoch_start=epoch_start)
+
+
+def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str) -> dict:
+    """Train one head/setting, evaluate it on the test set, write metrics.json and the figures."""
+    t0 = time.perf_counter()
+    labelled = balanced_labelled(ytr, run["labels"], cfg["seed"]) if run["labels"] else None
+    setting = run["setting"] + ("" if dataset == "mnist" else f"-{dataset}")
+    out = run_dir(cfg["out_dir"], "aae", run["head"], setting)
+    save_json(out / "config.json", {**cfg, **run, "setting": setting, "dataset": dataset, "data_source": source,
+                                    "device_used": str(device)})
+    seed_everything(cfg["seed"])
+    model = AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
+                head_distance=run["head_distance"]).to(device)
+    optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
+    milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
+    desc = f"AAE {run['head']}/{setting}"
+    weights = extra_weights(cfg, run, model)
+    x_dev = xtr.to(device)
+    t1 = time.perf_counter()
+    eps = radii(x_dev, cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 else None
+    radii_seconds = time.perf_counter() - t1
+    history = train_aae(model, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
+                        batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
+                        checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
+                        extra={"dataset": dataset, "setting": setting,
+                               "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
+                                          "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None}},
+                        augment=cfg["augment"], vat_eps=eps, **weights)
+    train_seconds = time.perf_counter() - t0
+    metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
+    figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
+    done = [h for h in history if "seconds" in h]
+    metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
+               **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
+               **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
+               "epochs": run["epochs"], "seed": cfg["seed"],
+               "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
+               "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
+               "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,
+               "images_per_second": float(np.mean([h["images_per_second"] for h in done])) if done else None,
+               "history": history, "model_config": model.config,
+               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
+                           "vat_radii": radii_seconds if eps is not None else 0.0, "total": time.perf_counter() - t0},
+               "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": AAE_KIND,
+               "figures": [p.name for p in figures]}
+    save_json(out / "metrics.json", metrics)
+    log(f"{desc}: {describe(metrics)} ({metrics['seconds']['total']:.0f} s); results in {out}")
+    return metrics
+
+
+def describe(metrics: dict) -> str:
+    """One line of the run's main numbers."""
+    parts = []
+    if "test_error" in metrics:
+        parts.append(f"test error {100 * metrics['test_error']:.2f}%")
+    if "nmi" in metrics:
+        parts.append(f"NMI {metrics['nmi']:.3f}")
+    if "style_probe_test_accuracy" in metrics:
+        parts.append(f"style-code probe {100 * metrics['style_probe_test_accuracy']:.1f}%")
+    parts.append(f"recon MSE {metrics['test_recon_mse']:.4f}")
+    return ", ".join(parts)
 
 
 def main(argv=None):

@@ -7,20 +7,31 @@ interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) an
 (mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them.
 
     python main_catvae.py                                   # defaults below
-    python main_catvae.py --seeds=0                         # one seed of the four runs: about 22 min on a 2-core CPU
+    python main_catvae.py --seeds=0                         # one seed of the four runs
     python main_catvae.py --datasets=mnist --variants=infocatvae --info_weight=10 --resume=true
     python main_catvae.py --reconstruction=mixture          # the original code's single soft-code decoder pass
     python main_catvae.py --mi_weight=50 --lr=3e-3 --out_dir=results/mi50   # + I(c; c') of two augmented views (not in the paper)
     python main_catvae.py --vat_weight=300 --balance_weight=120 --batch_norm=true --dropout=0 --out_dir=results/vat
-                                                            # + IMSAT's VAT term: the README's recipe (not in the paper)
+                                                            # + IMSAT's VAT term: docs/catvae.md's recipe (not in the paper)
 """
-from models.catvae import RECONSTRUCTIONS, VARIANTS, run_catvae, summarize, summary_lines
+import time
+from pathlib import Path
+
+import torch
+
+from evaluation.catvae import evaluate
+from figures.catvae import interpolation, lambda_traversal, latent_pca, reconstructions, samples_by_cluster
+from figures.plots import class_names
+from models.catvae import CATVAE_KIND, RECONSTRUCTIONS, VARIANTS, CatVAE
+from models.vat import radii
+from reporting.tables import catvae_summary, catvae_summary_lines
 from utils.config import parse_config, split_list
 from utils.datasets import load_split
 from utils.errors import UserError
-from utils.io import save_json
+from utils.io import run_dir, save_json
 from utils.progress import log
-from utils.runtime import get_device
+from utils.runtime import get_device, seed_everything
+from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_catvae.py -h lists them) ----
 # data
@@ -38,7 +49,7 @@ dropout = 0.25                    # encoder dropout (training only)
 batch_norm = False                # batch normalisation after the encoder's hidden layer (not in the paper)
 reconstruction = "expected"       # expected: E_q(c|x) over K decoder passes (the ELBO); mixture: the original code
 # training
-epochs = 20                       # passes over the training set (11-14 s each on a 2-core CPU)
+epochs = 20                       # passes over the training set
 batch_size = 128                  # images per step
 lr = 1e-3                         # Adam learning rate
 schedule = "constant"             # constant (the original) or onecycle
@@ -62,6 +73,78 @@ out_dir = "results"               # runs go to <out_dir>/catvae/<dataset>/<varia
 resume = False                    # continue interrupted training from each run's model.pt
 progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
+
+
+def model_from_config(cfg: dict, variant: str) -> CatVAE:
+    """The model that the script's hyperparameters describe."""
+    return CatVAE(variant=variant, n_clusters=cfg["clusters"], sub_dim=cfg["sub_dim"], scale=cfg["prior_scale"],
+                  hidden=cfg["hidden"], dropout=cfg["dropout"], reconstruction=cfg["reconstruction"],
+                  info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
+                  balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"], batch_norm=cfg["batch_norm"],
+                  vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"])
+
+
+def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,
+                 seed: int, checkpoint: Path, resume: bool, progress: bool, desc: str,
+                 extra: dict | None = None, vat_eps: torch.Tensor | None = None) -> list[dict]:
+    """Adam on the model's loss, checkpointed every epoch by utils.training.fit (kind "catvae"). ``vat_eps``: the
+    per-image VAT radii (models.vat.radii), needed when the model has a VAT term."""
+    device = model.prior_mu.device
+    optimizer = make_optimizer(model, lr, device)
+    scheduler = make_scheduler(optimizer, schedule, lr, epochs * max(len(x) // batch_size, 1))
+    eps = vat_eps
+    return fit(model, optimizer, lambda idx: model.loss(x[idx], None if eps is None else eps[idx]), len(x),
+               epochs=epochs, batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND,
+               model_config=model.config, scheduler=scheduler,
+               resume=resume, progress=progress, desc=desc, extra=extra)
+
+
+def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:
+    """Train one (data set, variant, seed), then write metrics.json and the figures to its run folder."""
+    t0 = time.perf_counter()
+    run = run_dir(cfg["out_dir"], "catvae", tag, variant, f"seed-{seed}")
+    save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "data_source": source,
+                                    "device_used": str(device)})
+    seed_everything(seed)
+    model = model_from_config(cfg, variant).to(device)
+    desc = f"{tag} {VARIANTS[variant]} seed {seed}"
+    t1 = time.perf_counter()
+    eps = radii(xtr, model.vat_radius, desc=desc) if model.vat_weight > 0 else None
+    radii_seconds = time.perf_counter() - t1
+    history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                           schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
+                           progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps)
+    train_seconds = time.perf_counter() - t0
+
+    seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
+    metrics = evaluate(model, xte, yte, batch_size=cfg["eval_batch_size"])
+    names = class_names(tag)
+    occ = metrics["occupancy"]
+    majority, counts = occ["majority_label"], occ["counts"]
+    figures = [
+        samples_by_cluster(model, run / "samples_by_cluster.png", cfg["samples_per_cluster"], majority, names, counts,
+                           seed),
+        interpolation(model, run / "interpolation.png", cfg["interpolation_steps"], majority, names, counts),
+        lambda_traversal(model, run / "lambda_traversal.png", cfg["traversal_max"], cfg["traversal_steps"], majority,
+                         names, counts),
+        reconstructions(xte[:12].cpu(), model.reconstruct(xte[:12]), run / "reconstructions.png",
+                        f"{VARIANTS[variant]}: test images (top) and reconstructions (bottom)"),
+        latent_pca(model.codes(xte, cfg["eval_batch_size"]), yte.cpu().numpy(), model.prior_mu, run / "latent_pca.png",
+                   names, f"{VARIANTS[variant]} on {tag}: PCA of the test codes E[z|x], coloured by true label",
+                   max_points=cfg["pca_points"], seed=seed),
+    ]
+    metrics = {"dataset": tag, "variant": variant, "model": VARIANTS[variant], "seed": seed, **metrics,
+               "history": history, "model_config": model.config,
+               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
+                           "vat_radii": radii_seconds if eps is not None else 0.0,
+                           "total": time.perf_counter() - t0},
+               "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": CATVAE_KIND,
+               "figures": [p.name for p in figures]}
+    save_json(run / "metrics.json", metrics)
+    log(f"{desc}: clustering accuracy {100 * metrics['clustering_accuracy']:.2f}%, NMI {metrics['nmi']:.3f}, "
+        f"ARI {metrics['ari']:.3f}, test -ELBO {metrics['test_elbo']['neg_elbo']:.1f} nats, "
+        f"{occ['clusters_used']}/{model.n_clusters} clusters used ({time.perf_counter() - t0:.0f} s); {run}")
+    return metrics
 
 
 def main(argv=None):
@@ -88,10 +171,10 @@ def main(argv=None):
             for seed in run_seeds:
                 run_catvae(cfg, tag, variant, seed, xtr, xte, yte, device, source)
 
-    summary = summarize(cfg["out_dir"])
+    summary = catvae_summary(cfg["out_dir"])
     if summary:
         save_json(f"{cfg['out_dir']}/catvae/summary.json", summary)
-        log(summary_lines(summary))
+        log(catvae_summary_lines(summary))
 
 
 if __name__ == "__main__":

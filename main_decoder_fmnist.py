@@ -2,13 +2,13 @@
 
 Needs `python main_encoder.py` first (it saves the frozen encoder, its features and the k-means
 centroids). Trains the decoder (the encoder's mirror, BCE loss, encoder frozen) and writes figures and
-metrics to results/seq/fashion-mnist/<arch>/decoder/. main_decoder_mnist.py and main_decoder_fmnist.py differ
-only in this header; the logic is models/seq_decoder.py.
+metrics to results/seq/fashion-mnist/<arch>/decoder/. This is main_decoder_mnist.py with another header: the
+run itself is ``main_decoder_mnist.run``.
 
     python main_decoder_fmnist.py
     python main_decoder_fmnist.py --epochs=15 --batch_size=32 --schedule=constant   # the paper's settings
 """
-from models.seq_decoder import run_decoder_script
+from main_decoder_mnist import run
 from utils.config import parse_config
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_decoder_fmnist.py -h lists them) ----
@@ -40,7 +40,7 @@ progress = True               # progress bars with the loss
 
 
 def main(argv=None):
-    run_decoder_script(parse_config(globals(), argv, __file__))
+    return run(parse_config(globals(), argv, __file__))
 
 
 if __name__ == "__main__":

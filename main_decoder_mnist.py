@@ -2,14 +2,33 @@
 
 Needs `python main_encoder.py` first (it saves the frozen encoder, its features and the k-means
 centroids). Trains the decoder (the encoder's mirror, BCE loss, encoder frozen) and writes figures and
-metrics to results/seq/mnist/<arch>/decoder/. main_decoder_mnist.py and main_decoder_fmnist.py differ
-only in this header; the logic is models/seq_decoder.py.
+metrics to results/seq/mnist/<arch>/decoder/. main_decoder_fmnist.py is this script with another header: it
+calls ``run`` below.
 
     python main_decoder_mnist.py
     python main_decoder_mnist.py --epochs=15 --batch_size=32 --schedule=constant   # the paper's settings
 """
-from models.seq_decoder import run_decoder_script
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import figures.seq as seq_figures
+from evaluation.seq import DecodedClusters, convex_class_kept, style_transfer_class_kept
+from figures.plots import class_names
+from models.decoders import build_decoder
+from models.encoders import DISPLAY, encoder_from_checkpoint
+from models.kmeans import KMeansQuantizer
+from models.seq import DECODER_KIND, ENCODER_KIND, FEATURES_KIND, QUANTIZER_KIND
 from utils.config import parse_config
+from utils.datasets import as_tensors, load_or_fallback
+from utils.errors import UserError
+from utils.io import load_checkpoint, run_dir, save_json
+from utils.progress import log
+from utils.runtime import autocast, get_device, seed_everything
+from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_decoder_mnist.py -h lists them) ----
 dataset = "mnist"               # data set whose encoder run to decode
@@ -39,8 +58,102 @@ progress = True               # progress bars with the loss
 # ---------------------------------------------------------------------------------------------------
 
 
+def load_encoder_run(folder: Path, dataset: str, arch: str):
+    """Encoder, features and quantizers saved by main_encoder.py, checked to belong to this run."""
+    hint = f"run `python main_encoder.py --datasets={dataset} --archs={arch}` first"
+    enc = load_checkpoint(folder / "encoder.pt", ENCODER_KIND, hint)
+    feats = load_checkpoint(folder / "features.pt", FEATURES_KIND, hint)
+    quants = load_checkpoint(folder / "quantizers.pt", QUANTIZER_KIND, hint)
+    for name, ck in (("encoder.pt", enc), ("features.pt", feats), ("quantizers.pt", quants)):
+        found = (ck.get("dataset"), ck.get("model_config", {}).get("arch", ck.get("arch")))
+        if found != (dataset, arch):
+            raise UserError(f"{folder / name}: belongs to {found[1]} on {found[0]}, expected {arch} on {dataset}; {hint}")
+    return encoder_from_checkpoint(enc), feats, quants["quantizers"]
+
+
+def run(cfg: dict) -> dict:
+    """Everything main_decoder_mnist.py and main_decoder_fmnist.py do; returns the metrics written to metrics.json."""
+    t_start = time.perf_counter()
+    device = get_device(cfg["device"])
+    dataset, arch = cfg["dataset"], cfg["arch"]
+    data = load_or_fallback(dataset, cfg["data_dir"] or None)
+    if data is None:
+        raise UserError(f"{dataset} data not found (see the warning above)")
+    tag = "mnist-sample" if data.name == "mnist-sample" else dataset
+    enc_run = Path(cfg["out_dir"], "seq", tag, arch)
+    encoder, feats, quantizers = load_encoder_run(enc_run, tag, arch)
+    if cfg["k"] not in quantizers:
+        raise UserError(f"{enc_run / 'quantizers.pt'}: has no quantizer for K={cfg['k']} "
+                        f"(it has K = {sorted(quantizers)}); rerun main_encoder.py with --ks including {cfg['k']}")
+    quantizer = KMeansQuantizer.from_state(quantizers[cfg["k"]])
+    ztr, zte = feats["train"].to(device), feats["test"].to(device)
+    xtr, _ = as_tensors(data.x_train, data.y_train, len(ztr))
+    xte, _ = as_tensors(data.x_test, data.y_test, len(zte))
+    if len(xtr) != len(ztr) or not torch.equal(feats["train_labels"], torch.from_numpy(data.y_train[:len(ztr)])):
+        raise UserError(f"{enc_run / 'features.pt'}: does not match the {tag} data in {data.source}; "
+                        f"rerun `python main_encoder.py --datasets={dataset} --archs={arch}`")
+    xtr, xte = xtr.to(device), xte.to(device)
+    out = run_dir(enc_run, "decoder")
+    save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": data.source, "device_used": str(device)})
+    log(f"{tag} {DISPLAY[arch]} decoder: {len(xtr)} train images, K={cfg['k']} centroids from {enc_run}")
+
+    # 1. train the decoder on (frozen features -> image)
+    seed_everything(cfg["seed"])
+    decoder = build_decoder(arch).to(device)
+    optimizer = make_optimizer(decoder, cfg["lr"], device, weight_decay=cfg["weight_decay"])
+    scheduler = make_scheduler(optimizer, cfg["schedule"], cfg["lr"],
+                               cfg["epochs"] * max(len(xtr) // cfg["batch_size"], 1))
+
+    def step(idx):
+        with autocast(device, cfg["precision"]):
+            logits = decoder(ztr[idx])
+        return {"loss": F.binary_cross_entropy_with_logits(logits.float(), xtr[idx])}
+
+    t0 = time.perf_counter()
+    history = fit(decoder, optimizer, step, len(xtr), epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+                  seed=cfg["seed"], checkpoint=out / "decoder.pt", kind=DECODER_KIND, model_config=decoder.config,
+                  scheduler=scheduler, resume=cfg["resume"], progress=cfg["progress"],
+                  desc=f"{tag} {DISPLAY[arch]} decoder", extra={"dataset": tag, "k": cfg["k"]})
+    train_seconds = time.perf_counter() - t0
+
+    # 2. test reconstruction error (BCE and MSE per pixel, averaged over the test set)
+    recon = decoder.decode(zte)
+    xte_cpu = xte.cpu()
+    metrics = {
+        "dataset": tag, "arch": arch, "k": cfg["k"],
+        "test_bce": float(F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), xte_cpu)),
+        "test_mse": float(F.mse_loss(recon, xte_cpu)),
+        "history": history,
+    }
+
+    # 3. figures and the numbers behind them (one random stream, in this order, so the numbers repeat)
+    encoder = encoder.to(device)
+    names = class_names(tag)
+    rng = np.random.default_rng(cfg["seed"])
+    dc = DecodedClusters(decoder, encoder, quantizer, ztr.cpu(), feats["train_labels"].numpy())
+    seq_figures.reconstructions(xte_cpu[:12], recon[:12], out / "reconstructions.png")
+    seq_figures.centroids_by_class(dc, names, cfg["centroids_per_class"], out / "centroids_by_class.png")
+    seq_figures.subclass_styles(dc, names, cfg["style_members"], rng, out / "subclass_styles.png")
+    for mode in ("same_cluster", "across_clusters"):
+        metrics[f"convex_{mode}"] = convex_class_kept(dc, mode, cfg["convex_steps"], cfg["extrapolate"],
+                                                      cfg["convex_samples"], rng)
+        seq_figures.convex(dc, names, mode, cfg["convex_steps"], cfg["extrapolate"], rng, out / f"convex_{mode}.png")
+    metrics["style_transfer"] = style_transfer_class_kept(dc, cfg["transfer_steps"])
+    seq_figures.style_transfer(dc, names, cfg["transfer_steps"], out / "style_transfer.png")
+    # training time summed over the epochs (also right after --resume); this_run = wall time of this call
+    metrics["seconds"] = {"train": sum(h["seconds"] for h in history), "this_run": time.perf_counter() - t_start,
+                          "this_run_training": train_seconds}
+    metrics["device"] = str(device)
+    save_json(out / "metrics.json", metrics)
+    log(f"{tag} {DISPLAY[arch]} decoder: test BCE {metrics['test_bce']:.4f}, MSE {metrics['test_mse']:.4f}; "
+        f"same-class convex combinations keep their class: "
+        f"{100 * metrics['convex_same_cluster']['class_kept']:.1f}% (same cluster), "
+        f"{100 * metrics['convex_across_clusters']['class_kept']:.1f}% (across clusters); figures in {out}")
+    return metrics
+
+
 def main(argv=None):
-    run_decoder_script(parse_config(globals(), argv, __file__))
+    return run(parse_config(globals(), argv, __file__))
 
 
 if __name__ == "__main__":

@@ -6,22 +6,28 @@ classify test images by their nearest centroid. Writes, per run, results/seq/<da
 (config.json, metrics.json, encoder.pt, quantizers.pt, features.pt) and
 results/seq/accuracy_vs_clusters.png.
 
-    python main_encoder.py                          # defaults below (about 40 min on a 2-core CPU)
+    python main_encoder.py                          # defaults below
     python main_encoder.py --paper_settings=true    # the paper's batch 32, 10 epochs, constant lr
     python main_encoder.py --datasets=mnist --archs=lae2 --resume=true
 """
 import time
+from pathlib import Path
 
-from models.encoders import DISPLAY, build_encoder
-from models.seq import ENCODER_KIND, FEATURES_KIND, QUANTIZER_KIND, quantizer_sweep, train_encoder
+import torch
+import torch.nn.functional as F
+
+from evaluation.seq import quantizer_sweep
+from figures.seq import accuracy_vs_clusters
+from models.encoders import DISPLAY, Encoder, build_encoder
+from models.seq import ENCODER_KIND, FEATURES_KIND, QUANTIZER_KIND
+from reporting.references import SEQ_KS, SEQ_PAPER
+from reporting.tables import collect_curves, seq_summary_lines
 from utils.config import parse_config, split_list
 from utils.datasets import load_split
 from utils.io import run_dir, save_checkpoint, save_json
-from utils.plots import plot_accuracy_vs_clusters
 from utils.progress import log
-from utils.references import SEQ_KS, SEQ_PAPER
-from utils.runtime import get_device, seed_everything
-from utils.seq_report import collect_curves, summary_table
+from utils.runtime import autocast, get_device, seed_everything
+from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_encoder.py -h lists them) ----
 # data
@@ -53,6 +59,31 @@ out_dir = "results"               # runs go to <out_dir>/seq/<dataset>/<arch>/
 resume = False                    # continue interrupted training from each run's encoder.pt
 progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
+
+
+def train_encoder(model: Encoder, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int, lr: float,
+                  schedule: str, seed: int, label_smoothing: float = 0.0, precision: str, checkpoint: Path,
+                  resume: bool, progress: bool, desc: str, extra: dict | None = None) -> list[dict]:
+    """Cross-entropy training of encoder + softmax head on (x, y), checkpointed every epoch.
+
+    ``label_smoothing`` > 0 pulls each class's features into a tighter cluster (Mueller et al., 2019), which is what
+    the k-means quantizer needs (docs/seq.md has the measurements).
+    """
+    device = next(model.parameters()).device
+    optimizer = make_optimizer(model, lr, device)
+    steps_per_epoch = max(len(x) // batch_size, 1)
+    scheduler = make_scheduler(optimizer, schedule, lr, epochs * steps_per_epoch)
+
+    def step(idx):
+        with autocast(device, precision):
+            logits = model(x[idx])
+        logits = logits.float()
+        return {"loss": F.cross_entropy(logits, y[idx], label_smoothing=label_smoothing),
+                "acc": (logits.argmax(1) == y[idx]).float().mean().detach()}
+
+    return fit(model, optimizer, step, len(x), epochs=epochs, batch_size=batch_size, seed=seed,
+               checkpoint=checkpoint, kind=ENCODER_KIND, model_config=model.config, scheduler=scheduler,
+               resume=resume, progress=progress, desc=desc, extra=extra)
 
 
 def main(argv=None):
@@ -127,9 +158,9 @@ def main(argv=None):
 
     curves = collect_curves(cfg["out_dir"])
     if curves:
-        figure = plot_accuracy_vs_clusters(curves, {"ks": SEQ_KS, **SEQ_PAPER}, DISPLAY,
-                                           f"{cfg['out_dir']}/seq/accuracy_vs_clusters.png")
-        log(summary_table(curves))
+        figure = accuracy_vs_clusters(curves, {"ks": SEQ_KS, **SEQ_PAPER}, DISPLAY,
+                                      f"{cfg['out_dir']}/seq/accuracy_vs_clusters.png")
+        log(seq_summary_lines(curves))
         log(f"figure: {figure}")
 
 

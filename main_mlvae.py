@@ -4,15 +4,32 @@ Groups are the class labels within each minibatch; the group's class posterior i
 members' Gaussians (group evidence accumulation, differentiable: the class heads are trained). Writes
 results/mlvae/<dataset>/<setting>/ (setting = noise-<group_noise_std>): config.json, metrics.json,
 mlvae.pt, judge.pt, swap_no_evidence.png, swap_with_evidence.png, tsne_class.png, tsne_style.png,
-loss_curves.png. The logic is models/mlvae.py; the figures are utils/mlvae_figures.py.
+loss_curves.png. The model is models/mlvae.py, the metrics evaluation/mlvae.py, the figures figures/mlvae.py.
 
-    python main_mlvae.py                                   # MNIST, group noise std 0.1 (about 17 min on a 2-core CPU)
+    python main_mlvae.py                                   # MNIST, group noise std 0.1
     python main_mlvae.py --style_kl_coef=1                 # the plain ELBO of the paper (more class information in the style code)
     python main_mlvae.py --group_noise_std=1.0             # the paper's sampling (one N(0, I) draw per group)
     python main_mlvae.py --dataset=fashion-mnist --resume=true
 """
-from models.mlvae import run_mlvae_script
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from evaluation.mlvae import class_exemplars, evaluate_codes, swap_grid, swap_scores
+from figures.mlvae import loss_curves, swap_figure, tsne_figure
+from models.judge import JUDGE_KIND, Judge
+from models.mlvae import MLVAE, MLVAE_KIND, RECON_LOSSES
+from reporting.references import MLVAE_REFERENCE
 from utils.config import parse_config
+from utils.datasets import load_split
+from utils.errors import UserError
+from utils.io import run_dir, save_json
+from utils.progress import log
+from utils.runtime import get_device, seed_everything
+from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_mlvae.py -h lists them) ----
 # data
@@ -20,7 +37,7 @@ dataset = "mnist"                 # mnist or fashion-mnist
 data_dir = ""                     # empty: $DATA_DIR if set, else data/
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
-# model (ORIGINALS.md 4.2: 784-500 tanh, four heads; decoder 20-500 tanh-784 sigmoid)
+# model (docs/originals.md 4.2: 784-500 tanh, four heads; decoder 20-500 tanh-784 sigmoid)
 style_dim = 10                    # style code per image
 class_dim = 10                    # class code per group
 hidden = 500                      # hidden units of encoder and decoder
@@ -30,7 +47,7 @@ style_kl_coef = 3.0               # weight of the style KL (1 = the ELBO; > 1 sq
 class_kl_coef = 1.0               # weight of the class KL (1 = the ELBO)
 train_group_size = 5              # split each class of the batch into random groups of at most 5 images (0: one group per class, the reference)
 # training (loss = sum of group ELBOs / number of groups, groups = labels within a batch)
-epochs = 200                      # passes over the training set (the reference: 400); about 4.5 s each on a 2-core CPU
+epochs = 200                      # passes over the training set (the reference: 400)
 batch_size = 256                  # the reference: 256 (about 25 images per class group)
 lr = 1e-3                         # Adam learning rate (the reference: 1e-3, constant)
 schedule = "constant"             # constant (the reference) or onecycle
@@ -51,8 +68,156 @@ progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
 
 
-def main(argv=None):
-    return run_mlvae_script(parse_config(globals(), argv, __file__))
+def train_mlvae(model: MLVAE, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int, lr: float,
+                schedule: str, seed: int, checkpoint, resume: bool, progress: bool, desc: str,
+                extra: dict | None = None) -> list[dict]:
+    """Adam on the ML-VAE loss with groups = class labels within each minibatch; checkpoint every epoch."""
+    device = next(model.parameters()).device
+    optimizer = make_optimizer(model, lr, device)
+    scheduler = make_scheduler(optimizer, schedule, lr, epochs * max(len(x) // batch_size, 1))
+    return fit(model, optimizer, lambda idx: model.loss(x[idx], y[idx]), len(x), epochs=epochs,
+               batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=MLVAE_KIND, model_config=model.config,
+               scheduler=scheduler, resume=resume, progress=progress, desc=desc, extra=extra)
+
+
+def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int, seed: int, checkpoint, resume: bool,
+                progress: bool, desc: str) -> Judge:
+    """Cross-entropy training of :class:`Judge` on real training images (Adam 1e-3, batch 128), for ``epochs`` but
+    at least 200 steps (small data sets: a CNN learns nothing from a couple of steps)."""
+    device = x.device
+    batch_size = min(128, len(x))
+    epochs = max(epochs, -(-200 // max(len(x) // batch_size, 1)))
+    judge = Judge().to(device)
+    if resume and Path(checkpoint).is_file():  # a judge of another architecture (an older run) is retrained
+        old = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if not isinstance(old, dict) or old.get("model_config") != judge.config:
+            log(f"{checkpoint}: holds another judge; training a new one")
+            Path(checkpoint).unlink()
+    optimizer = make_optimizer(judge, 1e-3, device)
+    fit(judge, optimizer, lambda idx: {"loss": F.cross_entropy(judge(x[idx]), y[idx])}, len(x), epochs=epochs,
+        batch_size=batch_size, seed=seed + 7, checkpoint=checkpoint, kind=JUDGE_KIND, model_config=judge.config,
+        resume=resume, progress=progress, desc=desc)
+    return judge
+
+
+def setting_name(cfg: dict) -> str:
+    return cfg["setting"] or f"noise-{float(cfg['group_noise_std'])}"
+
+
+def check_config(cfg: dict) -> None:
+    """One-line errors for bad values, before any data is loaded or any folder is made."""
+    if cfg["recon_loss"] not in RECON_LOSSES:
+        raise UserError(f"--recon_loss={cfg['recon_loss']!r}: use {' or '.join(RECON_LOSSES)}")
+    if cfg["schedule"] not in ("constant", "onecycle"):
+        raise UserError(f"--schedule={cfg['schedule']!r}: use constant or onecycle")
+    if cfg["group_noise_std"] < 0:
+        raise UserError(f"--group_noise_std={cfg['group_noise_std']} must be >= 0")
+    for key in ("epochs", "train_group_size", "eval_group_size", "train_limit", "test_limit"):
+        if cfg[key] < 0:
+            raise UserError(f"--{key}={cfg[key]} must be >= 0")
+    for key in ("batch_size", "style_dim", "class_dim", "hidden", "swap_pairs", "swap_evidence", "tsne_points",
+                "judge_epochs", "eval_batch_size"):
+        if cfg[key] < 1:
+            raise UserError(f"--{key}={cfg[key]} must be at least 1")
+    for key in ("style_kl_coef", "class_kl_coef"):
+        if cfg[key] < 0:
+            raise UserError(f"--{key}={cfg[key]} must be >= 0")
+    if cfg["lr"] <= 0:
+        raise UserError(f"--lr={cfg['lr']} must be positive")
+
+
+def main(argv=None) -> dict:
+    """Train, evaluate, draw; returns the metrics written to metrics.json."""
+    cfg = parse_config(globals(), argv, __file__)
+    t_start = time.perf_counter()
+    device = get_device(cfg["device"])
+    check_config(cfg)
+    dataset = cfg["dataset"]
+    split = load_split(dataset, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"])
+    if split is None:
+        raise UserError(f"{dataset} data not found (see the warning above)")
+    tag, xtr, ytr, xte, yte, source = split
+    setting = setting_name(cfg)
+    out = run_dir(cfg["out_dir"], "mlvae", tag, setting)
+    save_json(out / "config.json", {**cfg, "dataset": tag, "setting": setting, "data_source": source,
+                                    "device_used": str(device)})
+    log(f"{tag} ML-VAE ({setting}): {len(xtr)} train / {len(xte)} test images from {source}; device {device}")
+    xtr_d, ytr_d = xtr.to(device), ytr.to(device)
+
+    # 1. train
+    seed_everything(cfg["seed"])
+    model = MLVAE(style_dim=cfg["style_dim"], class_dim=cfg["class_dim"], hidden=cfg["hidden"],
+                  group_noise_std=cfg["group_noise_std"], recon_loss=cfg["recon_loss"],
+                  style_kl_coef=cfg["style_kl_coef"], class_kl_coef=cfg["class_kl_coef"],
+                  train_group_size=cfg["train_group_size"]).to(device)
+    t0 = time.perf_counter()
+    history = train_mlvae(model, xtr_d, ytr_d, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                          schedule=cfg["schedule"], seed=cfg["seed"], checkpoint=out / "mlvae.pt",
+                          resume=cfg["resume"], progress=cfg["progress"], desc=f"{tag} ML-VAE {setting}",
+                          extra={"dataset": tag, "setting": setting})
+    train_seconds = time.perf_counter() - t0
+
+    # 2. codes, probes, reconstructions
+    t1 = time.perf_counter()
+    ctr = model.codes(xtr_d, cfg["eval_batch_size"])
+    cte = model.codes(xte, cfg["eval_batch_size"])
+    metrics = {"dataset": tag, "setting": setting, "group_noise_std": model.group_noise_std,
+               "recon_loss": model.recon_loss, "model_config": model.config}
+    metrics.update(evaluate_codes(ctr, ytr, cte, yte, group_size=cfg["eval_group_size"], seed=cfg["seed"]))
+    for row in metrics["table"]:
+        row["group_noise_std"] = model.group_noise_std
+    recon = model.decode(cte["style_mu"], cte["class_mu"], cfg["eval_batch_size"])
+    metrics["test_recon_bce_per_image"] = float(
+        F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), xte, reduction="sum") / len(xte))
+    metrics["test_recon_mse_per_pixel"] = float(F.mse_loss(recon, xte))
+    probe_seconds = time.perf_counter() - t1
+
+    # 3. the judge and the swaps
+    t2 = time.perf_counter()
+    judge = train_judge(xtr_d, ytr_d, epochs=cfg["judge_epochs"], seed=cfg["seed"], checkpoint=out / "judge.pt",
+                        resume=cfg["resume"], progress=cfg["progress"], desc=f"{tag} judge (CNN)")
+    metrics["judge_test_accuracy"] = float((judge.predict(xte) == yte).float().mean())
+    metrics["judge_accuracy_on_test_reconstructions"] = float((judge.predict(recon) == yte).float().mean())
+    metrics.update(swap_scores(model, judge, cte, yte, pairs=cfg["swap_pairs"], evidence=cfg["swap_evidence"],
+                               seed=cfg["seed"]))
+    swap_seconds = time.perf_counter() - t2
+
+    # 4. figures
+    t3 = time.perf_counter()
+    exemplars = class_exemplars(yte, cfg["swap_evidence"], cfg["seed"])
+    heads = [g[0] for g in exemplars]
+    no_ev = swap_grid(model, cte, heads, [[i] for i in heads])
+    with_ev = swap_grid(model, cte, heads, exemplars)
+    n_ev = min(len(g) for g in exemplars)
+    swap_figure(xte[heads], no_ev, tag, out / "swap_no_evidence.png",
+                f"ML-VAE {tag} ({setting}): style of the row image + class code of the column image "
+                "(single image, no evidence)")
+    swap_figure(xte[heads], with_ev, tag, out / "swap_with_evidence.png",
+                f"ML-VAE {tag} ({setting}): style of the row image + class code accumulated over the column "
+                f"image and {n_ev - 1} other test images of its class (a user-supplied group)")
+    n_tsne = min(cfg["tsne_points"], len(yte))
+    pick = torch.from_numpy(np.random.default_rng(cfg["seed"]).choice(len(yte), n_tsne, replace=False))
+    tsne_figure(cte["class_mu"][pick], yte[pick], tag, out / "tsne_class.png",
+                f"t-SNE of class codes (single-image means), {n_tsne} test images, {tag} {setting}", cfg["seed"])
+    tsne_figure(cte["style_mu"][pick], yte[pick], tag, out / "tsne_style.png",
+                f"t-SNE of style codes (means), {n_tsne} test images, {tag} {setting}", cfg["seed"])
+    loss_curves(history, out / "loss_curves.png", f"ML-VAE {tag} ({setting}): training loss terms per epoch")
+    figure_seconds = time.perf_counter() - t3
+
+    metrics["reference_table"] = MLVAE_REFERENCE
+    metrics["history"] = history
+    metrics["seconds"] = {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
+                          "probes": probe_seconds, "judge_and_swaps": swap_seconds,
+                          "figures": figure_seconds, "total": time.perf_counter() - t_start}
+    metrics["n_train"], metrics["n_test"], metrics["device"] = len(xtr), len(xte), str(device)
+    metrics["checkpoint_kind"] = MLVAE_KIND
+    save_json(out / "metrics.json", metrics)
+    log(f"{tag} ML-VAE {setting}: linear probe test accuracy, class code of one image "
+        f"{100 * metrics['class_probe_test_accuracy_single_image']:.2f}%, style code "
+        f"{100 * metrics['style_probe_test_accuracy']:.2f}%; swaps keep the column's class in "
+        f"{100 * metrics['swap_class_kept']:.1f}% (judge test accuracy "
+        f"{100 * metrics['judge_test_accuracy']:.1f}%); {time.perf_counter() - t_start:.0f} s; results in {out}")
+    return metrics
 
 
 if __name__ == "__main__":

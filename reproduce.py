@@ -4,19 +4,21 @@ Runs each script with its defaults (SEQ encoder and decoders, CatVAE/InfoCatVAE,
 over the configured seeds, in separate processes, skipping every run whose metrics.json already exists; then
 writes <out_dir>/REPORT.md: per paper, each metric with ours (mean +- std over seeds, read from the runs'
 metrics.json files), the reference value and its source, match / beat / short, minutes and device, and the
-figures next to the originals' counterparts. utils/reproduce.py plans and runs; utils/report.py writes.
+figures next to the originals' counterparts. reporting/plan.py plans and runs; reporting/report.py writes.
 
-    python reproduce.py                       # everything missing (about 12.5 hours on a 2-core CPU, 8 of them the AAE)
-    python reproduce.py --quick=true          # subsets and few epochs, about 11 min; writes results/quick/
+    python reproduce.py                       # everything missing (hours on a 2-core CPU: docs/speed.md)
+    python reproduce.py --quick=true          # subsets and few epochs (minutes); writes results/quick/
     python reproduce.py --parts=seq,mlvae     # some papers only
     python reproduce.py --report_only=true    # only rewrite REPORT.md from the runs already there
     python reproduce.py --dry_run=true        # list the runs, their commands and what is already done
 """
+from main_aae import HEADS as AAE_HEADS
+from main_aae import resolve as aae_resolve
+from reporting.plan import clock, plan, run_jobs
+from reporting.report import write_report
 from utils.config import parse_config, split_list
 from utils.errors import UserError
 from utils.progress import log
-from utils.report import write_report
-from utils.reproduce import clock, plan, run_jobs
 
 # ---- hyperparameters: edit here, or override as --key=value (python reproduce.py -h lists them) ----
 quick = False                     # reduced run (subsets, 1-5 epochs; numbers NOT comparable) into <out_dir>/quick/
@@ -37,6 +39,11 @@ progress = True                   # the scripts' progress bars (the run-by-run d
 # ---------------------------------------------------------------------------------------------------
 
 
+def planned_jobs(cfg: dict) -> list:
+    """Every run of the reproduction (reporting.plan), with the AAE heads' default sweeps from main_aae.py."""
+    return plan(cfg, AAE_HEADS, lambda head, value: aae_resolve({}, head, value)["setting"])
+
+
 def main(argv=None):
     cfg = parse_config(globals(), argv, __file__)
     unknown = set(split_list(cfg["parts"])) - {"seq", "catvae", "mlvae", "aae"}
@@ -44,7 +51,7 @@ def main(argv=None):
         raise UserError(f"--parts: unknown {', '.join(sorted(unknown))} (use seq, catvae, mlvae, aae)")
     if cfg["quick"]:
         cfg["out_dir"] = f"{cfg['out_dir']}/quick"
-    jobs = plan(cfg)
+    jobs = planned_jobs(cfg)
     if cfg["dry_run"]:
         for job in jobs:
             log(f"{'done' if job.done() else 'todo'}  {job.name} (~{clock(60 * job.minutes)}): "

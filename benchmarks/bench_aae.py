@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import main_aae  # noqa: E402
-from models.aae import AAE, HEADS, extra_weights, make_optimizers, make_step, resolve  # noqa: E402
+from main_aae import HEADS, extra_weights, resolve  # noqa: E402
+from models.aae import AAE, make_optimizers, make_step  # noqa: E402
 from utils.runtime import get_device  # noqa: E402
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from models.encoders import build_encoder  # noqa: E402
 from models.kmeans import KMeansQuantizer  # noqa: E402
-from models.seq import make_optimizer  # noqa: E402
+from utils.training import make_optimizer  # noqa: E402
 from utils.runtime import get_device  # noqa: E402
 
 

@@ -1,95 +1,49 @@
-"""Adversarial autoencoders (Makhzani et al., arXiv 1511.05644; ORIGINALS.md section 3): every head in one model.
+"""Adversarial autoencoders (Makhzani et al., arXiv 1511.05644; docs/originals.md section 3): every head in one model.
 
 An AAE is an autoencoder whose code is pushed towards a prior by a discriminator instead of a KL term. Every head
-shares the same parts (ORIGINALS.md 3.1): an MLP encoder 784 -> 1000 -> 1000 (ReLU) with a Gaussian-style code
-z (linear) and, for the heads that infer a label, a categorical code y = softmax(logits); an MLP decoder
+shares the same parts (docs/originals.md 3.1): an MLP encoder 784 -> 1000 -> 1000 (ReLU) with a Gaussian-style
+code z and, for the heads that infer a label, a categorical code y = softmax(logits); an MLP decoder
 -> 1000 -> 1000 -> 784 with tanh (images live in [-1, 1] inside the model, reconstruction loss = MSE); and
-discriminators GaussianNoise(0.3) -> 1000 -> 1000 -> 1 (ReLU), trained with the logistic loss (prior samples = real).
-Weights start at N(0, 0.01^2), as in the reference.
+discriminators GaussianNoise(0.3) -> 1000 -> 1000 -> 1, trained with the logistic loss (prior samples = real).
 
-The heads (``HEADS``; the ORIGINALS.md variant in brackets) differ in what the decoder sees and in which
-phases run:
+The heads (``HEAD_NAMES``; the docs/originals.md variant in brackets) differ in what the decoder sees:
+supervised [A] z + the true one-hot label; semi_supervised [B] y and z, a cross-entropy on the labelled images;
+regularize_z [C] a 2-d z whose discriminator also sees the label, against a 10-component mixture prior;
+clustering [D] y over K clusters and z, no labels; dim_reduction [E] r = W_c y + z with learned cluster heads W_c
+pushed apart up to a distance eta; semi_dim_reduction [F] the same with labels and the paper's momentum SGD;
+projection [G] r = 10 y + z and a separate linear map P onto a circle for the 2-d picture. docs/aae.md has more.
 
-- ``supervised`` [A]: z (16-d, prior N(0, I)) + the TRUE one-hot label into the decoder: z learns style only.
-- ``semi_supervised`` [B]: y (10) and z (10) into the decoder; D_y pushes y to one-hot categorical samples,
-  D_z pushes z to N(0, I); a supervised cross-entropy on the few labelled images trains q(y|x).
-- ``regularize_z`` [C]: a 2-d z only; the discriminator also sees an 11-way one-hot (the label for labelled images,
-  class 10 = "unknown" otherwise), and the prior is a 10-component 2-d Gaussian mixture whose component is the
-  label for labelled prior samples: the labels place the classes on chosen mixture components.
-- ``clustering`` [D]: as semi_supervised without labels and with K clusters (16 or 30).
-- ``dim_reduction`` [E]: y over 20 clusters, z 2-d; the decoder sees r = W_c y + z with learned cluster heads W_c
-  (2 x 20, init N(0, 1)); an extra cost pushes every pair of heads apart up to a distance eta = 2.
-- ``semi_dim_reduction`` [F]: as dim_reduction with 10 classes, eta = 1, a supervised cost, and the paper's
-  momentum-SGD recipe with its learning-rate schedule (which the reference code never applied).
-- ``projection`` [G]: r = 10 y + z in 10-d (W_c = 10 I, fixed), trained as semi_dim_reduction; a separate linear map
-  P (10 -> 2) is fitted so that the heads' images P (10 e_k) land on a circle of radius 5 at angles 36 k degrees, for
-  the 2-d picture (the reference fitted P e_k, which put the heads of the projected codes on a circle of radius 50).
+Every training iteration (``make_step``) runs the phases in order, each with its own forward pass, optimizer and
+gradient clipping at norm 5: (1) reconstruction; (2) discriminators; (3) generator: the encoder learns to fool
+them; (4) supervised cross-entropy (heads with labels); (5) the cluster-head cost or the projection fit.
 
-Every training iteration runs the phases in order, each with its own forward pass, optimizer and gradient
-clipping at norm 5 (ORIGINALS.md 3.1): (1) reconstruction: encoder + decoder; (2) discriminators; (3) generator:
-the encoder learns to fool them; (4) supervised cross-entropy (heads with labels); (5) the cluster-head cost or the
-projection fit. Optimisers are separate objects over the same parameters, so each phase keeps its own moments.
-
-Additions that are not in the paper, each one switch away from it (main_aae.py): ``augment`` (random affine
-transforms of the labelled minibatches); ``consistency_weight`` (every head with a categorical code:
-+ weight * KL(q(y|x) || q(y|a(x))) over the unlabelled batch, with a random affine transform and q(y|x) held
-fixed; in phase 4 for the classifying heads, in phase 3 for the clustering heads; see ``consistency``); and
-``balance_weight`` (clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in phase 3; see
-``batch_balance``); ``vat_weight`` (every head with a categorical code, in the same phase as the consistency term:
-+ weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training with a radius of ``vat_radius`` times
-the image's distance to its 10th nearest training image; see ``utils.vat``; on by default for ``clustering`` only,
-weight 3, ``HEADS``).
+Additions that are not in the paper, each a weight that 0 switches off: ``consistency_weight`` (KL(q(y|x) ||
+q(y|a(x))) for a random affine a), ``balance_weight`` (KL(batch mean of q(y|x) || uniform), clustering heads),
+``vat_weight`` (IMSAT's virtual adversarial training, models/vat.py), and ``augment`` (affine transforms of the
+labelled minibatches).
 """
 from __future__ import annotations
 
 import math
-import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.vat import vat_loss
 from utils.augment import random_affine
 from utils.errors import UserError
-from utils.metrics import clustering_metrics, linear_probe
-from utils.progress import log
-from utils.training import fit
-from utils.vat import radii, vat_loss
 
 AAE_KIND = "aae"
 
-# head -> its defaults (ORIGINALS.md 3.2-3.8). "setting" names the run folder results/aae/<head>/<setting>/;
-# "epochs" keeps each head's default run within an hour of a 2-core CPU: at most 53 minutes of training at the
-# slowest per-epoch speed benchmarks/bench_aae.py measured (57-105 s per epoch, by head; clustering 57 minutes with
-# VAT's 15 % added to its slowest run without it), 30-41 minutes at the speed of its latest run (33-67 s per epoch);
-# "vat_weight": the default of main_aae.py's --vat_weight for the head (README: clustering);
-# "sweep": the key that names the run (labels or clusters) and the values main_aae.py runs by default.
-HEADS = {
-    "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
-                   "setting": "z-{z_dim}", "epochs": 55, "sweep": ("z_dim", [16])},
-    "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
-                        "setting": "labels-{labels}", "epochs": 30, "sweep": ("labels", [100, 1000])},
-    "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
-                     "setting": "labels-{labels}", "epochs": 45, "sweep": ("labels", [10000])},
-    "clustering": {"variant": "D", "n_y": 16, "z_dim": 10, "labels": 0, "optimizer": "adam", "beta1": 0.1,
-                   "setting": "clusters-{n_y}", "epochs": 40, "vat_weight": 3.0, "sweep": ("clusters", [16, 30])},
-    "dim_reduction": {"variant": "E", "n_y": 20, "z_dim": 2, "labels": 0, "optimizer": "adam", "beta1": 0.1,
-                      "head_distance": 2.0, "setting": "clusters-{n_y}", "epochs": 40,
-                      "sweep": ("clusters", [20])},
-    "semi_dim_reduction": {"variant": "F", "n_y": 10, "z_dim": 2, "labels": 100, "optimizer": "sgd", "beta1": 0.1,
-                           "head_distance": 1.0, "setting": "labels-{labels}", "epochs": 40,
-                           "sweep": ("labels", [100, 1000])},
-    "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
-                   "setting": "labels-{labels}", "epochs": 55, "sweep": ("labels", [1000])},
-}
+HEAD_NAMES = ("supervised", "semi_supervised", "regularize_z", "clustering", "dim_reduction", "semi_dim_reduction",
+              "projection")
 CLASSIFYING = ("semi_supervised", "semi_dim_reduction", "projection")   # q(y|x) is a classifier of the labels
 CLUSTERING = ("clustering", "dim_reduction")                             # q(y|x) clusters without labels
 LEARNED_HEADS = ("dim_reduction", "semi_dim_reduction")                  # r = W_c y + z with learned W_c
 
-# The paper's momentum-SGD recipe (ORIGINALS.md 3.7): phase -> (learning rate, momentum); the learning rates are
-# divided by 10 at each milestone epoch (the paper: after epochs 50 and 1000 of thousands; main_aae.py: 30 and 1000,
-# so that the drop happens within the default 40-55 epochs).
+# The paper's momentum-SGD recipe (docs/originals.md 3.7): phase -> (learning rate, momentum); the learning rates
+# are divided by 10 at each milestone epoch (main_aae.py's --sgd_milestones).
 SGD_RECIPE = {"rec": (0.01, 0.9), "disc": (0.1, 0.1), "gen": (0.1, 0.1), "sup": (0.1, 0.9), "heads": (0.01, 0.9)}
 
 
@@ -111,7 +65,7 @@ def mixture_centres(k: int = 10, radius: float = 1.4) -> torch.Tensor:
 
 def sample_mixture(components: torch.Tensor, k: int = 10, radius: float = 1.4, std=(0.5, 0.05),
                    generator=None) -> torch.Tensor:
-    """2-d Gaussian mixture of ORIGINALS.md 3.4: for component k, (u, v) ~ N(0, diag(0.5^2, 0.05^2)) rotated by
+    """2-d Gaussian mixture of docs/originals.md 3.4: for component k, (u, v) ~ N(0, diag(0.5^2, 0.05^2)) rotated by
     r_k = 2 pi k / K and shifted by ``radius`` (cos r_k, sin r_k): elongated blobs arranged like petals.
     ``components``: (n,) component indices."""
     n = len(components)
@@ -179,8 +133,8 @@ class AAE(nn.Module):
     def __init__(self, head: str = "semi_supervised", n_y: int = 10, z_dim: int = 10, hidden: int = 1000,
                  noise_std: float = 0.3, head_distance: float = 2.0, init_std: float = 0.01):
         super().__init__()
-        if head not in HEADS:
-            raise UserError(f"unknown head {head!r} (use {', '.join(HEADS)})")
+        if head not in HEAD_NAMES:
+            raise UserError(f"unknown head {head!r} (use {', '.join(HEAD_NAMES)})")
         if n_y < 2 or z_dim < 1 or hidden < 1:
             raise UserError(f"need n_y >= 2, z_dim >= 1, hidden >= 1; got {n_y}, {z_dim}, {hidden}")
         if head == "projection" and z_dim != n_y:
@@ -277,23 +231,6 @@ class AAE(nn.Module):
             parts.append(((self.decode(yy, z[i:i + batch_size].to(device)) + 1) / 2).cpu())
         self.train(was)
         return torch.cat(parts).view(-1, 1, 28, 28)
-
-
-# ----------------------------------------------------------------------------- labelled subset
-def balanced_labelled(y: torch.Tensor, n_labels: int, seed: int) -> torch.Tensor:
-    """Indices of ``n_labels`` training images, n_labels / 10 per class: the first ones of each class in a seeded
-    permutation (the reference's split). A one-line error when a class has too few images."""
-    if n_labels % 10:
-        raise UserError(f"{n_labels} labelled images: must be a multiple of 10 (the same number per class)")
-    per = n_labels // 10
-    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
-    picked = []
-    for c in range(10):
-        members = perm[y.cpu()[perm] == c][:per]
-        if len(members) < per:
-            raise UserError(f"{n_labels} labelled images: class {c} has only {len(members)} training images, need {per}")
-        picked.append(members)
-    return torch.cat(picked).sort().values
 
 
 # ----------------------------------------------------------------------------- training
@@ -490,196 +427,3 @@ def _mixture_terms(model: AAE, z, zl, yl, real_side: bool) -> torch.Tensor:
     prior_l = sample_mixture(yl, k)
     return (_logistic(model.d_z(prior_u, unknown), True) + _logistic(model.d_z(z, unknown), False)
             + _logistic(model.d_z(prior_l, known), True) + _logistic(model.d_z(zl, known), False))
-
-
-def extra_weights(cfg: dict, run: dict, model: AAE) -> dict:
-    """The weights of the additions that are not in the paper, as they apply to ``model.head``: the balance term
-    for the clustering heads, the consistency and VAT terms (``run["vat_weight"]``, see ``resolve``) for every head
-    with a categorical code; 0 elsewhere."""
-    return {"balance_weight": cfg["balance_weight"] if model.head in CLUSTERING else 0.0,
-            "consistency_weight": cfg["consistency_weight"] if model.infers_y else 0.0,
-            "vat_weight": run["vat_weight"] if model.infers_y else 0.0}
-
-
-def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
-              milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
-              augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0,
-              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None):
-    """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
-    pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
-    milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (utils.vat.radii), needed when ``vat_weight`` > 0."""
-    pool = torch.arange(len(x))
-    if labelled is not None and len(labelled):
-        keep = torch.ones(len(x), dtype=torch.bool)
-        keep[labelled] = False
-        pool = pool[keep]
-    pool = pool.to(x.device)
-    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
-                             balance_weight=balance_weight, consistency_weight=consistency_weight,
-                             vat_weight=vat_weight, vat_eps=vat_eps)
-    sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
-
-    def epoch_start(epoch: int):
-        reseed(torch.Generator().manual_seed(seed * 7919 + epoch))
-        if sgd:
-            sgd_schedule(optimizers, epoch, milestones)
-
-    return fit(model, optimizers, lambda idx: step(pool[idx]), len(pool), epochs=epochs, batch_size=batch_size,
-               seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config, resume=resume,
-               progress=progress, desc=desc, extra=extra, epoch_start=epoch_start)
-
-
-# ----------------------------------------------------------------------------- evaluation
-def cluster_labels_paper(q_train: torch.Tensor, y_train: torch.Tensor) -> np.ndarray:
-    """The paper's protocol for clusters: cluster k takes the label of the training image with the largest
-    q(y = k | x). It reads one training label per cluster, never a test label."""
-    best = q_train.argmax(0)
-    return y_train.cpu().numpy()[best.numpy()]
-
-
-def evaluate(model: AAE, xtr, ytr, xte, yte, *, batch_size: int = 1000) -> dict:
-    """Test-set metrics of the head: error rates as fractions, plus reconstruction MSE in [0, 1] pixel units."""
-    t0 = time.perf_counter()
-    te = model.codes(xte, batch_size)
-    yte_np = yte.cpu().numpy()
-    out = {}
-    if model.head in CLASSIFYING:
-        pred = te["q_y"].argmax(1).numpy()
-        out["test_error"] = float((pred != yte_np).mean())
-        out["test_accuracy"] = 1 - out["test_error"]
-    if model.head in CLUSTERING:
-        tr = model.codes(xtr, batch_size)
-        clusters_te, clusters_tr = te["q_y"].argmax(1).numpy(), tr["q_y"].argmax(1).numpy()
-        paper_labels = cluster_labels_paper(tr["q_y"], ytr)
-        table = np.zeros((model.n_y, 10), np.int64)
-        np.add.at(table, (clusters_tr, ytr.cpu().numpy()), 1)
-        majority = table.argmax(1)
-        scores = clustering_metrics(yte_np, clusters_te)
-        counts = np.bincount(clusters_te, minlength=model.n_y)
-        out.update({
-            "test_error": float((paper_labels[clusters_te] != yte_np).mean()),
-            "test_error_protocol": "cluster k takes the label of the training image with the largest q(y=k|x) "
-                                   f"({model.n_y} training labels read; no test label)",
-            "test_error_majority_train_labels": float((majority[clusters_te] != yte_np).mean()),
-            "hungarian_accuracy": scores["hungarian_accuracy"], "nmi": scores["nmi"], "ari": scores["ari"],
-            "cluster_labels_paper": paper_labels.tolist(), "cluster_labels_majority": majority.tolist(),
-            "clusters_used_test": int((counts > 0).sum()), "cluster_counts_test": counts.tolist(),
-        })
-    if model.head == "regularize_z":  # the label-informed prior put class k on mixture component k
-        centres = mixture_centres(10)
-        pred = torch.cdist(te["z"], centres).argmin(1).numpy()
-        out["test_error"] = float((pred != yte_np).mean())
-        out["test_error_protocol"] = "nearest mixture component of z = predicted class (no test label)"
-    if model.head == "supervised":  # how much label information is left in the style code
-        tr = model.codes(xtr, batch_size)
-        out["style_probe_train_accuracy"], out["style_probe_test_accuracy"] = linear_probe(tr["z"], ytr.cpu(),
-                                                                                          te["z"], yte.cpu(), 300)
-    if model.head == "projection":
-        with torch.no_grad():
-            heads = model.projected_heads().cpu()                        # P (10 e_k), (10, 2)
-        out["projection_head_error"] = float((heads - circle_targets(model.n_y)).norm(dim=1).max())
-    if model.cluster_heads is not None:
-        heads = model.cluster_heads.detach().cpu().t()
-        dist = torch.cdist(heads, heads)[~torch.eye(model.n_y, dtype=torch.bool)]
-        out["cluster_head_min_distance"] = float(dist.min())
-    y_in = None
-    if model.head == "supervised":
-        y_in = F.one_hot(yte.cpu(), 10).float()
-    elif te["q_y"] is not None:
-        y_in = te["q_y"]
-    recon = model.images(y_in, te["z"], batch_size)
-    out["test_recon_mse"] = float(F.mse_loss(recon, xte.cpu()))
-    out["eval_seconds"] = time.perf_counter() - t0
-    return out, te
-
-
-def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
-    """The settings of one run: the head's defaults (``HEADS``), its sweep key set to ``value``, then the
-    script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight when not empty)."""
-    d = HEADS[head]
-    out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
-           "epochs": cfg.get("epochs") or d["epochs"],
-           "optimizer": d["optimizer"], "beta1": d["beta1"], "head_distance": d.get("head_distance", 2.0)}
-    key, _ = d["sweep"]
-    if value is not None:
-        out["n_y" if key == "clusters" else key] = int(value)
-    if cfg.get("z_dim") and head != "projection" and key != "z_dim":
-        out["z_dim"] = cfg["z_dim"]
-    if head == "projection":
-        out["z_dim"] = out["n_y"]
-    out["optimizer"] = cfg.get("optimizer") or out["optimizer"]
-    out["beta1"] = cfg["beta1"] if cfg.get("beta1", 0) > 0 else out["beta1"]
-    vat = str(cfg.get("vat_weight", "")).strip()
-    try:
-        out["vat_weight"] = float(vat) if vat else d.get("vat_weight", 0.0)
-    except ValueError:
-        raise UserError(f"--vat_weight expects a number or nothing (the head's default), got {vat!r}") from None
-    if out["vat_weight"] < 0:
-        raise UserError(f"--vat_weight must be >= 0, got {vat}")
-    out["setting"] = d["setting"].format(**out)
-    return out
-
-
-def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str) -> dict:
-    """Train one head/setting, evaluate it on the test set, write metrics.json and the figures."""
-    from utils.aae_figures import figures_for
-    from utils.io import run_dir, save_json
-    from utils.runtime import seed_everything
-
-    t0 = time.perf_counter()
-    labelled = balanced_labelled(ytr, run["labels"], cfg["seed"]) if run["labels"] else None
-    setting = run["setting"] + ("" if dataset == "mnist" else f"-{dataset}")
-    out = run_dir(cfg["out_dir"], "aae", run["head"], setting)
-    save_json(out / "config.json", {**cfg, **run, "setting": setting, "dataset": dataset, "data_source": source,
-                                    "device_used": str(device)})
-    seed_everything(cfg["seed"])
-    model = AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
-                head_distance=run["head_distance"]).to(device)
-    optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
-    milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
-    desc = f"AAE {run['head']}/{setting}"
-    weights = extra_weights(cfg, run, model)
-    x_dev = xtr.to(device)
-    t1 = time.perf_counter()
-    eps = radii(x_dev, cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 else None
-    radii_seconds = time.perf_counter() - t1
-    history = train_aae(model, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
-                        batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
-                        checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
-                        extra={"dataset": dataset, "setting": setting,
-                               "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
-                                          "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None}},
-                        augment=cfg["augment"], vat_eps=eps, **weights)
-    train_seconds = time.perf_counter() - t0
-    metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
-    figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
-    done = [h for h in history if "seconds" in h]
-    metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
-               **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
-               **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
-               "epochs": run["epochs"], "seed": cfg["seed"],
-               "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
-               "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
-               "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,
-               "images_per_second": float(np.mean([h["images_per_second"] for h in done])) if done else None,
-               "history": history, "model_config": model.config,
-               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
-                           "vat_radii": radii_seconds if eps is not None else 0.0, "total": time.perf_counter() - t0},
-               "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": AAE_KIND,
-               "figures": [p.name for p in figures]}
-    save_json(out / "metrics.json", metrics)
-    log(f"{desc}: {describe(metrics)} ({metrics['seconds']['total']:.0f} s); results in {out}")
-    return metrics
-
-
-def describe(metrics: dict) -> str:
-    """One line of the run's main numbers."""
-    parts = []
-    if "test_error" in metrics:
-        parts.append(f"test error {100 * metrics['test_error']:.2f}%")
-    if "nmi" in metrics:
-        parts.append(f"NMI {metrics['nmi']:.3f}")
-    if "style_probe_test_accuracy" in metrics:
-        parts.append(f"style-code probe {100 * metrics['style_probe_test_accuracy']:.1f}%")
-    parts.append(f"recon MSE {metrics['test_recon_mse']:.4f}")
-    return ", ".join(parts)

@@ -1,18 +1,15 @@
-"""CatVAE and InfoCatVAE (Pineau & Lelarge, arXiv 1806.08240; ORIGINALS.md section 2), one model with a switch.
+"""CatVAE and InfoCatVAE (Pineau & Lelarge, arXiv 1806.08240; docs/originals.md section 2), one model with a switch.
 
 Prior. A fixed, uniform mixture of K isotropic unit Gaussians, p(c) = 1/K, p(z|c) = N(mu_c, I), in d = K * delta
 dimensions. Cluster c owns the delta coordinates [c*delta, (c+1)*delta), where its mean equals lambda (0 elsewhere):
-the means are orthogonal, ||mu_c|| = lambda * sqrt(delta) and ||mu_a - mu_b|| = lambda * sqrt(2 * delta) (the spec's
-defaults K=10, delta=2, lambda=2 give d=20, norm 2.83, distance 4).
+the means are orthogonal, ||mu_c|| = lambda * sqrt(delta) and ||mu_a - mu_b|| = lambda * sqrt(2 * delta).
 
 Encoder (the spec's MLP). h = Dropout(ReLU(Linear 784->400 (x))) (``batch_norm``: a BatchNorm1d before the ReLU);
 q(c|x) = softmax(Linear 400->K (h)); for every c a Gaussian q(z|x,c) = N(mu_c(x), diag exp(logvar_c(x))) from two
-shared linear maps on [h ; one_hot(c)] (tensors K x B x d). A linear map of [h ; e_c] is W_h h + b + W_e[:, c], so
-all K are computed from one matrix product plus a per-cluster offset. Decoder: Linear d->400, ReLU, Linear
-400->784 (logits; sigmoid in decode).
+shared linear maps on [h ; one_hot(c)]. A linear map of [h ; e_c] is W_h h + b + W_e[:, c], so all K are computed
+from one matrix product plus a per-cluster offset. Decoder: Linear d->400, ReLU, Linear 400->784 (logits).
 
-Negative ELBO (per image; the reported and minimised numbers are these summed over pixels and latent dimensions
-and averaged over the batch, i.e. nats per image):
+Negative ELBO, in nats per image (summed over pixels and latent dimensions, averaged over the batch):
 
     recon = E_{q(c|x)} E_{q(z|x,c)} [-log p(x|z)]          (Bernoulli BCE summed over the 784 pixels)
     kl_z  = sum_c q(c|x) KL(q(z|x,c) || N(mu_c, I))        (closed form, summed over the d dimensions)
@@ -20,68 +17,36 @@ and averaged over the batch, i.e. nats per image):
     loss  = recon + kl_z + kl_c  [+ info_weight * info]  [+ balance_weight * balance]  [- mi_weight * mi]
             [+ vat_weight * vat]
 
-Reconstruction term. ``reconstruction="expected"`` (default) is the paper's ELBO: one reparameterised sample from
-each cluster's Gaussian, K decoder passes (cheap for this MLP), BCEs weighted by q(c|x). This is what makes the
-cluster head learn: it is rewarded for putting its mass on the cluster whose branch reconstructs best.
-``reconstruction="mixture"`` is the original code's shortcut: decode one sample of the Gaussian whose parameters
-are the two linear maps applied to [h ; q(c|x)] (= the q-weighted averages of the per-cluster mean and log-variance).
+``reconstruction="expected"`` (default) is the paper's ELBO: one reparameterised sample from each cluster's Gaussian,
+K decoder passes, BCEs weighted by q(c|x); it rewards the cluster head for putting its mass on the cluster whose
+branch reconstructs best. ``reconstruction="mixture"`` is the original code's shortcut: one sample of the Gaussian
+whose parameters are the linear maps applied to [h ; q(c|x)].
 
-Information term (InfoCatVAE only). Draw ``info_samples`` codes z ~ N(mu_c, I) for every cluster c, decode them
-(the Bernoulli means, so the gradient flows), re-encode, and minimise info = -mean log q(c | x_generated): a proper
-negative log-likelihood (``cross_entropy`` on the cluster head's logits is exactly -log softmax; the original fed
-softmax probabilities into a second softmax). It is a mean over the K * info_samples generated images, so the
-weight compares with per-image nats: 5 means "classifying a generated image back costs as much as 5 nats of
-reconstruction". The original's weight 100 multiplied a per-sample mean against a batch SUM of ~128 images of
-~150 nats (and double-softmax gradients are squashed), so it is not a number to copy. Its gradient reaches the
-decoder (generated images) and the encoder's trunk and cluster head.
+Information term (InfoCatVAE only): decode ``info_samples`` codes z ~ N(mu_c, I) per cluster, re-encode, and
+minimise info = -mean log q(c | x_generated), a proper negative log-likelihood (the original fed softmax
+probabilities into a second softmax and weighed a per-sample mean against a batch sum, so its weight 100 is not a
+number to copy: here the weight compares with per-image nats).
 
-Optional balance term (not in the paper; ``balance_weight`` > 0, default 0): KL(mean_batch q(c|x) || Uniform(K)),
-which penalises putting the batch into few clusters. The ELBO's per-image KL(q(c|x) || U) does not prevent that
-collapse (it only softens each assignment); with a widely separated prior (lambda = 4) the data fell into 3 clusters.
+Optional terms, not in the paper (weight 0 = off): ``balance_weight`` KL(batch mean of q(c|x) || Uniform(K))
+against collapse into few clusters; ``mi_weight`` I(c; c') of two random affine views (``AUGMENT``), the objective
+of IIC; ``vat_weight`` IMSAT's virtual adversarial training of the cluster head (models/vat.py), with radii that
+the caller computes once per run. In training mode every pass updates the batch norm's running statistics (the
+perturbed and generated images' passes too, as in IMSAT's code).
 
-Optional mutual-information term (not in the paper; ``mi_weight`` > 0, default 0): draw two random affine views
-of every image (``AUGMENT``: up to 20 degrees, 15 % scale, 2.8 pixels shift), and maximise I(c; c') of the joint
-distribution of their cluster assignments over the batch (``view_mutual_information``, the objective of IIC, Ji et
-al. 2019): loss -= mi_weight * I. I is at most log K, reached when both views of every image go confidently to the
-same cluster and the clusters are equally full, so the term asks the cluster head for assignments that survive
-small rotations, scalings and shifts, which a partition by slant or width need not.
-
-Optional VAT term (not in the paper; ``vat_weight`` > 0, default 0): IMSAT's self-augmented training of the cluster
-head (Hu et al. 2017; ``utils.vat``): loss += vat_weight * KL(q(c|x) || q(c|x + r_adv)), where r_adv is the
-perturbation of radius ``vat_radius`` times the image's distance to its 10th nearest training image that changes
-q(c|x) most (one power iteration; the distances are computed once per run, 86-92 s for 60,000 images with one
-thread). It asks for clusters that are constant over each image's neighbourhood in pixel space, so the partition
-follows the dense regions of the data. Together with ``balance_weight`` (IMSAT's marginal-entropy term) and ``batch_norm``
-(batch normalisation after the trunk's linear layer, as IMSAT's network has) it is the recipe in the README. In
-training mode every pass updates the batch norm's running statistics, the perturbed and generated images' passes
-too (as in IMSAT's code); evaluation uses them.
-
-Fixed bugs of the original: dropout is an ``nn.Dropout`` (off in eval mode); the entropy term uses log_softmax
-(no log(q + 0.001)); one softmax in the info term; every loss has a documented reduction.
+Fixed bugs of the original (docs/originals.md 2.7): dropout is an ``nn.Dropout`` (off in eval mode); the entropy
+term uses log_softmax (no log(q + 0.001)); one softmax in the info term; every loss has a documented reduction.
 """
 from __future__ import annotations
 
-import json
 import math
-import time
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.seq import make_optimizer, make_scheduler
+from models.vat import vat_loss
 from utils.augment import random_affine
-from utils.catvae_figures import interpolation, lambda_traversal, latent_pca, reconstructions, samples_by_cluster
 from utils.errors import UserError
-from utils.io import run_dir, save_json
-from utils.metrics import clustering_metrics, majority_labels
-from utils.plots import class_names
-from utils.progress import log
-from utils.runtime import seed_everything
-from utils.training import fit
-from utils.vat import radii, vat_loss
 
 CATVAE_KIND = "catvae"
 VARIANTS = {"catvae": "CatVAE", "infocatvae": "InfoCatVAE"}
@@ -297,151 +262,3 @@ class CatVAE(nn.Module):
         out = {k: v / len(x) for k, v in sums.items()}
         out["neg_elbo"] = out["recon"] + out["kl_z"] + out["kl_c"]
         return out
-
-
-# ----------------------------------------------------------------------------- training and evaluation
-def vat_radii(model: CatVAE, x: torch.Tensor, desc: str = "") -> torch.Tensor | None:
-    """Per training image, vat_radius times its distance to its 10th nearest training image; None without VAT."""
-    return radii(x, model.vat_radius, desc=desc) if model.vat_weight > 0 else None
-
-
-def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,
-                 seed: int, checkpoint: Path, resume: bool, progress: bool, desc: str,
-                 extra: dict | None = None, vat_eps: torch.Tensor | None = None) -> list[dict]:
-    """Adam on the model's loss, checkpointed every epoch by utils.training.fit (kind "catvae"). ``vat_eps``: the
-    per-image VAT radii of ``vat_radii`` (computed here if the model has a VAT term and none are given)."""
-    device = model.prior_mu.device
-    optimizer = make_optimizer(model, lr, device)
-    scheduler = make_scheduler(optimizer, schedule, lr, epochs * max(len(x) // batch_size, 1))
-    eps = vat_eps if vat_eps is not None or epochs == 0 else vat_radii(model, x, desc)
-    return fit(model, optimizer, lambda idx: model.loss(x[idx], None if eps is None else eps[idx]), len(x),
-               epochs=epochs, batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND,
-               model_config=model.config, scheduler=scheduler,
-               resume=resume, progress=progress, desc=desc, extra=extra)
-
-
-def evaluate(model: CatVAE, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 1000,
-             generated_per_cluster: int = 100) -> dict:
-    """Clustering of argmax q(c|x) against the labels, test ELBO terms, occupancy, the generated-image check.
-
-    Labels are used only to score; nothing here selects a model.
-    """
-    probs = model.cluster_probs(x, batch_size)
-    clusters = probs.argmax(1).numpy()
-    labels = y.cpu().numpy()
-    scores = clustering_metrics(labels, clusters)
-    k = model.n_clusters
-    counts = np.bincount(clusters, minlength=k)
-    marginal = probs.mean(0)
-    with torch.inference_mode():
-        was_training = model.training
-        model.eval()
-        info, hit = model.info_term(generated_per_cluster)
-        model.train(was_training)
-    return {
-        "clustering_accuracy": scores["hungarian_accuracy"],
-        "majority_accuracy": scores["majority_accuracy"],
-        "nmi": scores["nmi"], "ari": scores["ari"],
-        "test_elbo": model.test_elbo(x, batch_size),
-        "occupancy": {
-            "counts": counts.tolist(),
-            "fractions": (counts / max(len(clusters), 1)).tolist(),
-            "clusters_used": int((counts > 0).sum()),
-            "mean_q": marginal.tolist(),
-            "entropy_of_mean_q_nats": float(-(marginal * marginal.clamp_min(1e-12).log()).sum()),
-            "mean_max_q": float(probs.max(1).values.mean()),
-            "majority_label": majority_labels(labels, clusters, k).tolist(),
-        },
-        # label-free: are images generated from mode c classified back to c? (the info term at eval time)
-        "generated": {"nll": float(info), "accuracy": float(hit), "per_cluster": generated_per_cluster},
-    }
-
-
-# ----------------------------------------------------------------------------- one run of main_catvae.py
-def model_from_config(cfg: dict, variant: str) -> CatVAE:
-    """The model that the script's hyperparameters describe."""
-    return CatVAE(variant=variant, n_clusters=cfg["clusters"], sub_dim=cfg["sub_dim"], scale=cfg["prior_scale"],
-                  hidden=cfg["hidden"], dropout=cfg["dropout"], reconstruction=cfg["reconstruction"],
-                  info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
-                  balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"], batch_norm=cfg["batch_norm"],
-                  vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"])
-
-
-def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:
-    """Train one (data set, variant, seed), then write metrics.json and the figures to its run folder."""
-    t0 = time.perf_counter()
-    run = run_dir(cfg["out_dir"], "catvae", tag, variant, f"seed-{seed}")
-    save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "data_source": source,
-                                    "device_used": str(device)})
-    seed_everything(seed)
-    model = model_from_config(cfg, variant).to(device)
-    desc = f"{tag} {VARIANTS[variant]} seed {seed}"
-    t1 = time.perf_counter()
-    eps = vat_radii(model, xtr, desc)
-    radii_seconds = time.perf_counter() - t1
-    history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
-                           schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
-                           progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps)
-    train_seconds = time.perf_counter() - t0
-
-    seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
-    metrics = evaluate(model, xte, yte, batch_size=cfg["eval_batch_size"])
-    names = class_names(tag)
-    occ = metrics["occupancy"]
-    majority, counts = occ["majority_label"], occ["counts"]
-    figures = [
-        samples_by_cluster(model, run / "samples_by_cluster.png", cfg["samples_per_cluster"], majority, names, counts,
-                           seed),
-        interpolation(model, run / "interpolation.png", cfg["interpolation_steps"], majority, names, counts),
-        lambda_traversal(model, run / "lambda_traversal.png", cfg["traversal_max"], cfg["traversal_steps"], majority,
-                         names, counts),
-        reconstructions(xte[:12].cpu(), model.reconstruct(xte[:12]), run / "reconstructions.png",
-                        f"{VARIANTS[variant]}: test images (top) and reconstructions (bottom)"),
-        latent_pca(model.codes(xte, cfg["eval_batch_size"]), yte.cpu().numpy(), model.prior_mu, run / "latent_pca.png",
-                   names, f"{VARIANTS[variant]} on {tag}: PCA of the test codes E[z|x], coloured by true label",
-                   max_points=cfg["pca_points"], seed=seed),
-    ]
-    metrics = {"dataset": tag, "variant": variant, "model": VARIANTS[variant], "seed": seed, **metrics,
-               "history": history, "model_config": model.config,
-               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
-                           "vat_radii": radii_seconds if eps is not None else 0.0,
-                           "total": time.perf_counter() - t0},
-               "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": CATVAE_KIND,
-               "figures": [p.name for p in figures]}
-    save_json(run / "metrics.json", metrics)
-    log(f"{desc}: clustering accuracy {100 * metrics['clustering_accuracy']:.2f}%, NMI {metrics['nmi']:.3f}, "
-        f"ARI {metrics['ari']:.3f}, test -ELBO {metrics['test_elbo']['neg_elbo']:.1f} nats, "
-        f"{occ['clusters_used']}/{model.n_clusters} clusters used ({time.perf_counter() - t0:.0f} s); {run}")
-    return metrics
-
-
-def summarize(out_dir: str) -> dict:
-    """Mean and spread over seeds of every finished run under <out_dir>/catvae/<dataset>/<variant>/seed-*/."""
-    table: dict = {}
-    for path in sorted(Path(out_dir, "catvae").glob("*/*/seed-*/metrics.json")):
-        m = json.loads(path.read_text())
-        table.setdefault(m["dataset"], {}).setdefault(m["variant"], []).append(m)
-    summary = {}
-    for ds, variants in table.items():
-        for variant, runs in variants.items():
-            acc = np.array([r["clustering_accuracy"] for r in runs])
-            summary.setdefault(ds, {})[variant] = {
-                "seeds": [r["seed"] for r in runs],
-                "clustering_accuracy": acc.tolist(),
-                "clustering_accuracy_mean": float(acc.mean()),
-                "clustering_accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
-                "nmi_mean": float(np.mean([r["nmi"] for r in runs])),
-                "ari_mean": float(np.mean([r["ari"] for r in runs])),
-                "neg_elbo_mean": float(np.mean([r["test_elbo"]["neg_elbo"] for r in runs])),
-            }
-    return summary
-
-
-def summary_lines(summary: dict) -> str:
-    lines = [f"{'data set':<14} {'model':<11} {'seeds':>5}  {'accuracy (mean +- std)':<24} {'NMI':>6} {'ARI':>6}"]
-    for ds, variants in summary.items():
-        for variant, s in variants.items():
-            lines.append(f"{ds:<14} {VARIANTS.get(variant, variant):<11} {len(s['seeds']):>5}  "
-                         f"{100 * s['clustering_accuracy_mean']:6.2f}% +- {100 * s['clustering_accuracy_std']:5.2f}"
-                         f"{'':<9} {s['nmi_mean']:6.3f} {s['ari_mean']:6.3f}")
-    return "\n".join(lines)

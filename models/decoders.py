@@ -1,4 +1,4 @@
-"""SEQ decoders: the mirror image of each encoder (ORIGINALS.md 1.2), mapping features z to images.
+"""SEQ decoders: the mirror image of each encoder (docs/originals.md 1.2), mapping features z to images.
 
 The decoders return logits; :meth:`Decoder.decode` applies the sigmoid. Training uses
 ``binary_cross_entropy_with_logits``, which equals BCE on the sigmoid output but is numerically stable.

@@ -1,4 +1,4 @@
-"""SEQ encoders (ORIGINALS.md 1.2): a feature extractor followed by a linear softmax head.
+"""SEQ encoders (docs/originals.md 1.2): a feature extractor followed by a linear softmax head.
 
 - CAE-4: conv 32 5x5, conv 64 5x5 (stride 1, padding 2, no pooling), FC 1024, FC 128, ReLU after each.
 - LAE-4: MLP 784-1024-512-256-128, ReLU after each.

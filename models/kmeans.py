@@ -1,6 +1,6 @@
 """The SEQ quantizer: k-means on encoder features, clusters labelled by majority vote.
 
-Fixes of the original (ORIGINALS.md 1.7): k-means++ seeding instead of Forgy-with-replacement, an
+Fixes of the original (docs/originals.md 1.7): k-means++ seeding instead of Forgy-with-replacement, an
 empty cluster is re-seeded with the point farthest from its centroid (so no NaN centroid and no
 endless loop), the iterations are bounded, and everything is seeded. Runs on any torch device.
 """

@@ -4,15 +4,19 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 import main_aae
-from models.aae import (AAE, HEADS, SGD_RECIPE, _update, balanced_labelled, circle_targets, cluster_labels_paper,
-                        disc_loss, gen_loss, head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical,
-                        resolve, sample_mixture, sgd_schedule)
-from tests.conftest import ROOT
+from evaluation.aae import cluster_labels_paper
+from main_aae import HEADS, resolve
+from models.aae import (AAE, HEAD_NAMES, SGD_RECIPE, _update, circle_targets, disc_loss, gen_loss, head_distance_cost,
+                        make_optimizers, make_step, mixture_centres, sample_categorical, sample_mixture, sgd_schedule)
+from utils.datasets import balanced_labelled
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY = ["--train_limit=400", "--test_limit=200", "--epochs=1", "--hidden=32", "--batch_size=50", "--progress=false"]
 
@@ -133,6 +137,7 @@ def _run(tmp_path, data_dir, *extra):
     return main_aae.main([*TINY, f"--data_dir={data_dir}", f"--out_dir={tmp_path}", *extra])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("head, value, figures", [
     ("supervised", "16", {"analogy.png", "scatter.png", "reconstructions.png"}),
     ("semi_supervised", "100", {"analogy.png", "clusters.png", "scatter.png"}),
@@ -157,6 +162,7 @@ def test_every_head_end_to_end_tiny(tiny_data_dir, tmp_path, head, value, figure
         assert 0 <= on_disk["style_probe_test_accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tiny_data_dir, tmp_path):
     """Two epochs in one go == one epoch, then --resume to two (labelled draws, SGD schedule and noise included)."""
     args = ["--head=projection", "--values=100", "--sgd_milestones=1"]
@@ -170,6 +176,7 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path):
         assert torch.equal(a["model"][k], b["model"][k]), k
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
     (["--head=gan"], "unknown head 'gan'"),
     (["--head=semi_supervised", "--values=95"], "multiple of 10"),
@@ -222,6 +229,7 @@ def test_consistency_is_the_kl_to_the_clean_prediction_and_trains_only_the_encod
     assert moved == {"trunk", "y_head"}
 
 
+@pytest.mark.slow
 def test_consistency_and_vat_weights_are_used_by_the_heads_with_a_categorical_code_only(tiny_data_dir, tmp_path):
     runs = {h: _run(tmp_path, tiny_data_dir, f"--head={h}", f"--values={v}", "--consistency_weight=2",
                     "--vat_weight=3")[0]
@@ -247,6 +255,7 @@ def test_vat_weight_defaults_to_the_heads_own_value():
     assert [HEADS[h].get("vat_weight", 0.0) for h in HEADS].count(3.0) == 1
 
 
+@pytest.mark.slow
 def test_resume_with_another_recipe_is_refused_in_one_line(tiny_data_dir, tmp_path):
     """A loss weight changed between a run and its --resume would silently train a different model: refused."""
     args = ["--head=clustering", "--values=16"]

@@ -3,6 +3,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,8 +12,9 @@ from torch.distributions import Categorical, Normal, kl_divergence
 
 import main_catvae
 from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means, view_mutual_information
-from tests.conftest import ROOT
 from utils.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY = ["--train_limit=300", "--test_limit=150", "--epochs=1", "--seeds=0", "--batch_size=64", "--pca_points=100",
         "--progress=false"]
@@ -143,6 +145,7 @@ def test_the_vat_term_enters_the_loss_and_trains_the_cluster_head_and_trunk_only
         CatVAE(vat_weight=1.0, vat_radius=0.0)
 
 
+@pytest.mark.slow
 def test_end_to_end_tiny(tiny_data_dir, tmp_path):
     main_catvae.main(TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"])
     for ds in ("mnist", "fashion-mnist"):
@@ -167,6 +170,7 @@ def test_end_to_end_tiny(tiny_data_dir, tmp_path):
     assert set(summary) == {"mnist", "fashion-mnist"} and set(summary["mnist"]) == {"catvae", "infocatvae"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--vat_weight=2", "--batch_norm=true"]])
 def test_resume_skips_finished_training(tiny_data_dir, tmp_path, extra):
     args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=infocatvae",
@@ -182,6 +186,7 @@ def test_resume_skips_finished_training(tiny_data_dir, tmp_path, extra):
     assert again["test_elbo"] == first["test_elbo"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
     (["--variants=vade"], "unknown variant 'vade'"),
     (["--epoch=3"], "unknown option --epoch"),

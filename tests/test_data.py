@@ -15,14 +15,11 @@ import sys
 import numpy as np
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:  # plain `pytest` (not `python -m pytest`) from anywhere
-    sys.path.insert(0, REPO_ROOT)
+import data
+from data import DATASETS, DataError, Dataset, cache, csvfile, default_data_dir, load_dataset, load_mnist_sample, loader
+from data.errors import DataNotFound
 
-import data  # noqa: E402
-from data import DATASETS, DataError, Dataset, default_data_dir, load_dataset, load_mnist_sample  # noqa: E402
-from data import cache, csvfile, loader  # noqa: E402
-from data.errors import DataNotFound  # noqa: E402
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 MNIST_HEADER = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
 FASHION_HEADER = "label," + ",".join(f"pixel{i}" for i in range(1, 785))

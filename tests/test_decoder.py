@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +12,10 @@ import main_decoder_fmnist
 import main_decoder_mnist
 import main_encoder
 from models.decoders import build_decoder
-from models.seq_decoder import combine, convex_grid_weights
-from tests.conftest import ROOT
+from models.seq import combine, convex_grid_weights
 from utils.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("steps", [1, 3, 5])
@@ -45,6 +47,7 @@ def test_decoder_shapes(arch, dim):
         dec(torch.rand(2, dim + 1))
 
 
+@pytest.mark.slow
 def test_missing_checkpoint_is_a_one_line_error_naming_the_command(tiny_data_dir, tmp_path):
     proc = subprocess.run([sys.executable, "main_decoder_mnist.py", f"--data_dir={tiny_data_dir}",
                            f"--out_dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True)
@@ -53,6 +56,7 @@ def test_missing_checkpoint_is_a_one_line_error_naming_the_command(tiny_data_dir
     assert "encoder.pt: checkpoint not found" in err and "python main_encoder.py --datasets=mnist --archs=cae4" in err
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_data_set_is_refused(tiny_data_dir, tmp_path):
     common = [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--progress=false"]
     main_encoder.main(common + ["--datasets=fashion-mnist", "--archs=lae2", "--lae_epochs=1", "--ks=10"])
@@ -62,6 +66,7 @@ def test_checkpoint_of_another_data_set_is_refused(tiny_data_dir, tmp_path):
         main_decoder_mnist.main(common + ["--arch=lae2", "--k=10"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script, dataset", [(main_decoder_mnist, "mnist"), (main_decoder_fmnist, "fashion-mnist")])
 def test_decoder_scripts_end_to_end(tiny_data_dir, tmp_path, script, dataset):
     common = [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--progress=false"]

@@ -3,17 +3,20 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 import main_encoder
-from tests.conftest import ROOT
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY = ["--train_limit=300", "--test_limit=100", "--ks=10,20", "--cae_epochs_mnist=1", "--cae_epochs_fashion=1",
         "--lae_epochs=2", "--batch_size=64", "--progress=false"]
 
 
+@pytest.mark.slow
 def test_end_to_end_tiny(tiny_data_dir, tmp_path):
     out = tmp_path / "results"
     main_encoder.main(TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={out}"])
@@ -33,6 +36,7 @@ def test_end_to_end_tiny(tiny_data_dir, tmp_path):
     assert (out / "seq" / "accuracy_vs_clusters.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_resume_skips_finished_training(tiny_data_dir, tmp_path):
     args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--archs=lae2"]
     main_encoder.main(args)
@@ -43,6 +47,7 @@ def test_resume_skips_finished_training(tiny_data_dir, tmp_path):
     assert again["quantizer"][0]["test_accuracy"] == first["quantizer"][0]["test_accuracy"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
     (["--epochs=3"], "unknown option --epochs"),
     (["--archs=resnet", "--datasets=mnist"], "unknown encoder 'resnet'"),
@@ -54,6 +59,7 @@ def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment)
     assert "Traceback" not in proc.stderr and fragment in proc.stderr
 
 
+@pytest.mark.slow
 def test_real_mnist_lae2_quantizer(real_data_dir, tmp_path):
     """One epoch of LAE-2 on the full MNIST: softmax and the K=120 quantizer are already far above chance."""
     main_encoder.main([f"--data_dir={real_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--archs=lae2",

@@ -2,14 +2,17 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 import main_mlvae
-from models.mlvae import MLVAE, accumulate_group_evidence, chunk_groups, gaussian_kl, group_index, split_groups
-from tests.conftest import ROOT
+from evaluation.mlvae import chunk_groups
+from models.mlvae import MLVAE, accumulate_group_evidence, gaussian_kl, group_index, split_groups
 from utils.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_product_of_two_gaussians_matches_the_closed_form():
@@ -101,6 +104,7 @@ TINY = ["--train_limit=300", "--test_limit=200", "--epochs=1", "--batch_size=64"
         "--swap_pairs=200", "--tsne_points=100", "--progress=false"]
 
 
+@pytest.mark.slow
 def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path):
     args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"]
     main_mlvae.main(args)
@@ -128,6 +132,7 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path):
         main_mlvae.main(args + ["--epochs=3", "--resume=true", "--recon_loss=mse"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
     (["--recon_loss=l1"], "--recon_loss='l1': use bce or mse"),
     (["--group_noise_std=much"], "--group_noise_std expects a number"),

@@ -1,7 +1,7 @@
-"""utils.report: the README's tables are read from metrics.json files, with mean +- std over seeds."""
+"""reporting.tables: the README's tables are read from metrics.json files, with mean +- std over seeds."""
 import json
 
-from utils.report import aae_table, catvae_table
+from reporting.tables import aae_table, catvae_table
 
 
 def _write(path, obj):

@@ -1,4 +1,4 @@
-"""reproduce.py and utils/report.py: the run plan, skipping and failures, and a report whose every number is read
+"""reproduce.py, reporting/plan.py and reporting/report.py: the run plan, skipping and failures, and a report whose every number is read
 from a metrics.json file."""
 import json
 import re
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import reproduce
-import utils.reproduce as rp
-from utils.report import Row, build_report, lookup
+import reporting.plan as rp
+from reporting.report import Row, build_report, lookup
 
 
 def _write(path: Path, obj) -> Path:
@@ -63,9 +63,9 @@ def _cfg(**kw):
 
 
 def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
-    from models.aae import HEADS
+    from main_aae import HEADS
 
-    jobs = rp.plan(_cfg(seeds="0,1"))
+    jobs = reproduce.planned_jobs(_cfg(seeds="0,1"))
     names = [j.name for j in jobs]
     assert {j.script for j in jobs} == {"main_encoder.py", "main_decoder_mnist.py", "main_decoder_fmnist.py",
                                         "main_catvae.py", "main_mlvae.py", "main_aae.py"}
@@ -81,11 +81,11 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     assert "--out_dir=results/seed-1" in enc[1].args and "--seed=1" in enc[1].args
     # unfinished runs continue from their checkpoint; --force starts afresh
     assert all("--resume=true" in j.args for j in jobs)
-    assert all("--resume=false" in j.args for j in rp.plan(_cfg(force=True)))
+    assert all("--resume=false" in j.args for j in reproduce.planned_jobs(_cfg(force=True)))
 
 
 def test_quick_plan_adds_the_reduced_settings():
-    job = rp.plan(_cfg(quick=True, parts="mlvae", mlvae_noise="0.1"))[0]
+    job = reproduce.planned_jobs(_cfg(quick=True, parts="mlvae", mlvae_noise="0.1"))[0]
     assert "--epochs=5" in job.args and "--train_limit=6000" in job.args
 
 
@@ -125,6 +125,7 @@ TINY_ARGS = {
 }
 
 
+@pytest.mark.slow
 def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_dir, tmp_path, monkeypatch):
     """The tiny data have 40 images per class, so the AAE settings that need 100 labels per class are left out."""
     monkeypatch.setattr(rp, "QUICK_ARGS", TINY_ARGS)
@@ -135,7 +136,7 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
     assert len(jobs) == 2 + 1 + 2 + 2 * 2      # SEQ encoder + decoder, ML-VAE, 2 AAE, CatVAE 2 variants x 2 seeds
     root = tmp_path / "quick"
     text = (root / "REPORT.md").read_text()
-    for title, *_ in __import__("utils.report", fromlist=["SECTIONS"]).SECTIONS:
+    for title, *_ in __import__("reporting.report", fromlist=["SECTIONS"]).SECTIONS:
         assert f"## {title}" in text
     assert "No finished runs yet" not in text and "failed" not in text
 
@@ -179,7 +180,7 @@ def test_bad_options_are_one_line_errors(args, fragment):
 
 
 def test_aae_settings_pick_one_value_or_the_default_sweep():
-    from models.aae import HEADS
+    from main_aae import HEADS
 
     assert rp.aae_settings("semi_supervised:100,clustering", HEADS) == [("semi_supervised", [100]),
                                                                         ("clustering", [16, 30])]
@@ -189,11 +190,11 @@ def test_aae_settings_pick_one_value_or_the_default_sweep():
 def test_report_of_an_empty_folder_says_how_to_fill_it(tmp_path):
     text = build_report(tmp_path)
     assert text.count("No finished runs yet") == 4 and "python main_catvae.py" in text
-    assert sys.modules["utils.report"].SECTIONS
+    assert sys.modules["reporting.report"].SECTIONS
 
 
 def test_readme_summary_keeps_only_rows_with_a_reference(tmp_path):
-    from utils.report import summary_table
+    from reporting.report import summary_table
 
     _write(tmp_path / "aae/semi_supervised/labels-100/metrics.json",
            {"seed": 0, "test_error": 0.0441, "test_recon_mse": 0.0167, "epochs": 40, "seconds": {"total": 120.0}})

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils.vat import adversarial_direction, neighbour_distance, vat_loss
+from models.vat import adversarial_direction, neighbour_distance, vat_loss
 
 
 def test_neighbour_distance_is_the_kth_nearest_other_point():

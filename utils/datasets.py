@@ -1,4 +1,5 @@
-"""Load a data set as float tensors for the scripts, with the documented fallback when it is missing."""
+"""Load a data set as float tensors for the scripts, with the documented fallback when it is missing; pick a
+class-balanced labelled subset."""
 from __future__ import annotations
 
 import os
@@ -54,3 +55,19 @@ def load_split(name: str, data_dir: str | None, train_limit: int = 0, test_limit
     xtr, ytr = as_tensors(data.x_train, data.y_train, train_limit)
     xte, yte = as_tensors(data.x_test, data.y_test, test_limit)
     return tag, xtr, ytr, xte, yte, data.source
+
+
+def balanced_labelled(y: torch.Tensor, n_labels: int, seed: int) -> torch.Tensor:
+    """Indices of ``n_labels`` training images, n_labels / 10 per class: the first ones of each class in a seeded
+    permutation (the AAE reference's split). A one-line error when a class has too few images."""
+    if n_labels % 10:
+        raise UserError(f"{n_labels} labelled images: must be a multiple of 10 (the same number per class)")
+    per = n_labels // 10
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    picked = []
+    for c in range(10):
+        members = perm[y.cpu()[perm] == c][:per]
+        if len(members) < per:
+            raise UserError(f"{n_labels} labelled images: class {c} has only {len(members)} training images, need {per}")
+        picked.append(members)
+    return torch.cat(picked).sort().values

@@ -1,4 +1,4 @@
-"""One minibatch training loop shared by every script, with checkpoints and exact resume.
+"""One minibatch training loop shared by every script, with checkpoints and exact resume; the optimizer and schedule.
 
 The loop is written out once here so that the scripts stay short. What makes ``--resume`` exact:
 - the order of the minibatches of epoch ``e`` comes from a generator seeded with ``(seed, e)``, so it
@@ -27,6 +27,25 @@ def batch_order(n: int, batch_size: int, seed: int, epoch: int, drop_last: bool 
     perm = torch.randperm(n, generator=gen)
     stop = n - n % batch_size if drop_last and n >= batch_size else n
     return list(perm[:stop].split(batch_size))
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device, weight_decay: float = 0.0):
+    """Adam; the fused kernel (one pass over the weights) where torch has one for this device.
+
+    On a CPU the unfused Adam update of CAE-4's 51 M weights is a large part of each training step (docs/speed.md).
+    """
+    fused = device.type in ("cpu", "cuda")
+    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+
+
+def make_scheduler(optimizer, schedule: str, lr: float, total_steps: int, warmup: float = 0.15):
+    """'onecycle': warm up to ``lr`` then anneal to ~0 (fast convergence in few epochs); 'constant': none."""
+    if schedule == "constant":
+        return None
+    if schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(total_steps, 1),
+                                                   pct_start=warmup)
+    raise ValueError(f"unknown schedule {schedule!r} (use onecycle or constant)")
 
 
 def fit(

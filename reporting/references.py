@@ -1,6 +1,6 @@
 """Numbers reported by the original papers and repositories, with where each one comes from.
 
-Values are fractions in [0, 1]. ``source`` says how far each can be trusted (see ORIGINALS.md):
+Values are fractions in [0, 1]. ``source`` says how far each can be trusted (see docs/originals.md):
 DIGITIZED numbers were read off a figure by pixel measurement (about +-0.002).
 """
 
@@ -22,7 +22,7 @@ SEQ_PAPER = {
     },
 }
 
-# Unsupervised clustering accuracy (Hungarian) of peer systems, ../shared/reference/PEERS_AND_STYLE.md section 2.
+# Unsupervised clustering accuracy (Hungarian) of peer systems, docs/references.md.
 CLUSTERING_PEERS = {
     "mnist": [
         ("k-means on pixels", 0.53, "DEC-keras README, Table 1 (mean of 10 trials)"),
@@ -38,7 +38,7 @@ CLUSTERING_PEERS = {
     ],
 }
 
-# AAE test error rates (fractions), ORIGINALS.md 3.9. Only MNIST(100) is confirmed (quoted in
+# AAE test error rates (fractions), docs/originals.md 3.9. Only MNIST(100) is confirmed (quoted in
 # musyoku/adversarial-autoencoder#13); the others are recalled from the paper and unverified.
 AAE_PAPER = {
     ("semi_supervised", "labels-100"): (0.0190, 0.0010, "paper Table 2, quoted in musyoku#13"),
@@ -49,7 +49,7 @@ AAE_PAPER = {
                                                    "musyoku#7 (hearsay; the paper's value was not found)"),
 }
 
-# The CatVAE paper's own clustering numbers could not be retrieved (ORIGINALS.md 2.6): REPORT.md compares with the
+# The CatVAE paper's own clustering numbers could not be retrieved (docs/originals.md 2.6): REPORT.md compares with the
 # strongest peer of CLUSTERING_PEERS per data set, and the project's targets (InfoCatVAE >= 85 % on MNIST,
 # >= 60 % on Fashion-MNIST).
 CATVAE_REFERENCE = {
@@ -80,4 +80,20 @@ FIGURE_COUNTERPARTS = {
     "scatter.png": "AAE paper and musyoku README 2-d scatter plots",
     "reconstructions.png": "(none in the original: test images and their reconstructions)",
     "projection_heads.png": "AAE paper, 10-d representation projected to 2-d with the heads on a circle (Sec. 7)",
+}
+
+# docs/originals.md 4.6: the reference repository's README table (accuracy %, MLP classifier on SAMPLED codes;
+# "with evidence" = accumulated over same-TRUE-label images of the evaluated batch, i.e. it leaks labels).
+MLVAE_REFERENCE = {
+    "source": "ananyahjha93/multi-level-vae README, 'Classification results on latent spaces' (docs/originals.md 4.6)",
+    "rows": [
+        {"group_noise_std": 1.0, "evidence": "true labels (leaks labels)", "style_train": .7866, "style_test": .7817,
+         "class_train": .8593, "class_test": .8599},
+        {"group_noise_std": 1.0, "evidence": "none", "style_train": .7869, "style_test": .7782,
+         "class_train": .3326, "class_test": .3308},
+        {"group_noise_std": 0.1, "evidence": "true labels (leaks labels)", "style_train": .4461, "style_test": .4206,
+         "class_train": .9975, "class_test": .9971},
+        {"group_noise_std": 0.1, "evidence": "none", "style_train": .4438, "style_test": .4299,
+         "class_train": .3774, "class_test": .3855},
+    ],
 }

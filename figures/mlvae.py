@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from utils.plots import class_names, plt, save
+from figures.plots import class_names, plt, save
 
 
 def swap_figure(exemplars: torch.Tensor, cells: torch.Tensor, dataset: str, path, title: str):

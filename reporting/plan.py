@@ -14,11 +14,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from utils.config import split_list
+from utils.errors import UserError
 from utils.progress import log
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Overrides of the reduced run (--quick): subsets of the data and few epochs; about 11 minutes on a 2-core CPU.
+# Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {
     "main_encoder.py": ["--train_limit=6000", "--test_limit=2000", "--cae_epochs_mnist=1", "--cae_epochs_fashion=1",
                         "--lae_epochs=2"],
@@ -58,11 +60,9 @@ def seed_root(out_dir: str, seed: int, first: int) -> str:
     return out_dir if seed == first else f"{out_dir}/seed-{seed}"
 
 
-def plan(cfg: dict) -> list[Job]:
-    """Every run of the reproduction, in an order that respects what reads what (decoders after encoders)."""
-    from models.aae import HEADS, resolve
-    from utils.config import split_list
-
+def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
+    """Every run of the reproduction, in an order that respects what reads what (decoders after encoders).
+    ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_setting(head, value)``: the run folder's name."""
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, catvae_seeds = split_list(cfg["seeds"], int), split_list(cfg["catvae_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
@@ -99,9 +99,9 @@ def plan(cfg: dict) -> list[Job]:
                                 [f"--group_noise_std={noise}", f"--seed={seed}", f"--out_dir={root}"],
                                 [f"{root}/mlvae/mnist/noise-{noise}/metrics.json"], "mlvae"))
         if "aae" in parts:
-            for head, values in aae_settings(cfg["aae_heads"], HEADS):
+            for head, values in aae_settings(cfg["aae_heads"], aae_heads):
                 for value in values:
-                    setting = resolve({}, head, value)["setting"]
+                    setting = aae_setting(head, value)
                     jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
                                     [f"--head={head}", f"--values={value}", f"--seed={seed}", f"--out_dir={root}"],
                                     [f"{root}/aae/{head}/{setting}/metrics.json"], "aae"))
@@ -118,9 +118,7 @@ def plan(cfg: dict) -> list[Job]:
 
 def aae_settings(spec: str, heads: dict) -> list[tuple[str, list]]:
     """``all``, or comma-separated heads, each optionally with one setting: ``semi_supervised:100,clustering``
-    runs semi_supervised with 100 labels and clustering with its default sweep (16 and 30 clusters)."""
-    from utils.errors import UserError
-
+    runs semi_supervised with 100 labels and clustering with its default sweep."""
     out = []
     for item in (list(heads) if spec == "all" else spec.split(",")):
         head, _, value = item.strip().partition(":")

@@ -1,8 +1,8 @@
-"""The CatVAE / InfoCatVAE figures (ORIGINALS.md 2.5): each function writes one PNG and returns its path.
+"""The CatVAE / InfoCatVAE figures (docs/originals.md 2.5): each function writes one PNG and returns its path.
 
 Cluster rows are labelled with the majority true label of the cluster's test images (for reading the figure
 only; the labels choose nothing). The image grids are drawn as one mosaic (a single imshow), which is ten times
-faster than one matplotlib axis per image (utils.plots.image_grid) for these 10 x 10 grids.
+faster than one matplotlib axis per image (figures.plots.image_grid) for these 10 x 10 grids.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from utils.plots import mosaic, scatter_by_label
+from figures.plots import mosaic, scatter_by_label
 
 
 def _cluster_label(c: int, majority: list[int], names: list[str], counts: list[int]) -> str:

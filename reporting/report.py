@@ -1,119 +1,21 @@
-"""Markdown tables of the results, read from the runs' metrics.json files (never typed in), and results/REPORT.md.
+"""results/REPORT.md: every metric of every finished run next to its reference value, read from the runs'
+metrics.json files (never typed in).
 
-    python -m utils.report [results]        # prints the README's tables for every finished run
+    python -m reporting.report [results]    # prints the summary and the per-paper tables for every finished run
     python reproduce.py                      # runs what is missing, then writes results/REPORT.md (build_report)
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import numpy as np
 
+from models.catvae import VARIANTS
+from reporting.references import AAE_PAPER, CATVAE_REFERENCE, FIGURE_COUNTERPARTS, MLVAE_REFERENCE, SEQ_KS, SEQ_PAPER
+from reporting.tables import read_json
 from utils.errors import UserError
-from utils.references import (AAE_PAPER, CATVAE_REFERENCE, CLUSTERING_PEERS, FIGURE_COUNTERPARTS, SEQ_KS,
-                               SEQ_PAPER)
-
-
-def _load(pattern: str, out_dir) -> list[dict]:
-    return [read_json(p) for p in sorted(Path(out_dir).glob(pattern))]
-
-
-def read_json(path: Path) -> dict:
-    """A run's metrics.json / config.json; a broken file is a one-line error naming it."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path}: not a readable JSON file ({e}); rerun that run with --force=true") from None
-
-
-def _minutes(m: dict) -> float:
-    """Training time summed over the epochs (valid across --resume) plus this run's evaluation time and any set-up
-    every run repeats (the CatVAE's VAT radii), in minutes."""
-    s = m["seconds"]
-    if "train_epochs_sum" in s:
-        return (s["train_epochs_sum"] + s.get("vat_radii", 0.0) + s["total"] - s["train"]) / 60
-    return s["total"] / 60
-
-
-def _pct(values, digits: int = 1) -> str:
-    values = np.asarray(values, dtype=float) * 100
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{values.mean():.{digits}f} +- {values.std(ddof=1):.{digits}f}"
-
-
-def catvae_table(out_dir="results") -> str:
-    """Per data set and variant: clustering accuracy, NMI, ARI (mean +- std over seeds), minutes per run."""
-    runs = _load("catvae/*/*/seed-*/metrics.json", out_dir)
-    groups: dict = {}
-    for m in runs:
-        groups.setdefault((m["dataset"], m["variant"]), []).append(m)
-    lines = ["| data set | model | seeds | clustering accuracy % | NMI | ARI | test -ELBO (nats) | minutes per run |",
-             "|---|---|---|---|---|---|---|---|"]
-    for (ds, variant), ms in sorted(groups.items()):
-        lines.append(f"| {ds} | {ms[0]['model']} | {', '.join(str(m['seed']) for m in ms)} | "
-                     f"{_pct([m['clustering_accuracy'] for m in ms])} | "
-                     f"{np.mean([m['nmi'] for m in ms]):.3f} | {np.mean([m['ari'] for m in ms]):.3f} | "
-                     f"{np.mean([m['test_elbo']['neg_elbo'] for m in ms]):.1f} | "
-                     f"{np.mean([_minutes(m) for m in ms]):.1f} |")
-    for ds in sorted({k[0] for k in groups}):
-        for name, acc, source in CLUSTERING_PEERS.get(ds, []):
-            lines.append(f"| {ds} | {name} (reference) | | {100 * acc:.1f} | | | | {source} |")
-    return "\n".join(lines)
-
-
-def mlvae_table(out_dir="results") -> str:
-    """The reference table's layout (style / class code, train / test probe accuracy) per setting and grouping."""
-    lines = ["| data set | setting | class code from | style train | style test | class train | class test |",
-             "|---|---|---|---|---|---|---|"]
-    for m in _load("mlvae/*/*/metrics.json", out_dir):
-        for row in m["table"]:
-            lines.append(f"| {m['dataset']} | {m['setting']} | {row['description']} | {100 * row['style_train']:.2f} | "
-                         f"{100 * row['style_test']:.2f} | {100 * row['class_train']:.2f} | "
-                         f"{100 * row['class_test']:.2f} |")
-    return "\n".join(lines)
-
-
-def mlvae_swaps(out_dir="results") -> str:
-    lines = ["| data set | setting | swap keeps the column's class | with 5 images of evidence | style leak | "
-             "judge on real test / on reconstructions | minutes |", "|---|---|---|---|---|---|---|"]
-    for m in _load("mlvae/*/*/metrics.json", out_dir):
-        lines.append(f"| {m['dataset']} | {m['setting']} | {100 * m['swap_class_kept']:.1f} | "
-                     f"{100 * m['swap_class_kept_with_evidence']:.1f} | {100 * m['swap_style_class_leak']:.1f} | "
-                     f"{100 * m['judge_test_accuracy']:.1f} / {100 * m['judge_accuracy_on_test_reconstructions']:.1f}"
-                     f" | {_minutes(m):.1f} |")
-    return "\n".join(lines)
-
-
-def aae_table(out_dir="results") -> str:
-    """Per head and setting: test error next to the paper's, epochs, images/s and minutes."""
-    lines = ["| head | setting | test error % (ours) | paper | epochs | images/s | minutes | other |",
-             "|---|---|---|---|---|---|---|---|"]
-    for m in _load("aae/*/*/metrics.json", out_dir):
-        ref = AAE_PAPER.get((m["head"], m["setting"]))
-        paper = "-" if not ref else f"{100 * ref[0]:.2f} " + (f"+- {100 * ref[1]:.2f}" if ref[1] else "(hearsay)")
-        err = f"{100 * m['test_error']:.2f}" if "test_error" in m else "-"
-        other = []
-        if "nmi" in m:
-            other.append(f"NMI {m['nmi']:.3f}, majority-label error {100 * m['test_error_majority_train_labels']:.1f}%")
-        if m["head"] == "regularize_z" and "test_error" in m:
-            other.append("error: the nearest mixture centre as the class")
-        if "cluster_head_min_distance" in m:
-            other.append(f"closest heads {m['cluster_head_min_distance']:.2f} apart")
-        if "style_probe_test_accuracy" in m:
-            other.append(f"label probe on z {100 * m['style_probe_test_accuracy']:.1f}%")
-        other.append(f"recon MSE {m['test_recon_mse']:.4f}")
-        extras = [f"{k.split('_')[0]} {m[k]:g}" for k in ("consistency_weight", "balance_weight", "vat_weight")
-                  if m.get(k)]
-        if m.get("augment_labelled"):
-            extras.insert(0, "augmented labels")
-        if extras:
-            other.append("not in the paper: " + ", ".join(extras))
-        lines.append(f"| {m['head']} | {m['setting']} | {err} | {paper} | {m['epochs']} | "
-                     f"{m['images_per_second'] or 0:.0f} | {_minutes(m):.1f} | {'; '.join(other)} |")
-    return "\n".join(lines)
+from utils.io import save_text
 
 
 # ----------------------------------------------------------------------------- results/REPORT.md
@@ -258,7 +160,7 @@ def catvae_rows(root: Path) -> list[Row]:
             if not files:
                 continue
             ref, src = CATVAE_REFERENCE.get(ds_dir.name, (None, ""))
-            name = {"catvae": "CatVAE", "infocatvae": "InfoCatVAE"}[variant]
+            name = VARIANTS[variant]
             rows.append(Row(f"{name} clustering accuracy % (Hungarian, test)", ds_dir.name, files,
                             "clustering_accuracy", root, ref, source=src))
             rows.append(Row(f"{name} NMI", ds_dir.name, files, "nmi", root, percent=False,
@@ -267,10 +169,8 @@ def catvae_rows(root: Path) -> list[Row]:
 
 
 def mlvae_rows(root: Path) -> list[Row]:
-    from models.mlvae import REFERENCE_TABLE
-
-    ref = {(r["group_noise_std"], r["evidence"]): r for r in REFERENCE_TABLE["rows"]}
-    src = REFERENCE_TABLE["source"].split(" (")[0]
+    ref = {(r["group_noise_std"], r["evidence"]): r for r in MLVAE_REFERENCE["rows"]}
+    src = MLVAE_REFERENCE["source"].split(" (")[0]
     rows = []
     for path in sorted(root.glob("mlvae/*/*/metrics.json")):
         ds, setting = path.parts[-3], path.parts[-2]
@@ -303,7 +203,7 @@ def aae_rows(root: Path) -> list[Row]:
         if "test_error" in m:
             rows.append(Row("test error %", setting, files, "test_error", root,
                             ref[0] if ref else None, ref[1] if ref else 0.0,
-                            ref[2] if ref else "not found in the paper (ORIGINALS.md 3.9)", better="lower"))
+                            ref[2] if ref else "not found in the paper (docs/originals.md 3.9)", better="lower"))
         if "style_probe_test_accuracy" in m:
             rows.append(Row("label probe on the style code z, test accuracy %", setting, files,
                             "style_probe_test_accuracy", root, better="lower", source="not reported"))
@@ -348,7 +248,7 @@ def build_report(out_dir="results", *, title_note: str = "", failed=()) -> str:
            f"{platform.system()}, {torch.get_num_threads()} threads, torch {torch.__version__}. Every number in the "
            "*ours* column is the mean (+- the standard deviation over seeds, when there are several) of the value "
            "named in *from*, read from those metrics.json files; nothing is typed in. Reference values and their "
-           "sources are in utils/references.py and models/mlvae.py. *matches* = within the reference's stated "
+           "sources are in reporting/references.py. *matches* = within the reference's stated "
            "spread, or 0.2 points when it states none (the digitization error of the SEQ figure); *beats* / "
            "*short by* = outside it. Minutes are per run (training summed over its epochs, plus evaluation).", ""]
     if failed:
@@ -383,8 +283,6 @@ def summary_table(out_dir="results") -> str:
 
 
 def write_report(out_dir="results", **kwargs) -> Path:
-    from utils.io import save_text
-
     path = Path(out_dir) / "REPORT.md"
     save_text(path, build_report(out_dir, **kwargs) + "\n")
     return path
@@ -393,8 +291,4 @@ def write_report(out_dir="results", **kwargs) -> Path:
 if __name__ == "__main__":
     import sys
 
-    root = sys.argv[1] if len(sys.argv) > 1 else "results"
-    print(f"## Summary of REPORT.md (rows with a reference value)\n\n{summary_table(root)}")
-    for title, fn in [("CatVAE / InfoCatVAE", catvae_table), ("ML-VAE probes", mlvae_table),
-                      ("ML-VAE swaps", mlvae_swaps), ("AAE", aae_table)]:
-        print(f"\n## {title}\n\n{fn(root)}")
+    print(f"## Summary of REPORT.md (rows with a reference value)\n\n{summary_table(sys.argv[1] if len(sys.argv) > 1 else 'results')}")

@@ -1,4 +1,4 @@
-"""Figures shared by the scripts: labelled image grids and the accuracy-vs-clusters plot."""
+"""Generic figure pieces shared by every paper: labelled image grids, mosaics, scatter plots, class names."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "mnist-sample": "MNIST (5k sample)"}
-COLORS = {"cae4": "tab:blue", "lae4": "tab:orange", "lae2": "tab:green"}
 
 
 def save(fig, path) -> Path:
@@ -19,35 +18,6 @@ def save(fig, path) -> Path:
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
-
-
-def plot_accuracy_vs_clusters(curves: dict, paper: dict, names: dict, path) -> Path:
-    """One panel per data set; one curve per encoder; dotted softmax line; dashed paper CAE-4 curve.
-
-    ``curves[dataset][arch] = {"ks": [...], "acc": [...], "softmax": float}`` (fractions).
-    """
-    datasets = list(curves)
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.2 * len(datasets), 4.6), squeeze=False)
-    for ax, ds in zip(axes[0], datasets):
-        lows = []
-        for arch, c in curves[ds].items():
-            color = COLORS.get(arch)
-            ax.plot(c["ks"], 100 * np.asarray(c["acc"]), "o-", color=color, label=f"{names.get(arch, arch)} (ours)")
-            ax.axhline(100 * c["softmax"], color=color, ls=":", lw=1.3,
-                       label=f"{names.get(arch, arch)} softmax {100 * c['softmax']:.2f}%")
-            lows.append(min(c["acc"]))
-        ref = paper.get(ds)
-        if ref:
-            ax.plot(paper["ks"], 100 * np.asarray(ref["cae4"]), "s--", color="0.35", ms=4, label="CAE-4 (paper, digitized)")
-            ax.axhline(100 * ref["softmax"], color="black", lw=1, label=f"softmax (paper) {100 * ref['softmax']:.1f}%")
-            lows.append(min(ref["cae4"]))
-        ax.set_title(f"SEQ on {DATASET_TITLES.get(ds, ds)}: test accuracy vs clusters")
-        ax.set_xlabel("number of k-means clusters K")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_ylim(max(0, 100 * min(lows) - 2), 100)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7.5, loc="lower right")
-    return save(fig, path)
 
 
 def image_grid(rows: list, path, title: str, row_labels: list[str] | None = None,

@@ -1,4 +1,4 @@
-"""Figures of main_aae.py (ORIGINALS.md 3.2-3.8): each function writes one PNG and returns its path."""
+"""Figures of main_aae.py (docs/originals.md 3.2-3.8): each function writes one PNG and returns its path."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from models.aae import CLUSTERING, circle_targets, mixture_centres
-from utils.plots import class_names, mosaic, scatter_by_label
+from figures.plots import class_names, mosaic, scatter_by_label
 
 
 def analogy(model, x, y, path, title: str, seed: int = 0):
@@ -82,7 +82,7 @@ def reconstructions(model, x, y, codes: dict, path, title: str, n: int = 12):
 
 def projection_heads(model, path, title: str):
     """Where P puts the heads 10 e_k against the targets on the circle of radius 5."""
-    from utils.plots import plt, save
+    from figures.plots import plt, save
 
     with torch.no_grad():
         heads = model.projected_heads().cpu().numpy()
