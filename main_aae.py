@@ -23,21 +23,23 @@ from evaluation.aae import evaluate
 from figures.aae import figures_for
 from models.aae import AAE, AAE_KIND, CLUSTERING, make_optimizers, make_step, sgd_schedule
 from models.vat import radii
-from utils.config import parse_config, split_list
-from utils.datasets import balanced_labelled, load_split
+from data import DATASETS
+from utils.config import Rule, at_least, fraction, list_of, one_of, parse_config, positive, split_list
+from utils.datasets import EVAL_SPLITS, balanced_labelled, is_subset, load_split
 from utils.errors import UserError
-from utils.io import run_dir, save_json
+from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
-from utils.runtime import get_device, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
 from utils.training import fit
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
 head = "semi_supervised"          # comma-separated heads, or all: supervised, semi_supervised, regularize_z, clustering, dim_reduction, semi_dim_reduction, projection
 values = ""                       # per run: labels (semi-supervised heads, regularize_z), clusters (clustering, dim_reduction) or z size (supervised); empty = each head's defaults
 dataset = "mnist"                 # mnist (the paper) or fashion-mnist
-data_dir = ""                     # empty: $DATA_DIR if set, else data/
+data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the repository
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
+eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # model (docs/originals.md 3.1: MLPs of 1000 ReLU units, discriminator input noise 0.3)
 hidden = 1000                     # hidden units of encoder, decoder and discriminators
 z_dim = 0                         # style code size; 0 = the head's default (16, 10, 2, 10, 2, 2, 10)
@@ -51,15 +53,18 @@ beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervis
 augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
 consistency_weight = 1.0          # heads with a categorical code (B, D-G): + weight * KL(q(y|x) || q(y|augmented x)) on the unlabelled batch (not in the paper; 0 = off)
 balance_weight = 1.0              # clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in the generator step (not in the paper; 0 = off)
-vat_weight = ""                   # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; empty = the head's: 3 for clustering, 0 = off for the others; see README)
+vat_weight = ""                   # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; empty = the head's "vat_weight" in HEADS below, else 0 = off; docs/aae.md)
 vat_radius = 0.25                 # VAT perturbation radius, as a fraction of each image's distance to its 10th nearest training image (IMSAT: 0.25)
 sgd_milestones = "30,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000 of 5000 epochs; 30 falls within the default 40-55)
 # system
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset
+paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
+precision = "fp32"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (not validated for this model yet: docs/speed.md)
 eval_batch_size = 1000            # images per forward pass at evaluation
-out_dir = "results"               # runs go to <out_dir>/aae/<head>/<setting>/
+out_dir = ""                      # runs go to <out_dir>/aae/<head>/<setting>/; empty: results/ in the repository
 resume = False                    # continue interrupted training from each run's model.pt
+overwrite = False                 # replace earlier runs in the same folders (without it, or resume, that is refused)
 progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
 
@@ -85,6 +90,18 @@ HEADS = {
     "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
                    "setting": "labels-{labels}", "epochs": 55, "sweep": ("labels", [1000])},
 }
+RULES = {"eval_split": one_of(*EVAL_SPLITS),
+         "head": list_of(names=("all", *HEADS)), "values": list_of(int, low=1, empty=True),
+         "dataset": one_of(*DATASETS), "train_limit": at_least(0), "test_limit": at_least(0), "hidden": at_least(1),
+         "z_dim": at_least(0), "noise_std": at_least(0), "epochs": at_least(0), "batch_size": at_least(1),
+         "optimizer": one_of("", "adam", "sgd"), "lr": positive(), "beta1": fraction(),
+         "consistency_weight": at_least(0), "balance_weight": at_least(0),
+         "vat_weight": Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
+                            "must be empty (the head's) or a number >= 0", "-1"),
+         "vat_radius": positive(), "sgd_milestones": list_of(int, low=1, empty=True), "seed": at_least(0),
+         "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
+# the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
+PAPER = {"augment": False, "consistency_weight": 0.0, "balance_weight": 0.0, "vat_weight": "0"}
 
 
 def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
@@ -110,6 +127,11 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
         raise UserError(f"--vat_weight expects a number or nothing (the head's default), got {vat!r}") from None
     if out["vat_weight"] < 0:
         raise UserError(f"--vat_weight must be >= 0, got {vat}")
+    if key == "clusters" and out["n_y"] < 2:
+        raise UserError(f"--values={value}: the {head} head needs at least 2 clusters")
+    if key == "labels" and out["labels"] % 10:
+        raise UserError(f"--values={value}: the {head} head takes a multiple of 10 labelled images (the same number "
+                        "per class)")
     out["setting"] = d["setting"].format(**out)
     return out
 
@@ -126,7 +148,7 @@ def extra_weights(cfg: dict, run: dict, model: AAE) -> dict:
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
               augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0,
-              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None):
+              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None, precision: str = "fp32"):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
     milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (models.vat.radii), needed when ``vat_weight`` > 0."""
@@ -148,15 +170,20 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
 
     return fit(model, optimizers, lambda idx: step(pool[idx]), len(pool), epochs=epochs, batch_size=batch_size,
                seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config, resume=resume,
-               progress=progress, desc=desc, extra=extra, epoch_start=epoch_start)
+               progress=progress, desc=desc, extra=extra, epoch_start=epoch_start, precision=precision)
 
 
-def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str) -> dict:
+def setting_of(run: dict, dataset: str) -> str:
+    """The run folder's name: the head's setting, with the data set appended unless it is MNIST."""
+    return run["setting"] + ("" if dataset == "mnist" else f"-{dataset}")
+
+
+def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str) -> dict:
     """Train one head/setting, evaluate it on the test set, write metrics.json and the figures."""
     t0 = time.perf_counter()
     labelled = balanced_labelled(ytr, run["labels"], cfg["seed"]) if run["labels"] else None
-    setting = run["setting"] + ("" if dataset == "mnist" else f"-{dataset}")
-    out = run_dir(cfg["out_dir"], "aae", run["head"], setting)
+    setting = setting_of(run, dataset)
+    out = fresh_run_dir(root, "aae", run["head"], setting, resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, **run, "setting": setting, "dataset": dataset, "data_source": source,
                                     "device_used": str(device)})
     seed_everything(cfg["seed"])
@@ -176,7 +203,8 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
                         extra={"dataset": dataset, "setting": setting,
                                "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
                                           "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None}},
-                        augment=cfg["augment"], vat_eps=eps, **weights)
+                        augment=cfg["augment"], vat_eps=eps, precision=resolve_precision(cfg["precision"], device),
+                        **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
@@ -192,7 +220,10 @@ def run_aae(cfg: dict, run: dict, xtr, ytr, xte, yte, device, dataset: str, sour
                "history": history, "model_config": model.config,
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
                            "vat_radii": radii_seconds if eps is not None else 0.0, "total": time.perf_counter() - t0},
-               "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": AAE_KIND,
+               "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, dataset),
+               "eval_split": cfg["eval_split"], "device": str(device),
+               "precision": resolve_precision(cfg["precision"], device),
+               "checkpoint_kind": AAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(out / "metrics.json", metrics)
     log(f"{desc}: {describe(metrics)} ({metrics['seconds']['total']:.0f} s); results in {out}")
@@ -214,24 +245,24 @@ def describe(metrics: dict) -> str:
 
 def main(argv=None):
     cfg = parse_config(globals(), argv, __file__)
-    heads = list(HEADS) if cfg["head"] == "all" else split_list(cfg["head"])
-    for h in heads:
-        if h not in HEADS:
-            raise UserError(f"unknown head {h!r} in --head (use all or {', '.join(HEADS)})")
-    if cfg["epochs"] < 0 or cfg["batch_size"] < 1 or cfg["lr"] <= 0:
-        raise UserError("--epochs must be >= 0 (0 = the head's default), --batch_size >= 1 and --lr positive")
-    if cfg["vat_radius"] <= 0:
-        raise UserError("--vat_radius must be positive")
+    heads = list(HEADS) if "all" in split_list(cfg["head"]) else split_list(cfg["head"])
     chosen = split_list(cfg["values"], int)
     runs = [resolve(cfg, h, v) for h in heads for v in (chosen or HEADS[h]["sweep"][1])]
     device = get_device(cfg["device"])
-    split = load_split(cfg["dataset"], cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"])
+    root = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
+    guard_run_dirs([root / "aae" / r["head"] / setting_of(r, cfg["dataset"]) for r in runs], resume=cfg["resume"],
+                   overwrite=cfg["overwrite"])
+    split = load_split(cfg["dataset"], cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"],
+                       cfg["eval_split"])
     if split is None:
         raise UserError(f"{cfg['dataset']} data not found (see the warning above)")
     tag, xtr, ytr, xte, yte, source = split
-    log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {source}; device {device}; "
+    for r in runs:  # every labelled subset can be drawn (enough images per class), before any training
+        if r["labels"]:
+            balanced_labelled(ytr, r["labels"], cfg["seed"])
+    log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {source}; device {device}; writing to {root}; "
         f"{len(runs)} run(s): " + ", ".join(f"{r['head']}/{r['setting']}" for r in runs))
-    return [run_aae(cfg, run, xtr, ytr, xte, yte, device, tag, source) for run in runs]
+    return [run_aae(cfg, root, run, xtr, ytr, xte, yte, device, tag, source) for run in runs]
 
 
 if __name__ == "__main__":

@@ -25,21 +25,22 @@ from figures.plots import class_names
 from models.catvae import CATVAE_KIND, RECONSTRUCTIONS, VARIANTS, CatVAE
 from models.vat import radii
 from reporting.tables import catvae_summary, catvae_summary_lines
-from utils.config import parse_config, split_list
-from utils.datasets import load_split
-from utils.errors import UserError
-from utils.io import run_dir, save_json
+from data import DATASETS
+from utils.config import at_least, fraction, list_of, one_of, parse_config, positive, split_list
+from utils.datasets import EVAL_SPLITS, is_subset, load_split
+from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
-from utils.runtime import get_device, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_catvae.py -h lists them) ----
 # data
 datasets = "mnist,fashion-mnist"  # comma-separated: mnist, fashion-mnist
 variants = "catvae,infocatvae"    # catvae (ELBO only) and/or infocatvae (ELBO + information term)
-data_dir = ""                     # empty: $DATA_DIR if set, else data/
+data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the repository
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
+eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # model (the paper's MLP: K=10, delta=2, lambda=2, 400 hidden units)
 clusters = 10                     # K, the number of prior modes (and of clusters)
 sub_dim = 2                       # delta: latent coordinates owned by each cluster; latent size d = K * delta
@@ -67,12 +68,28 @@ traversal_steps = 10              # columns of lambda_traversal.png
 pca_points = 5000                 # test codes drawn in latent_pca.png (the PCA is fitted on all of them)
 # system
 seeds = "0,1,2"                   # one run per seed (seeds python, numpy and torch, and the batch order)
+paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
+precision = "fp32"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (not validated for this model yet: docs/speed.md)
 eval_batch_size = 1000            # images per forward pass at evaluation
-out_dir = "results"               # runs go to <out_dir>/catvae/<dataset>/<variant>/seed-<seed>/
+out_dir = ""                      # runs go to <out_dir>/catvae/<dataset>/<variant>/seed-<seed>/; empty: results/ in the repository
 resume = False                    # continue interrupted training from each run's model.pt
+overwrite = False                 # replace earlier runs in the same folders (without it, or resume, that is refused)
 progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
+RULES = {"eval_split": one_of(*EVAL_SPLITS),
+         "datasets": list_of(names=DATASETS), "variants": list_of(names=tuple(VARIANTS)), "train_limit": at_least(0),
+         "test_limit": at_least(0), "clusters": at_least(2), "sub_dim": at_least(1), "prior_scale": positive(),
+         "hidden": at_least(1), "dropout": fraction(), "reconstruction": one_of(*RECONSTRUCTIONS),
+         "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(), "schedule": one_of("constant", "onecycle"),
+         "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
+         "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(),
+         "samples_per_cluster": at_least(1), "interpolation_steps": at_least(2), "traversal_max": positive(),
+         "traversal_steps": at_least(2), "pca_points": at_least(1), "seeds": list_of(int, low=0),
+         "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
+# the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
+PAPER = {"dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3, "schedule": "constant",
+         "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0}
 
 
 def model_from_config(cfg: dict, variant: str) -> CatVAE:
@@ -86,7 +103,7 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
 
 def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,
                  seed: int, checkpoint: Path, resume: bool, progress: bool, desc: str,
-                 extra: dict | None = None, vat_eps: torch.Tensor | None = None) -> list[dict]:
+                 extra: dict | None = None, vat_eps: torch.Tensor | None = None, precision: str = "fp32") -> list[dict]:
     """Adam on the model's loss, checkpointed every epoch by utils.training.fit (kind "catvae"). ``vat_eps``: the
     per-image VAT radii (models.vat.radii), needed when the model has a VAT term."""
     device = model.prior_mu.device
@@ -96,13 +113,13 @@ def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int
     return fit(model, optimizer, lambda idx: model.loss(x[idx], None if eps is None else eps[idx]), len(x),
                epochs=epochs, batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND,
                model_config=model.config, scheduler=scheduler,
-               resume=resume, progress=progress, desc=desc, extra=extra)
+               resume=resume, progress=progress, desc=desc, extra=extra, precision=precision)
 
 
-def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:
+def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:
     """Train one (data set, variant, seed), then write metrics.json and the figures to its run folder."""
     t0 = time.perf_counter()
-    run = run_dir(cfg["out_dir"], "catvae", tag, variant, f"seed-{seed}")
+    run = fresh_run_dir(out, "catvae", tag, variant, f"seed-{seed}", resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "data_source": source,
                                     "device_used": str(device)})
     seed_everything(seed)
@@ -113,7 +130,8 @@ def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, devi
     radii_seconds = time.perf_counter() - t1
     history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                            schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
-                           progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps)
+                           progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps,
+                           precision=resolve_precision(cfg["precision"], device))
     train_seconds = time.perf_counter() - t0
 
     seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
@@ -138,7 +156,9 @@ def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, devi
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
                            "vat_radii": radii_seconds if eps is not None else 0.0,
                            "total": time.perf_counter() - t0},
-               "n_train": len(xtr), "n_test": len(xte), "device": str(device), "checkpoint_kind": CATVAE_KIND,
+               "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, tag), "eval_split": cfg["eval_split"],
+                "device": str(device), "precision": resolve_precision(cfg["precision"], device),
+               "checkpoint_kind": CATVAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(run / "metrics.json", metrics)
     log(f"{desc}: clustering accuracy {100 * metrics['clustering_accuracy']:.2f}%, NMI {metrics['nmi']:.3f}, "
@@ -150,18 +170,15 @@ def run_catvae(cfg: dict, tag: str, variant: str, seed: int, xtr, xte, yte, devi
 def main(argv=None):
     cfg = parse_config(globals(), argv, __file__)
     run_variants, run_seeds = split_list(cfg["variants"]), split_list(cfg["seeds"], int)
-    for v in run_variants:
-        if v not in VARIANTS:
-            raise UserError(f"unknown variant {v!r} in --variants (use {', '.join(VARIANTS)})")
-    if cfg["reconstruction"] not in RECONSTRUCTIONS:
-        raise UserError(f"--reconstruction={cfg['reconstruction']!r}: use {' or '.join(RECONSTRUCTIONS)}")
-    if not run_variants or not run_seeds:
-        raise UserError("--variants and --seeds need at least one entry each")
     device = get_device(cfg["device"])
-    log(f"device {device}; datasets {cfg['datasets']}; variants {run_variants}; seeds {run_seeds}")
+    out = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
+    guard_run_dirs([out / "catvae" / d / v / f"seed-{s}" for d in split_list(cfg["datasets"]) for v in run_variants
+                    for s in run_seeds], resume=cfg["resume"], overwrite=cfg["overwrite"])
+    log(f"device {device}; datasets {cfg['datasets']}; variants {run_variants}; seeds {run_seeds}; writing to {out}")
 
     for name in split_list(cfg["datasets"]):
-        split = load_split(name, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"])
+        split = load_split(name, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"],
+                           cfg["eval_split"])
         if split is None:
             continue
         tag, xtr, _, xte, yte, source = split
@@ -169,11 +186,11 @@ def main(argv=None):
         log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {source}")
         for variant in run_variants:
             for seed in run_seeds:
-                run_catvae(cfg, tag, variant, seed, xtr, xte, yte, device, source)
+                run_catvae(cfg, out, tag, variant, seed, xtr, xte, yte, device, source)
 
-    summary = catvae_summary(cfg["out_dir"])
+    summary = catvae_summary(out)
     if summary:
-        save_json(f"{cfg['out_dir']}/catvae/summary.json", summary)
+        save_json(out / "catvae" / "summary.json", summary)
         log(catvae_summary_lines(summary))
 
 

@@ -8,14 +8,16 @@ run itself is ``main_decoder_mnist.run``.
     python main_decoder_fmnist.py
     python main_decoder_fmnist.py --epochs=15 --batch_size=32 --schedule=constant   # the paper's settings
 """
-from main_decoder_mnist import run
+from main_decoder_mnist import PAPER, RULES, run  # noqa: F401 (the checks and paper settings of this header)
 from utils.config import parse_config
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_decoder_fmnist.py -h lists them) ----
 dataset = "fashion-mnist"       # data set whose encoder run to decode
 arch = "cae4"                 # encoder/decoder pair: cae4, lae4, lae2
-data_dir = ""                 # empty: $DATA_DIR if set, else data/
+data_dir = ""                 # empty: $DATA_DIR if set, else data/ in the repository
 k = 100                       # which of main_encoder.py's quantizers (K centroids) to use; the paper: 100
+paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
+eval_split = "test"           # the encoder run to decode: test (the default) or val (main_encoder.py --eval_split=val)
 # decoder training (the paper: Adam 1e-3, weight decay 1e-5, batch 32, 15 epochs)
 epochs = 2                    # passes over the 60,000 training features
 batch_size = 256
@@ -32,9 +34,10 @@ transfer_steps = 8            # images along each style-transfer path
 # system
 seed = 0
 device = "auto"               # auto (cuda, then mps, then cpu), cpu, cuda, mps
-precision = "fp32"            # fp32 or bf16 autocast
-out_dir = "results"           # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/
+precision = "fp32"            # fp32, bf16 (autocast), or auto: bf16 where the device has it natively
+out_dir = ""                  # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/; empty: results/ in the repository
 resume = False                # continue decoder training from decoder/decoder.pt
+overwrite = False             # replace an earlier decoder run (without it, or resume, that is refused)
 progress = True               # progress bars with the loss
 # ---------------------------------------------------------------------------------------------------
 

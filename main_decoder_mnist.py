@@ -19,22 +19,25 @@ import figures.seq as seq_figures
 from evaluation.seq import DecodedClusters, convex_class_kept, style_transfer_class_kept
 from figures.plots import class_names
 from models.decoders import build_decoder
-from models.encoders import DISPLAY, encoder_from_checkpoint
+from models.encoders import ARCHS, DISPLAY, encoder_from_checkpoint
 from models.kmeans import KMeansQuantizer
 from models.seq import DECODER_KIND, ENCODER_KIND, FEATURES_KIND, QUANTIZER_KIND
-from utils.config import parse_config
-from utils.datasets import as_tensors, load_or_fallback
+from data import DATASETS
+from utils.config import at_least, one_of, parse_config, positive
+from utils.datasets import EVAL_SPLITS, as_tensors, is_subset, load_or_fallback, split_arrays
 from utils.errors import UserError
-from utils.io import load_checkpoint, run_dir, save_json
+from utils.io import ensure_writable, fresh_run_dir, load_checkpoint, output_root, save_json
 from utils.progress import log
-from utils.runtime import autocast, get_device, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_decoder_mnist.py -h lists them) ----
 dataset = "mnist"               # data set whose encoder run to decode
 arch = "cae4"                 # encoder/decoder pair: cae4, lae4, lae2
-data_dir = ""                 # empty: $DATA_DIR if set, else data/
+data_dir = ""                 # empty: $DATA_DIR if set, else data/ in the repository
 k = 100                       # which of main_encoder.py's quantizers (K centroids) to use; the paper: 100
+paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
+eval_split = "test"           # the encoder run to decode: test (the default) or val (main_encoder.py --eval_split=val)
 # decoder training (the paper: Adam 1e-3, weight decay 1e-5, batch 32, 15 epochs)
 epochs = 2                    # passes over the 60,000 training features
 batch_size = 256
@@ -51,11 +54,20 @@ transfer_steps = 8            # images along each style-transfer path
 # system
 seed = 0
 device = "auto"               # auto (cuda, then mps, then cpu), cpu, cuda, mps
-precision = "fp32"            # fp32 or bf16 autocast
-out_dir = "results"           # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/
+precision = "fp32"            # fp32, bf16 (autocast), or auto: bf16 where the device has it natively
+out_dir = ""                  # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/; empty: results/ in the repository
 resume = False                # continue decoder training from decoder/decoder.pt
+overwrite = False             # replace an earlier decoder run (without it, or resume, that is refused)
 progress = True               # progress bars with the loss
 # ---------------------------------------------------------------------------------------------------
+RULES = {"eval_split": one_of(*EVAL_SPLITS),
+         "dataset": one_of(*DATASETS), "arch": one_of(*ARCHS), "k": at_least(1), "epochs": at_least(1),
+         "batch_size": at_least(1), "lr": positive(), "weight_decay": at_least(0),
+         "schedule": one_of("onecycle", "constant"), "centroids_per_class": at_least(1), "style_members": at_least(1),
+         "convex_steps": at_least(1), "convex_samples": at_least(1), "transfer_steps": at_least(2),
+         "seed": at_least(0), "precision": one_of(*PRECISIONS)}
+# the paper's decoder training (docs/originals.md 1.4)
+PAPER = {"epochs": 15, "batch_size": 32, "lr": 1e-3, "schedule": "constant", "weight_decay": 1e-5}
 
 
 def load_encoder_run(folder: Path, dataset: str, arch: str):
@@ -67,7 +79,8 @@ def load_encoder_run(folder: Path, dataset: str, arch: str):
     for name, ck in (("encoder.pt", enc), ("features.pt", feats), ("quantizers.pt", quants)):
         found = (ck.get("dataset"), ck.get("model_config", {}).get("arch", ck.get("arch")))
         if found != (dataset, arch):
-            raise UserError(f"{folder / name}: belongs to {found[1]} on {found[0]}, expected {arch} on {dataset}; {hint}")
+            raise UserError(f"{folder / name}: belongs to {found[1]} on {found[0]}, expected {arch} on {dataset}; "
+                            f"{hint}")
     return encoder_from_checkpoint(enc), feats, quants["quantizers"]
 
 
@@ -75,25 +88,28 @@ def run(cfg: dict) -> dict:
     """Everything main_decoder_mnist.py and main_decoder_fmnist.py do; returns the metrics written to metrics.json."""
     t_start = time.perf_counter()
     device = get_device(cfg["device"])
+    precision = resolve_precision(cfg["precision"], device)
     dataset, arch = cfg["dataset"], cfg["arch"]
+    root = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
     data = load_or_fallback(dataset, cfg["data_dir"] or None)
     if data is None:
         raise UserError(f"{dataset} data not found (see the warning above)")
     tag = "mnist-sample" if data.name == "mnist-sample" else dataset
-    enc_run = Path(cfg["out_dir"], "seq", tag, arch)
+    enc_run = root / "seq" / tag / arch
     encoder, feats, quantizers = load_encoder_run(enc_run, tag, arch)
     if cfg["k"] not in quantizers:
         raise UserError(f"{enc_run / 'quantizers.pt'}: has no quantizer for K={cfg['k']} "
                         f"(it has K = {sorted(quantizers)}); rerun main_encoder.py with --ks including {cfg['k']}")
     quantizer = KMeansQuantizer.from_state(quantizers[cfg["k"]])
     ztr, zte = feats["train"].to(device), feats["test"].to(device)
-    xtr, _ = as_tensors(data.x_train, data.y_train, len(ztr))
-    xte, _ = as_tensors(data.x_test, data.y_test, len(zte))
-    if len(xtr) != len(ztr) or not torch.equal(feats["train_labels"], torch.from_numpy(data.y_train[:len(ztr)])):
+    x_train, y_train, x_eval, y_eval, _ = split_arrays(data, cfg["eval_split"])
+    xtr, _ = as_tensors(x_train, y_train, len(ztr))
+    xte, _ = as_tensors(x_eval, y_eval, len(zte))
+    if len(xtr) != len(ztr) or not torch.equal(feats["train_labels"], torch.from_numpy(y_train[:len(ztr)])):
         raise UserError(f"{enc_run / 'features.pt'}: does not match the {tag} data in {data.source}; "
                         f"rerun `python main_encoder.py --datasets={dataset} --archs={arch}`")
     xtr, xte = xtr.to(device), xte.to(device)
-    out = run_dir(enc_run, "decoder")
+    out = fresh_run_dir(enc_run, "decoder", resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": data.source, "device_used": str(device)})
     log(f"{tag} {DISPLAY[arch]} decoder: {len(xtr)} train images, K={cfg['k']} centroids from {enc_run}")
 
@@ -105,15 +121,13 @@ def run(cfg: dict) -> dict:
                                cfg["epochs"] * max(len(xtr) // cfg["batch_size"], 1))
 
     def step(idx):
-        with autocast(device, cfg["precision"]):
-            logits = decoder(ztr[idx])
-        return {"loss": F.binary_cross_entropy_with_logits(logits.float(), xtr[idx])}
+        return {"loss": F.binary_cross_entropy_with_logits(decoder(ztr[idx]).float(), xtr[idx])}
 
     t0 = time.perf_counter()
     history = fit(decoder, optimizer, step, len(xtr), epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                   seed=cfg["seed"], checkpoint=out / "decoder.pt", kind=DECODER_KIND, model_config=decoder.config,
                   scheduler=scheduler, resume=cfg["resume"], progress=cfg["progress"],
-                  desc=f"{tag} {DISPLAY[arch]} decoder", extra={"dataset": tag, "k": cfg["k"]})
+                  desc=f"{tag} {DISPLAY[arch]} decoder", extra={"dataset": tag, "k": cfg["k"]}, precision=precision)
     train_seconds = time.perf_counter() - t0
 
     # 2. test reconstruction error (BCE and MSE per pixel, averaged over the test set)
@@ -143,7 +157,9 @@ def run(cfg: dict) -> dict:
     # training time summed over the epochs (also right after --resume); this_run = wall time of this call
     metrics["seconds"] = {"train": sum(h["seconds"] for h in history), "this_run": time.perf_counter() - t_start,
                           "this_run_training": train_seconds}
-    metrics["device"] = str(device)
+    metrics["device"], metrics["precision"] = str(device), precision
+    metrics["subset"] = is_subset({"train_limit": len(ztr) < len(x_train), "test_limit": len(zte) < len(x_eval)}, tag)
+    metrics["eval_split"] = cfg["eval_split"]
     save_json(out / "metrics.json", metrics)
     log(f"{tag} {DISPLAY[arch]} decoder: test BCE {metrics['test_bce']:.4f}, MSE {metrics['test_mse']:.4f}; "
         f"same-class convex combinations keep their class: "

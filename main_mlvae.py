@@ -23,20 +23,22 @@ from figures.mlvae import loss_curves, swap_figure, tsne_figure
 from models.judge import JUDGE_KIND, Judge
 from models.mlvae import MLVAE, MLVAE_KIND, RECON_LOSSES
 from reporting.references import MLVAE_REFERENCE
-from utils.config import parse_config
-from utils.datasets import load_split
+from data import DATASETS
+from utils.config import at_least, one_of, parse_config, positive
+from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
-from utils.io import run_dir, save_json
+from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
-from utils.runtime import get_device, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_mlvae.py -h lists them) ----
 # data
 dataset = "mnist"                 # mnist or fashion-mnist
-data_dir = ""                     # empty: $DATA_DIR if set, else data/
+data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the repository
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
+eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # model (docs/originals.md 4.2: 784-500 tanh, four heads; decoder 20-500 tanh-784 sigmoid)
 style_dim = 10                    # style code per image
 class_dim = 10                    # class code per group
@@ -60,24 +62,38 @@ judge_epochs = 2                  # epochs of the CNN (trained on real images) t
 eval_batch_size = 1000            # images per forward pass when encoding
 # system
 seed = 0                          # seeds python, numpy, torch, batch order, probes and pairs
+paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
+precision = "fp32"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (not validated for this model yet: docs/speed.md)
 setting = ""                      # run folder name; empty: noise-<group_noise_std>, e.g. noise-0.1 (name it when changing other keys)
-out_dir = "results"               # runs go to <out_dir>/mlvae/<dataset>/<setting>/
+out_dir = ""                      # runs go to <out_dir>/mlvae/<dataset>/<setting>/; empty: results/ in the repository
 resume = False                    # continue interrupted training from the run's mlvae.pt
+overwrite = False                 # replace an earlier run in the same folder (without it, or resume, that is refused)
 progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
+RULES = {"eval_split": one_of(*EVAL_SPLITS),
+         "dataset": one_of(*DATASETS), "train_limit": at_least(0), "test_limit": at_least(0), "style_dim": at_least(1),
+         "class_dim": at_least(1), "hidden": at_least(1), "group_noise_std": at_least(0),
+         "recon_loss": one_of(*RECON_LOSSES), "style_kl_coef": at_least(0), "class_kl_coef": at_least(0),
+         "train_group_size": at_least(0), "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(),
+         "schedule": one_of("constant", "onecycle"), "eval_group_size": at_least(1), "swap_pairs": at_least(1),
+         "swap_evidence": at_least(1), "tsne_points": at_least(2), "judge_epochs": at_least(1),
+         "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS), "seed": at_least(0)}
+# the paper's ELBO, sampling and training (docs/originals.md 4.3-4.4)
+PAPER = {"group_noise_std": 1.0, "style_kl_coef": 1.0, "class_kl_coef": 1.0, "train_group_size": 0,
+         "batch_size": 256, "lr": 1e-3, "schedule": "constant"}
 
 
 def train_mlvae(model: MLVAE, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int, lr: float,
                 schedule: str, seed: int, checkpoint, resume: bool, progress: bool, desc: str,
-                extra: dict | None = None) -> list[dict]:
+                extra: dict | None = None, precision: str = "fp32") -> list[dict]:
     """Adam on the ML-VAE loss with groups = class labels within each minibatch; checkpoint every epoch."""
     device = next(model.parameters()).device
     optimizer = make_optimizer(model, lr, device)
     scheduler = make_scheduler(optimizer, schedule, lr, epochs * max(len(x) // batch_size, 1))
     return fit(model, optimizer, lambda idx: model.loss(x[idx], y[idx]), len(x), epochs=epochs,
                batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=MLVAE_KIND, model_config=model.config,
-               scheduler=scheduler, resume=resume, progress=progress, desc=desc, extra=extra)
+               scheduler=scheduler, resume=resume, progress=progress, desc=desc, extra=extra, precision=precision)
 
 
 def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int, seed: int, checkpoint, resume: bool,
@@ -86,7 +102,11 @@ def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int, seed: int, che
     at least 200 steps (small data sets: a CNN learns nothing from a couple of steps)."""
     device = x.device
     batch_size = min(128, len(x))
-    epochs = max(epochs, -(-200 // max(len(x) // batch_size, 1)))
+    at_least_200 = -(-200 // max(len(x) // batch_size, 1))
+    if at_least_200 > epochs:
+        log(f"{desc}: {at_least_200} epochs instead of --judge_epochs={epochs}, to make at least 200 steps on "
+            f"{len(x)} images")
+    epochs = max(epochs, at_least_200)
     judge = Judge().to(device)
     if resume and Path(checkpoint).is_file():  # a judge of another architecture (an older run) is retrained
         old = torch.load(checkpoint, map_location="cpu", weights_only=False)
@@ -104,41 +124,19 @@ def setting_name(cfg: dict) -> str:
     return cfg["setting"] or f"noise-{float(cfg['group_noise_std'])}"
 
 
-def check_config(cfg: dict) -> None:
-    """One-line errors for bad values, before any data is loaded or any folder is made."""
-    if cfg["recon_loss"] not in RECON_LOSSES:
-        raise UserError(f"--recon_loss={cfg['recon_loss']!r}: use {' or '.join(RECON_LOSSES)}")
-    if cfg["schedule"] not in ("constant", "onecycle"):
-        raise UserError(f"--schedule={cfg['schedule']!r}: use constant or onecycle")
-    if cfg["group_noise_std"] < 0:
-        raise UserError(f"--group_noise_std={cfg['group_noise_std']} must be >= 0")
-    for key in ("epochs", "train_group_size", "eval_group_size", "train_limit", "test_limit"):
-        if cfg[key] < 0:
-            raise UserError(f"--{key}={cfg[key]} must be >= 0")
-    for key in ("batch_size", "style_dim", "class_dim", "hidden", "swap_pairs", "swap_evidence", "tsne_points",
-                "judge_epochs", "eval_batch_size"):
-        if cfg[key] < 1:
-            raise UserError(f"--{key}={cfg[key]} must be at least 1")
-    for key in ("style_kl_coef", "class_kl_coef"):
-        if cfg[key] < 0:
-            raise UserError(f"--{key}={cfg[key]} must be >= 0")
-    if cfg["lr"] <= 0:
-        raise UserError(f"--lr={cfg['lr']} must be positive")
-
-
 def main(argv=None) -> dict:
     """Train, evaluate, draw; returns the metrics written to metrics.json."""
     cfg = parse_config(globals(), argv, __file__)
     t_start = time.perf_counter()
     device = get_device(cfg["device"])
-    check_config(cfg)
-    dataset = cfg["dataset"]
-    split = load_split(dataset, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"])
+    dataset, setting = cfg["dataset"], setting_name(cfg)
+    root = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
+    guard_run_dirs([root / "mlvae" / dataset / setting], resume=cfg["resume"], overwrite=cfg["overwrite"])
+    split = load_split(dataset, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"], cfg["eval_split"])
     if split is None:
         raise UserError(f"{dataset} data not found (see the warning above)")
     tag, xtr, ytr, xte, yte, source = split
-    setting = setting_name(cfg)
-    out = run_dir(cfg["out_dir"], "mlvae", tag, setting)
+    out = fresh_run_dir(root, "mlvae", tag, setting, resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, "dataset": tag, "setting": setting, "data_source": source,
                                     "device_used": str(device)})
     log(f"{tag} ML-VAE ({setting}): {len(xtr)} train / {len(xte)} test images from {source}; device {device}")
@@ -154,7 +152,8 @@ def main(argv=None) -> dict:
     history = train_mlvae(model, xtr_d, ytr_d, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                           schedule=cfg["schedule"], seed=cfg["seed"], checkpoint=out / "mlvae.pt",
                           resume=cfg["resume"], progress=cfg["progress"], desc=f"{tag} ML-VAE {setting}",
-                          extra={"dataset": tag, "setting": setting})
+                          extra={"dataset": tag, "setting": setting},
+                          precision=resolve_precision(cfg["precision"], device))
     train_seconds = time.perf_counter() - t0
 
     # 2. codes, probes, reconstructions
@@ -210,6 +209,8 @@ def main(argv=None) -> dict:
                           "probes": probe_seconds, "judge_and_swaps": swap_seconds,
                           "figures": figure_seconds, "total": time.perf_counter() - t_start}
     metrics["n_train"], metrics["n_test"], metrics["device"] = len(xtr), len(xte), str(device)
+    metrics["subset"], metrics["eval_split"] = is_subset(cfg, tag), cfg["eval_split"]
+    metrics["precision"] = resolve_precision(cfg["precision"], device)
     metrics["checkpoint_kind"] = MLVAE_KIND
     save_json(out / "metrics.json", metrics)
     log(f"{tag} ML-VAE {setting}: linear probe test accuracy, class code of one image "

@@ -1,10 +1,12 @@
 """Regenerate every number and figure of the four papers, then write results/REPORT.md.
 
 Runs each script with its defaults (SEQ encoder and decoders, CatVAE/InfoCatVAE, ML-VAE, the seven AAE heads)
-over the configured seeds, in separate processes, skipping every run whose metrics.json already exists; then
-writes <out_dir>/REPORT.md: per paper, each metric with ours (mean +- std over seeds, read from the runs'
-metrics.json files), the reference value and its source, match / beat / short, minutes and device, and the
-figures next to the originals' counterparts. reporting/plan.py plans and runs; reporting/report.py writes.
+over the configured seeds, in separate processes, skipping every run that is done (its metrics.json exists and its
+config.json records the planned settings) and rerunning stale ones afresh; then writes <out_dir>/REPORT.md: per paper,
+each metric with ours (mean +- std over seeds, read from the runs' metrics.json files), the reference value and its
+source, match / beat / short, minutes and device, and the figures next to the originals' counterparts. Every option,
+the device, the output folder and the full data sets the runs need are checked before any run is launched.
+reporting/plan.py plans and runs; reporting/report.py writes.
 
     python reproduce.py                       # everything missing (hours on a 2-core CPU: docs/speed.md)
     python reproduce.py --quick=true          # subsets and few epochs (minutes); writes results/quick/
@@ -12,13 +14,18 @@ figures next to the originals' counterparts. reporting/plan.py plans and runs; r
     python reproduce.py --report_only=true    # only rewrite REPORT.md from the runs already there
     python reproduce.py --dry_run=true        # list the runs, their commands and what is already done
 """
+from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import resolve as aae_resolve
-from reporting.plan import clock, plan, run_jobs
+from models.encoders import ARCHS
+from reporting.plan import PARTS, aae_settings, clock, mode, plan, run_jobs, statuses
 from reporting.report import write_report
-from utils.config import parse_config, split_list
+from utils.config import list_of, parse_config
+from utils.datasets import data_folder
 from utils.errors import UserError
+from utils.io import ensure_writable, output_root
 from utils.progress import log
+from utils.runtime import get_device
 
 # ---- hyperparameters: edit here, or override as --key=value (python reproduce.py -h lists them) ----
 quick = False                     # reduced run (subsets, 1-5 epochs; numbers NOT comparable) into <out_dir>/quick/
@@ -29,14 +36,18 @@ catvae_seeds = "0,1,2"            # CatVAE seeds (its folders carry the seed: ca
 seq_archs = "cae4,lae4,lae2"      # SEQ encoders (the decoders use cae4)
 mlvae_noise = "0.1,1.0"           # ML-VAE group noise settings (the reference repository's two rows)
 aae_heads = "all"                 # AAE heads, comma-separated, or all; head:value runs one setting (semi_supervised:100)
-force = False                     # rerun runs whose metrics.json already exists
-dry_run = False                   # only list the runs and exit
+force = False                     # rerun every run from scratch (--overwrite=true), also those that are done
+dry_run = False                   # only list the runs (done, stale, resume, new) and their commands, and exit
 report_only = False               # run nothing; rewrite REPORT.md from the metrics.json files present
-data_dir = ""                     # passed to every script; empty: $DATA_DIR if set, else data/
+data_dir = ""                     # passed to every script; empty: $DATA_DIR if set, else data/ in the repository
 device = "auto"                   # passed to every script: auto, cpu, cuda, mps
-out_dir = "results"               # where the runs and REPORT.md go (--quick appends /quick)
+out_dir = ""                      # where the runs and REPORT.md go; empty: results/ in the repository (--quick appends /quick)
 progress = True                   # the scripts' progress bars (the run-by-run display is always on)
 # ---------------------------------------------------------------------------------------------------
+# aae_heads: checked by reporting.plan.aae_settings; device: by utils.runtime.get_device; data_dir: by check_data
+RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0),
+         "catvae_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
+         "mlvae_noise": list_of(float, low=0)}
 
 
 def planned_jobs(cfg: dict) -> list:
@@ -44,22 +55,55 @@ def planned_jobs(cfg: dict) -> list:
     return plan(cfg, AAE_HEADS, lambda head, value: aae_resolve({}, head, value)["setting"])
 
 
+def check_data(cfg: dict, jobs: list) -> None:
+    """Stop before any run when a data set that ``jobs`` read is missing (or broken: data.DataError). The scripts
+    would fall back to the 5,000-image MNIST sample or skip Fashion-MNIST; a reproduction must not, since such runs
+    are not comparable with the papers. The folder is the scripts' (utils.datasets.load_or_fallback)."""
+    needed = [d for d in DATASETS if any(d in job.datasets for job in jobs)]
+    if not needed:
+        return
+    folder = data_folder(cfg["data_dir"] or None)
+    for name in needed:
+        try:
+            load_dataset(name, folder)
+        except DataNotFound as err:
+            runs = sum(name in job.datasets for job in jobs)
+            raise UserError(f"{folder}: the full {name} data set is missing, and {runs} run(s) need it ({err}); "
+                            "reproduce.py does not fall back to the 5,000-image MNIST sample (not comparable with "
+                            "the papers); no run was launched") from None
+
+
 def main(argv=None):
     cfg = parse_config(globals(), argv, __file__)
-    unknown = set(split_list(cfg["parts"])) - {"seq", "catvae", "mlvae", "aae"}
-    if unknown:
-        raise UserError(f"--parts: unknown {', '.join(sorted(unknown))} (use seq, catvae, mlvae, aae)")
-    if cfg["quick"]:
-        cfg["out_dir"] = f"{cfg['out_dir']}/quick"
+    aae_settings(cfg["aae_heads"], AAE_HEADS)         # known heads, whole-number settings (also when aae is not run)
+    get_device(cfg["device"])                          # one that exists here
+    root = output_root(cfg["out_dir"])
+    cfg["out_dir"] = str(root / "quick" if cfg["quick"] else root)
+    note = " (QUICK run: data subsets and few epochs; not comparable with the papers)" if cfg["quick"] else ""
+    if cfg["report_only"]:
+        report = write_report(ensure_writable(cfg["out_dir"]), title_note=note, quick=cfg["quick"])
+        log(f"report: {report}")
+        return []
     jobs = planned_jobs(cfg)
+    state = statuses(jobs)
+    launch = [job for job in jobs if cfg["force"] or state[job.name][0] != "done"]
     if cfg["dry_run"]:
         for job in jobs:
-            log(f"{'done' if job.done() else 'todo'}  {job.name} (~{clock(60 * job.minutes)}): "
-                f"python {job.script} {' '.join(job.args)}")
+            what, why = state[job.name]
+            call = f"python {job.script} {' '.join(job.args)}"
+            if cfg["force"] or what != "done":
+                call += f" {mode(what, cfg['force'])}"
+            log(f"{what:<6} {job.name}" + (f" ({'; '.join(why)})" if why else "") + f" (~{clock(60 * job.minutes)}): "
+                + call)
+        try:
+            check_data(cfg, launch)
+        except (UserError, DataError) as err:
+            log(f"a real run would stop before launching anything: {err}")
         return jobs
-    failed = [] if cfg["report_only"] else run_jobs(jobs, force=cfg["force"])
-    note = " (QUICK run: data subsets and few epochs; not comparable with the papers)" if cfg["quick"] else ""
-    report = write_report(cfg["out_dir"], title_note=note, failed=failed)
+    ensure_writable(cfg["out_dir"])
+    check_data(cfg, launch)
+    failed = run_jobs(jobs, force=cfg["force"])
+    report = write_report(cfg["out_dir"], title_note=note, failed=failed, quick=cfg["quick"])
     log(f"report: {report}")
     if failed:
         raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)} (their rows are missing from {report})")

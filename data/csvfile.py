@@ -89,6 +89,9 @@ def _parse(path: str) -> tuple[np.ndarray, np.ndarray]:
         raise _locate_error(path, chunk_start, fast_error) from None
     if chunk_start == first_data_row:  # pandas may hand back one empty chunk
         raise DataError(f"{path}: has a header row but no data rows")
+    if _has_decimal_point(path, has_header):
+        # pandas reads "3.0" as the integer 3; a cell must be written as an integer, like every other cell
+        raise _locate_error(path, first_data_row, ValueError("a cell with a decimal point"))
     values = np.concatenate(chunks)
     labels = values[:, 0]
     bad = np.flatnonzero(labels >= NUM_CLASSES)
@@ -99,6 +102,19 @@ def _parse(path: str) -> tuple[np.ndarray, np.ndarray]:
         )
     images = np.ascontiguousarray(values[:, 1:]).reshape(-1, 28, 28)
     return images, labels.astype(np.int64)
+
+
+def _has_decimal_point(path: str, has_header: bool) -> bool:
+    """True if a data row holds a ".": integer cells never do (one pass of a byte search over the file)."""
+    with open(path, "rb") as f:
+        if has_header:
+            f.readline()
+        return b"." in f.read()
+
+
+def _is_integer_text(cell: str) -> bool:
+    text = cell.strip().strip('"').strip()
+    return text.lstrip("+-").isdigit()
 
 
 def _detect_header(path: str) -> bool:
@@ -152,6 +168,8 @@ def _locate_error(path: str, start_row: int, fast_error: Exception) -> DataError
 
 def _row_is_valid(cells: list[str]) -> bool:
     """Vectorised check of a whole row; keeps the slow scan to ~0.1 ms a row."""
+    if not all(_is_integer_text(c) for c in cells):
+        return False
     try:
         values = np.array(cells, dtype=np.float64)
     except ValueError:
@@ -179,7 +197,7 @@ def _row_problem(line: str) -> str | None:
         value = _cell_value(cell)
         if value is None:
             return f"column {col} ({what}): {cell.strip()!r} is not a number"
-        if value != int(value):
+        if value != int(value) or not _is_integer_text(cell):
             return f"column {col} ({what}): {cell.strip()!r} is not an integer"
         low, high = (0, NUM_CLASSES - 1) if col == 1 else (0, 255)
         if not low <= value <= high:

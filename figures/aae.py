@@ -96,7 +96,7 @@ def projection_heads(model, path, title: str):
         ax.annotate(str(k), (u, v), xytext=(4, 4), textcoords="offset points", fontsize=8)
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="center")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)  # hides no head
     ax.grid(alpha=0.3)
     return save(fig, path)
 

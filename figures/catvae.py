@@ -1,8 +1,9 @@
 """The CatVAE / InfoCatVAE figures (docs/originals.md 2.5): each function writes one PNG and returns its path.
 
-Cluster rows are labelled with the majority true label of the cluster's test images (for reading the figure
-only; the labels choose nothing). The image grids are drawn as one mosaic (a single imshow), which is ten times
-faster than one matplotlib axis per image (figures.plots.image_grid) for these 10 x 10 grids.
+Cluster rows are labelled with the majority true label of the cluster's test images, or "empty" when none falls
+in it (for reading the figure only; the labels choose nothing). The image grids are drawn as one mosaic (a single
+imshow), which is ten times faster than one matplotlib axis per image (figures.plots.image_grid) for these 10 x 10
+grids.
 """
 from __future__ import annotations
 
@@ -13,8 +14,21 @@ from sklearn.decomposition import PCA
 from figures.plots import mosaic, scatter_by_label
 
 
-def _cluster_label(c: int, majority: list[int], names: list[str], counts: list[int]) -> str:
-    return f"cluster {c}: {names[majority[c]]}" if counts[c] else f"cluster {c}: empty"
+def cluster_name(c: int, majority: list[int], names: list[str], counts: list[int]) -> str:
+    """The name of cluster ``c``'s majority label, or "empty" when no test image falls in it (its majority label
+    is then only a placeholder: utils.metrics.majority_labels gives an empty cluster label 0)."""
+    return names[majority[c]] if counts[c] else "empty"
+
+
+def row_labels(order: list[int], majority: list[int], names: list[str], counts: list[int]) -> list[str]:
+    """One label per cluster row: "cluster c: <majority name or empty>"."""
+    return [f"cluster {c}: {cluster_name(c, majority, names, counts)}" for c in order]
+
+
+def path_labels(order: list[int], majority: list[int], names: list[str], counts: list[int]) -> list[str]:
+    """One label per interpolation row: the path from each cluster to the next in ``order`` (the last to the first)."""
+    return [f"c{a} ({cluster_name(a, majority, names, counts)}) -> c{b} ({cluster_name(b, majority, names, counts)})"
+            for a, b in zip(order, order[1:] + order[:1])]
 
 
 def cluster_order(majority: list[int], counts: list[int]) -> list[int]:
@@ -32,7 +46,7 @@ def samples_by_cluster(model, path, n: int, majority, names, counts, seed: int =
         z = mu[c] + torch.randn(n, model.latent_dim, generator=gen)
         rows.append(list(model.decode(z)[:, 0].numpy()))
     return mosaic(rows, path, f"{model.variant_name}: samples z ~ N(mu_c, I) of each prior mode (row = cluster)",
-                      row_labels=[_cluster_label(c, majority, names, counts) for c in order])
+                  row_labels=row_labels(order, majority, names, counts))
 
 
 def interpolation(model, path, steps: int, majority, names, counts):
@@ -40,12 +54,10 @@ def interpolation(model, path, steps: int, majority, names, counts):
     order = cluster_order(majority, counts)
     mu = model.prior_mu.cpu()
     t = torch.linspace(0, 1, steps)[:, None]
-    rows, labels = [], []
-    for a, b in zip(order, order[1:] + order[:1]):
-        rows.append(list(model.decode((1 - t) * mu[a] + t * mu[b])[:, 0].numpy()))
-        labels.append(f"c{a} ({names[majority[a]]}) -> c{b} ({names[majority[b]]})")
+    pairs = zip(order, order[1:] + order[:1])
+    rows = [list(model.decode((1 - t) * mu[a] + t * mu[b])[:, 0].numpy()) for a, b in pairs]
     return mosaic(rows, path, f"{model.variant_name}: interpolation between prior modes, (1-t) mu_a + t mu_b, "
-                      f"t = 0..1 in {steps} steps", row_labels=labels)
+                  f"t = 0..1 in {steps} steps", row_labels=path_labels(order, majority, names, counts))
 
 
 def lambda_traversal(model, path, t_max: float, steps: int, majority, names, counts):
@@ -55,8 +67,8 @@ def lambda_traversal(model, path, t_max: float, steps: int, majority, names, cou
     ts = torch.linspace(0, t_max, steps)
     rows = [list(model.decode(ts[:, None] * mu[c])[:, 0].numpy()) for c in order]
     return mosaic(rows, path, f"{model.variant_name}: moving away from the origin along each cluster's subspace "
-                      "(decode t * mu_c)", row_labels=[_cluster_label(c, majority, names, counts) for c in order],
-                      col_labels=[f"t={t:.2f}" for t in ts.tolist()])
+                  "(decode t * mu_c)", row_labels=row_labels(order, majority, names, counts),
+                  col_labels=[f"t={t:.2f}" for t in ts.tolist()])
 
 
 def reconstructions(x, recon, path, title: str):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from figures.plots import class_names, plt, save
 
@@ -50,28 +51,29 @@ def tsne_figure(codes: torch.Tensor, labels: torch.Tensor, dataset: str, path, t
     names = class_names(dataset)
     fig, ax = plt.subplots(figsize=(7, 6))
     y = labels.numpy()
-    for c in range(10):
+    for c in np.unique(y):  # only the classes present: an absent class gets no legend entry
         m = y == c
-        ax.scatter(xy[m, 0], xy[m, 1], s=4, color=plt.cm.tab10(c), label=names[c])
+        ax.scatter(xy[m, 0], xy[m, 1], s=4, color=plt.cm.tab10(int(c) % 10), label=names[int(c)])
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.legend(markerscale=3, fontsize=7.5, loc="best")
+    ax.legend(markerscale=3, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return save(fig, path)
 
 
 def loss_curves(history: list[dict], path, title: str):
     """Reconstruction, class KL and style KL per epoch: per group (sums over its members), averaged over the
     groups of each batch and over the epoch's batches; the KLs before their coefficients are applied."""
-    panels = [("recon", "reconstruction (-log p summed over a group's images)"), ("kl_class", "class KL (one per group)"),
-              ("kl_style", "style KL (summed over a group's images)")]
+    panels = [("recon", "reconstruction (-log p summed over a group's images)"),
+              ("kl_class", "class KL (one per group)"), ("kl_style", "style KL (summed over a group's images)")]
     epochs = [h["epoch"] for h in history]
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     for ax, (key, label) in zip(axes, panels):
         ax.plot(epochs, [h.get(key, np.nan) for h in history], "o-", ms=3)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        # whole epochs only, even for a single epoch (the default falls back to ticks 0.96, 0.98, ...)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()

@@ -102,7 +102,8 @@ def scatter_by_label(points, labels, names: list[str], path, title: str, *, xlab
     if equal:
         ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(title, fontsize=10)
-    legend = ax.legend(fontsize=7, loc="best")
+    # outside the axes: inside, even the "best" corner hides points or a numbered mark of a dense scatter
+    legend = ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     for handle in legend.legend_handles:
         handle.set_sizes([25])
     ax.grid(alpha=0.3)

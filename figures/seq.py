@@ -13,33 +13,45 @@ COLORS = {"cae4": "tab:blue", "lae4": "tab:orange", "lae2": "tab:green"}
 
 
 def accuracy_vs_clusters(curves: dict, paper: dict, names: dict, path) -> Path:
+    """Write :func:`accuracy_vs_clusters_figure` to ``path`` (results/seq/accuracy_vs_clusters.png)."""
+    return save(accuracy_vs_clusters_figure(curves, paper, names), path)
+
+
+def accuracy_vs_clusters_figure(curves: dict, paper: dict, names: dict):
     """One panel per data set; one curve per encoder; dotted softmax line; dashed paper CAE-4 curve.
 
-    ``curves[dataset][arch] = {"ks": [...], "acc": [...], "softmax": float}`` (fractions).
+    ``curves[dataset][arch] = {"ks": [...], "acc": [...], "softmax": float}`` (fractions). The y-range spans every
+    drawn value, the softmax lines included (a softmax far below the quantizer would otherwise be listed in the
+    legend but drawn outside the axes), and each legend sits to the right of its panel, where it hides no point.
     """
     datasets = list(curves)
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.2 * len(datasets), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(8.4 * len(datasets), 4.6), squeeze=False,
+                             layout="constrained")
     for ax, ds in zip(axes[0], datasets):
-        lows = []
+        drawn = []  # every plotted value (%), for the y-range
         for arch, c in curves[ds].items():
             color = COLORS.get(arch)
-            ax.plot(c["ks"], 100 * np.asarray(c["acc"]), "o-", color=color, label=f"{names.get(arch, arch)} (ours)")
+            # not clipped: every point lies within the y-range, and a point at 100% would lose its top half
+            ax.plot(c["ks"], 100 * np.asarray(c["acc"]), "o-", color=color, label=f"{names.get(arch, arch)} (ours)",
+                    clip_on=False)
             ax.axhline(100 * c["softmax"], color=color, ls=":", lw=1.3,
                        label=f"{names.get(arch, arch)} softmax {100 * c['softmax']:.2f}%")
-            lows.append(min(c["acc"]))
+            drawn += [*c["acc"], c["softmax"]]
         ref = paper.get(ds)
         if ref:
             ax.plot(paper["ks"], 100 * np.asarray(ref["cae4"]), "s--", color="0.35", ms=4,
                     label="CAE-4 (paper, digitized)")
             ax.axhline(100 * ref["softmax"], color="black", lw=1, label=f"softmax (paper) {100 * ref['softmax']:.1f}%")
-            lows.append(min(ref["cae4"]))
+            drawn += [*ref["cae4"], ref["softmax"]]
+        low, high = 100 * min(drawn), 100 * max(drawn)
+        pad = max(1.0, 0.05 * (high - low))
+        ax.set_ylim(max(0.0, low - pad), min(100.0, high + pad))
         ax.set_title(f"SEQ on {DATASET_TITLES.get(ds, ds)}: test accuracy vs clusters")
         ax.set_xlabel("number of k-means clusters K")
         ax.set_ylabel("test accuracy (%)")
-        ax.set_ylim(max(0, 100 * min(lows) - 2), 100)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7.5, loc="lower right")
-    return save(fig, path)
+        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    return fig
 
 
 # ----------------------------------------------------------------------------- step 2: the decoder's figures
@@ -90,7 +102,8 @@ def convex(dc, names: list[str], mode: str, steps: int, extrapolate: bool, rng: 
         grid = [[next(images) if not np.isnan(weights[i, j]).any() else None for j in range(steps + 1)]
                 for i in range(steps + 1)]
         blocks.append(grid)
-        titles.append(f"{names[c]}: clusters {', '.join(str(k) for k in dc.clusters[idx])}")
+        anchors = list(dict.fromkeys(int(k) for k in dc.clusters[idx]))  # "cluster 7", not "clusters 7, 7, 7"
+        titles.append(f"{names[c]}: cluster{'s' if len(anchors) > 1 else ''} {', '.join(map(str, anchors))}")
         if len(blocks) == 3:
             break
     if not blocks:
@@ -112,7 +125,7 @@ def style_transfer(dc, names: list[str], steps: int, path) -> Path:
     rows, labels = [], []
     for c, a, b in dc.within_class_paths():
         rows.append(list(dc.decoder.decode((1 - t) * centroids[a] + t * centroids[b])[:, 0].numpy()))
-        labels.append(f"{names[c]}\n{a} → {b}")
+        labels.append(f"{names[c]}\nclusters {a} → {b}")
     for c1, c2 in [(c, (c + 1) % len(names)) for c in range(0, len(names), 2)]:
         if dc.class_clusters(c1) and dc.class_clusters(c2):
             a, b = dc.class_clusters(c1)[0], dc.class_clusters(c2)[0]

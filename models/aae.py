@@ -263,7 +263,8 @@ def sgd_schedule(optimizers: dict, epoch: int, milestones: list[int]) -> float:
 
 def _update(model: AAE, optimizer, loss: torch.Tensor, clip: float) -> None:
     model.zero_grad(set_to_none=True)
-    loss.backward()
+    with torch.autocast(loss.device.type, enabled=False):  # the step may run under autocast; backward never does
+        loss.backward()
     params = [p for g in optimizer.param_groups for p in g["params"]]
     if clip > 0:
         torch.nn.utils.clip_grad_norm_(params, clip)

@@ -1,10 +1,12 @@
 """The whole reproduction as a list of runs: plan them, skip the finished ones, run the rest, show how far it is.
 
-A run ("job") is one call of a main_*.py script with command-line overrides. It is finished when every
-metrics.json it writes exists; reproduce.py then skips it unless --force=true. Unfinished runs get
---resume=true, so an interrupted reproduction continues each run from its last checkpoint. Each script runs in its own
-process (``python main_x.py --key=value ...``), exactly as a user would call it, so a crash in one run does
-not stop the others and the report marks its rows as missing.
+A run ("job") is one call of a main_*.py script with command-line overrides. It is *done* when every metrics.json it
+writes exists and the config.json next to each records the planned settings (and, unless the plan is --quick, a run
+on the full data); reproduce.py then skips it unless --force=true. A run whose files record other settings is
+*stale*: it is rerun with --overwrite=true, since continuing it would mix two settings in one result. Any other
+unfinished run gets --resume=true, so an interrupted reproduction continues each run from its last checkpoint. Each
+script runs in its own process (``python main_x.py --key=value ...``), exactly as a user would call it, so a crash in
+one run does not stop the others and the report marks its rows as missing.
 """
 from __future__ import annotations
 
@@ -14,11 +16,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.config import split_list
+from reporting.tables import read_json, subset_of
+from utils.config import convert, split_list
 from utils.errors import UserError
+from utils.io import REPO
 from utils.progress import log
 
-ROOT = Path(__file__).resolve().parents[1]
+PARTS = ("seq", "catvae", "mlvae", "aae")
+
+# Arguments that are not compared with a finished run's config.json: how a run is carried out, not what it computes;
+# where it goes and where the data are read (the run is found at its planned path, and the same data in another
+# folder are the same data); and which runs one call of a script makes (a user's `python main_catvae.py` makes the
+# three seeds that the plan makes one by one; the run's folder already names its data set, encoder, variant, seed,
+# head and setting).
+NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir",
+                "datasets", "archs", "variants", "seeds", "head", "values"}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {
@@ -42,16 +54,83 @@ MINUTES = {"seq-cae4": (17, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.1
 class Job:
     name: str                      # what the progress display calls it
     script: str                    # main_*.py in the repository root
-    args: list[str]                # --key=value overrides
-    outputs: list[Path]            # the metrics.json files it writes; all present = finished
+    args: list[str]                # --key=value overrides, without --resume / --overwrite (see mode)
+    outputs: list[Path]            # the metrics.json files it writes; all present with the planned config = done
     minutes: float                 # estimated minutes (seeds the time-left display)
     after: list[str] = field(default_factory=list)   # names of jobs whose outputs it reads
+    datasets: list[str] = field(default_factory=list)   # the data sets it reads
+    subset: bool = False           # runs on part of the data are planned (--quick), so they can be done
+
+    def status(self) -> tuple[str, list[str]]:
+        """("done" | "stale" | "resume" | "new", why): *stale* when a config.json or metrics.json it would write
+        records other settings than ``args`` (``why`` names them); else *done* when every metrics.json exists;
+        *resume* when a run folder holds a checkpoint to continue; *new* otherwise."""
+        why = []
+        for out in self.outputs:
+            config = out.parent / "config.json"
+            try:
+                metrics = read_json(out) if out.is_file() else {}
+                if config.is_file():
+                    recorded = read_json(config)
+                    why += differences(self.args, recorded)
+                    if not self.subset and subset_of(metrics, recorded):
+                        why.append("subset=true (it saw part of the data; a full run is planned)")
+                elif out.is_file():
+                    why.append(f"no config.json next to {out}")
+            except UserError:
+                why.append(f"{out.parent}: an unreadable config.json or metrics.json")
+        if why:
+            return "stale", why
+        if all(p.is_file() for p in self.outputs):
+            return "done", []
+        return ("resume" if any(any(p.parent.glob("*.pt")) for p in self.outputs) else "new"), []
 
     def done(self) -> bool:
-        return all(p.is_file() for p in self.outputs)
+        return self.status()[0] == "done"
 
-    def command(self) -> list[str]:
-        return [sys.executable, self.script, *self.args]
+    def command(self, mode: str = "--resume=true") -> list[str]:
+        """The call, by the script's path (so relative --out_dir / --data_dir mean the same to it as to the plan)."""
+        return [sys.executable, str(REPO / self.script), *self.args, mode]
+
+
+def differences(args: list[str], recorded: dict) -> list[str]:
+    """The planned ``--key=value`` settings that ``recorded`` (a run's config.json) does not hold, as "key=recorded
+    (planned value)"; each value is read with the type of the recorded one (utils.config.convert), so 0.1, 1e-1 and
+    0.10 are the same noise. Keys in NOT_SETTINGS are not compared."""
+    out = []
+    for arg in args:
+        key, _, text = arg[2:].partition("=")
+        if not arg.startswith("--") or key in NOT_SETTINGS:
+            continue
+        if key not in recorded:
+            out.append(f"{key} not recorded (planned {text})")
+            continue
+        try:
+            planned = convert(key, text, recorded[key])
+        except UserError:
+            planned = text
+        if planned != recorded[key]:
+            out.append(f"{key}={recorded[key]} (planned {text})")
+    return out
+
+
+def statuses(jobs: list[Job]) -> dict[str, tuple[str, list[str]]]:
+    """Each job's :meth:`Job.status`, by name; a done job that reads the outputs of one that runs again (a decoder
+    whose encoder is rerun) is stale too: its numbers were made from the old outputs."""
+    out: dict = {}
+    for job in jobs:
+        state, why = job.status()
+        again = [d for d in job.after if out.get(d, ("done",))[0] != "done"]
+        if state == "done" and again:
+            state, why = "stale", [f"it reads {', '.join(again)}, which runs again"]
+        out[job.name] = (state, why)
+    return out
+
+
+def mode(state: str, force: bool = False) -> str:
+    """--overwrite=true for a stale run and for every run with --force=true (start afresh); --resume=true otherwise
+    (continue from the checkpoint, or start afresh when there is none)."""
+    return "--overwrite=true" if force or state == "stale" else "--resume=true"
 
 
 def seed_root(out_dir: str, seed: int, first: int) -> str:
@@ -66,17 +145,15 @@ def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, catvae_seeds = split_list(cfg["seeds"], int), split_list(cfg["catvae_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
-    # --resume=true: a run interrupted before its metrics.json continues from its checkpoint (a fresh start when
-    # there is none); --force=true starts every run afresh
-    common = [f"--progress={str(cfg['progress']).lower()}", f"--device={cfg['device']}",
-              f"--resume={str(not cfg.get('force', False)).lower()}"]
+    # --resume / --overwrite are added when a run is launched (mode): they depend on what its folder holds then
+    common = [f"--progress={str(cfg['progress']).lower()}", f"--device={cfg['device']}"]
     if cfg["data_dir"]:
         common.append(f"--data_dir={cfg['data_dir']}")
 
-    def job(name, script, args, outputs, minutes_key, after=()):
+    def job(name, script, args, outputs, minutes_key, after=(), data=("mnist",)):
         extra = QUICK_ARGS.get(script, []) if quick else []
         return Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
-                   MINUTES[minutes_key][1 if quick else 0], list(after))
+                   MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick)
 
     jobs: list[Job] = []
     for seed in seeds:
@@ -87,12 +164,12 @@ def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
                 for arch in split_list(cfg["seq_archs"]):
                     jobs.append(job(f"SEQ encoder {ds} {arch}{tag}", "main_encoder.py",
                                     [f"--datasets={ds}", f"--archs={arch}", f"--seed={seed}", f"--out_dir={root}"],
-                                    [f"{root}/seq/{ds}/{arch}/metrics.json"], f"seq-{arch}"))
+                                    [f"{root}/seq/{ds}/{arch}/metrics.json"], f"seq-{arch}", data=[ds]))
                 script = {"mnist": "main_decoder_mnist.py", "fashion-mnist": "main_decoder_fmnist.py"}[ds]
                 if "cae4" in split_list(cfg["seq_archs"]):
                     jobs.append(job(f"SEQ decoder {ds} cae4{tag}", script, [f"--seed={seed}", f"--out_dir={root}"],
                                     [f"{root}/seq/{ds}/cae4/decoder/metrics.json"], "decoder",
-                                    after=[f"SEQ encoder {ds} cae4{tag}"]))
+                                    after=[f"SEQ encoder {ds} cae4{tag}"], data=[ds]))
         if "mlvae" in parts:
             for noise in split_list(cfg["mlvae_noise"], float):
                 jobs.append(job(f"ML-VAE mnist noise {noise}{tag}", "main_mlvae.py",
@@ -112,7 +189,8 @@ def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
                     jobs.append(job(f"CatVAE {ds} {variant} seed {seed}", "main_catvae.py",
                                     [f"--datasets={ds}", f"--variants={variant}", f"--seeds={seed}",
                                      f"--out_dir={out}"],
-                                    [f"{out}/catvae/{ds}/{variant}/seed-{seed}/metrics.json"], "catvae"))
+                                    [f"{out}/catvae/{ds}/{variant}/seed-{seed}/metrics.json"], "catvae",
+                                    data=[ds]))
     return jobs
 
 
@@ -136,11 +214,17 @@ def clock(seconds: float) -> str:
 
 
 def run_jobs(jobs: list[Job], force: bool = False) -> list[str]:
-    """Run every unfinished job (all with ``force``) in order, with a line per run saying which run, how far the
-    whole reproduction is and the estimated time left; returns the names of the runs that failed."""
-    todo = [j for j in jobs if force or not j.done()]
+    """Run every job that is not done (all with ``force``) in order, each with its :func:`mode`, with a line per run
+    saying which run, how far the whole reproduction is and the estimated time left; returns the names of the runs
+    that failed (a run fails when it exits with an error or does not leave a done run behind)."""
+    state = statuses(jobs)
+    todo = [j for j in jobs if force or state[j.name][0] != "done"]
+    stale = [j for j in todo if state[j.name][0] == "stale"]
     log(f"reproduce: {len(jobs)} runs, {len(jobs) - len(todo)} already finished (skipped; --force=true reruns them), "
-        f"{len(todo)} to run, estimated {clock(60 * sum(j.minutes for j in todo))} on a 2-core CPU")
+        f"{len(todo)} to run ({len(stale)} stale, rerun afresh), "
+        f"estimated {clock(60 * sum(j.minutes for j in todo))} on a 2-core CPU")
+    for job in stale:
+        log(f"stale: {job.name} ({'; '.join(state[job.name][1])}): rerun with --overwrite=true")
     failed: list[str] = []
     t0, estimated_done = time.perf_counter(), 0.0
     for i, job in enumerate(todo, 1):
@@ -151,13 +235,20 @@ def run_jobs(jobs: list[Job], force: bool = False) -> list[str]:
         elapsed = time.perf_counter() - t0
         rate = elapsed / (60 * estimated_done) if estimated_done > 0 else 1.0   # actual / estimated so far
         left = rate * 60 * sum(j.minutes for j in todo[i - 1:])
+        flag = mode(state[job.name][0], force)
         log(f"[{i}/{len(todo)}] {job.name} | elapsed {clock(elapsed)}, about {clock(left)} left | "
-            f"python {job.script} {' '.join(job.args)}")
+            f"python {job.script} {' '.join(job.args)} {flag}")
         start = time.perf_counter()
-        rc = subprocess.call(job.command(), cwd=ROOT)
-        if rc != 0 or not job.done():
-            why = f"exit status {rc}" if rc else "no metrics.json written: " + ", ".join(
-                str(p) for p in job.outputs if not p.is_file())
+        rc = subprocess.call(job.command(flag))
+        result, differ = job.status() if rc == 0 else ("", [])
+        if rc != 0 or result != "done":
+            missing = [str(p) for p in job.outputs if not p.is_file()]
+            if rc:
+                why = f"exit status {rc}"
+            elif missing:
+                why = "no metrics.json written: " + ", ".join(missing)
+            else:
+                why = "its config.json does not record the planned settings: " + "; ".join(differ)
             log(f"[{i}/{len(todo)}] {job.name} FAILED ({why}); going on with the other runs")
             failed.append(job.name)
         else:

@@ -1,5 +1,7 @@
 """results/REPORT.md: every metric of every finished run next to its reference value, read from the runs'
-metrics.json files (never typed in).
+metrics.json files (never typed in). Runs on part of the data (--train_limit, --test_limit, the 5,000-image MNIST
+sample: reporting.tables.subset_run) are not comparable with the papers: they never enter the report's rows, except in
+a --quick report, which shows them without a verdict.
 
     python -m reporting.report [results]    # prints the summary and the per-paper tables for every finished run
     python reproduce.py                      # runs what is missing, then writes results/REPORT.md (build_report)
@@ -13,7 +15,7 @@ import numpy as np
 
 from models.catvae import VARIANTS
 from reporting.references import AAE_PAPER, CATVAE_REFERENCE, FIGURE_COUNTERPARTS, MLVAE_REFERENCE, SEQ_KS, SEQ_PAPER
-from reporting.tables import read_json
+from reporting.tables import read_json, subset_run
 from utils.errors import UserError
 from utils.io import save_text
 
@@ -63,6 +65,7 @@ class Row:
         self.files = [Path(f) for f in files]
         self.rel = [f.relative_to(root).as_posix() for f in self.files]
         self.values, self.runs = [], []
+        self.subset = any(subset_run(f) for f in self.files)       # only in a --quick report (see _kept)
         for f in self.files:
             try:
                 m = read_json(f)
@@ -93,7 +96,9 @@ class Row:
 
     def verdict(self) -> str:
         """match: within the reference's stated spread (0.2 points when it states none, the digitization error);
-        beats / short by: outside it, in the better / worse direction."""
+        beats / short by: outside it, in the better / worse direction. None for a run on part of the data."""
+        if self.subset:
+            return "subset run: no verdict"
         if self.ref is None:
             return "no reference value"
         diff = self.scale(np.mean(self.values)) - self.scale(self.ref)
@@ -118,24 +123,32 @@ HEADER = ("| metric | setting | ours | seeds | reference | reference source | ve
           "from |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
-def _seed_files(root: Path, rel: str) -> list[Path]:
-    """``rel`` under the first seed's folder (``root``) and under every ``root/seed-<s>/``, where present."""
-    return [p for p in [root / rel, *sorted(root.glob(f"seed-*/{rel}"))] if p.is_file()]
+def _kept(files, quick: bool) -> list[Path]:
+    """The runs a report may use: in a --quick report all of them, else only those that saw the full data."""
+    return [Path(f) for f in files if quick or not subset_run(f)]
 
 
-def seq_rows(root: Path, ks=SEQ_KS) -> list[Row]:
+def _seed_files(root: Path, rel: str, quick: bool = False) -> list[Path]:
+    """``rel`` under the first seed's folder (``root``) and under every ``root/seed-<s>/``, where present (see
+    _kept)."""
+    return _kept([p for p in [root / rel, *sorted(root.glob(f"seed-*/{rel}"))] if p.is_file()], quick)
+
+
+def seq_rows(root: Path, ks=SEQ_KS, quick: bool = False) -> list[Row]:
     """Softmax baseline and quantizer accuracy for every K of the paper's figure that the run has (``ks``), and
     the decoder's numbers."""
     rows = []
     for path in sorted(root.glob("seq/*/*/metrics.json")):
         ds, arch = path.parts[-3], path.parts[-2]
-        files = _seed_files(root, f"seq/{ds}/{arch}/metrics.json")
+        files = _seed_files(root, f"seq/{ds}/{arch}/metrics.json", quick)
+        if not files:
+            continue
         paper = SEQ_PAPER.get(ds, {})
         src = SEQ_PAPER["source"]
         ref = paper.get("softmax") if arch == "cae4" else None
         rows.append(Row("softmax classifier, test accuracy %", f"{ds} {arch}", files, "softmax_test_accuracy", root,
                         ref, source=src if ref else "the paper's black line is for one encoder only"))
-        run_ks = {r["k"] for r in read_json(path).get("quantizer", [])}
+        run_ks = {r["k"] for r in read_json(files[0]).get("quantizer", [])}
         for k in ks:
             if k in run_ks:
                 ref = dict(zip(SEQ_KS, paper.get(arch, []))).get(k)
@@ -143,7 +156,9 @@ def seq_rows(root: Path, ks=SEQ_KS) -> list[Row]:
                                 f"quantizer[k={k}].test_accuracy", root, ref, source=src if ref else ""))
     for path in sorted(root.glob("seq/*/*/decoder/metrics.json")):
         ds, arch = path.parts[-4], path.parts[-3]
-        files = _seed_files(root, f"seq/{ds}/{arch}/decoder/metrics.json")
+        files = _seed_files(root, f"seq/{ds}/{arch}/decoder/metrics.json", quick)
+        if not files:
+            continue
         rows.append(Row("decoder, test MSE per pixel", f"{ds} {arch}", files, "test_mse", root, better="lower",
                         percent=False, source="the paper reports figures only"))
         for mode in ("same_cluster", "across_clusters"):
@@ -152,11 +167,11 @@ def seq_rows(root: Path, ks=SEQ_KS) -> list[Row]:
     return rows
 
 
-def catvae_rows(root: Path) -> list[Row]:
+def catvae_rows(root: Path, quick: bool = False) -> list[Row]:
     rows = []
     for ds_dir in sorted(root.glob("catvae/*/")):
         for variant in ("catvae", "infocatvae"):
-            files = sorted(ds_dir.glob(f"{variant}/seed-*/metrics.json"))
+            files = _kept(sorted(ds_dir.glob(f"{variant}/seed-*/metrics.json")), quick)
             if not files:
                 continue
             ref, src = CATVAE_REFERENCE.get(ds_dir.name, (None, ""))
@@ -168,14 +183,16 @@ def catvae_rows(root: Path) -> list[Row]:
     return rows
 
 
-def mlvae_rows(root: Path) -> list[Row]:
+def mlvae_rows(root: Path, quick: bool = False) -> list[Row]:
     ref = {(r["group_noise_std"], r["evidence"]): r for r in MLVAE_REFERENCE["rows"]}
     src = MLVAE_REFERENCE["source"].split(" (")[0]
     rows = []
     for path in sorted(root.glob("mlvae/*/*/metrics.json")):
         ds, setting = path.parts[-3], path.parts[-2]
-        files = _seed_files(root, f"mlvae/{ds}/{setting}/metrics.json")
-        noise = read_json(path).get("group_noise_std")
+        files = _seed_files(root, f"mlvae/{ds}/{setting}/metrics.json", quick)
+        if not files:
+            continue
+        noise = read_json(files[0]).get("group_noise_std")
         none, leak = ref.get((noise, "none"), {}), ref.get((noise, "true labels (leaks labels)"), {})
         rows += [
             Row("class code of one image, test probe accuracy %", f"{ds} {setting}", files,
@@ -192,12 +209,14 @@ def mlvae_rows(root: Path) -> list[Row]:
     return rows
 
 
-def aae_rows(root: Path) -> list[Row]:
+def aae_rows(root: Path, quick: bool = False) -> list[Row]:
     rows = []
     for path in sorted(root.glob("aae/*/*/metrics.json")):
         head, setting = path.parts[-3], path.parts[-2]
-        files = _seed_files(root, f"aae/{head}/{setting}/metrics.json")
-        m = read_json(path)
+        files = _seed_files(root, f"aae/{head}/{setting}/metrics.json", quick)
+        if not files:
+            continue
+        m = read_json(files[0])
         ref = AAE_PAPER.get((head, setting))
         setting = f"{head}/{setting}, {m.get('epochs', '?')} epochs"      # runs shorter than the default show it
         if "test_error" in m:
@@ -221,10 +240,13 @@ SECTIONS = [
 ]
 
 
-def figure_lines(root: Path, part: str) -> list[str]:
-    """A table: each kind of figure, the runs' files (links relative to REPORT.md), the original's counterpart."""
+def figure_lines(root: Path, part: str, quick: bool = False) -> list[str]:
+    """A table: each kind of figure, the runs' files (links relative to REPORT.md), the original's counterpart; a
+    figure in the folder of a run on part of the data only in a --quick report."""
     by_name: dict = {}
     for png in sorted(root.glob(f"{part}/**/*.png")):
+        if not quick and (png.parent / "metrics.json").is_file() and subset_run(png.parent / "metrics.json"):
+            continue
         by_name.setdefault(png.name, []).append(png.relative_to(root).as_posix())
     if not by_name:
         return []
@@ -235,8 +257,15 @@ def figure_lines(root: Path, part: str) -> list[str]:
     return lines
 
 
-def build_report(out_dir="results", *, title_note: str = "", failed=()) -> str:
-    """REPORT.md: per paper, every metric with ours (from the runs' metrics.json files) next to the reference."""
+def left_out_runs(root: Path, part: str) -> list[str]:
+    """The runs of ``part`` (under ``root`` and its seed-<s>/ folders) that saw only part of the data."""
+    found = [*root.glob(f"{part}/**/metrics.json"), *root.glob(f"seed-*/{part}/**/metrics.json")]
+    return [p.parent.relative_to(root).as_posix() for p in sorted(found) if subset_run(p)]
+
+
+def build_report(out_dir="results", *, title_note: str = "", failed=(), quick: bool = False) -> str:
+    """REPORT.md: per paper, every metric with ours (from the runs' metrics.json files) next to the reference. Runs
+    on part of the data are left out (and listed), or with ``quick`` (a --quick report) shown without a verdict."""
     import platform
     from datetime import datetime, timezone
 
@@ -250,17 +279,23 @@ def build_report(out_dir="results", *, title_note: str = "", failed=()) -> str:
            "named in *from*, read from those metrics.json files; nothing is typed in. Reference values and their "
            "sources are in reporting/references.py. *matches* = within the reference's stated "
            "spread, or 0.2 points when it states none (the digitization error of the SEQ figure); *beats* / "
-           "*short by* = outside it. Minutes are per run (training summed over its epochs, plus evaluation).", ""]
+           "*short by* = outside it. Minutes are per run (training summed over its epochs, plus evaluation). "
+           + ("Runs on part of the data (subset runs) have no verdict: their numbers are not comparable with the "
+              "papers." if quick else "Runs on part of the data (subset runs) are left out: their numbers are not "
+              "comparable with the papers."), ""]
     if failed:
         out += [f"**Runs that failed this time:** {', '.join(failed)}.", ""]
     for title, part, fn, command in SECTIONS:
-        rows = fn(root)
+        rows = fn(root, quick=quick)
         out += [f"## {title}", ""]
+        left_out = [] if quick else left_out_runs(root, part)
+        if left_out:
+            out += [f"Subset runs left out: {', '.join(left_out)}.", ""]
         if not rows:
             out += [f"No finished runs yet: `{command}` (or `python reproduce.py`).", ""]
             continue
         out += [HEADER, *[r.markdown() for r in rows], ""]
-        figs = figure_lines(root, part)
+        figs = figure_lines(root, part, quick)
         if figs:
             out += ["Figures:", "", *figs, ""]
     return "\n".join(out)

@@ -1,5 +1,6 @@
 """Tables of finished runs, read from their metrics.json files (never typed in): Markdown for the docs and plain
-text for the scripts' closing log lines.
+text for the scripts' closing log lines. The docs' tables leave out runs on part of the data (subset_run): their
+numbers are not comparable with the papers.
 
     python -m reporting.tables [results]    # prints every table for the runs under results/
 """
@@ -12,17 +13,19 @@ import numpy as np
 
 from models.catvae import VARIANTS
 from reporting.references import AAE_PAPER, CLUSTERING_PEERS, SEQ_KS, SEQ_PAPER
+from utils.datasets import is_subset
 from utils.errors import UserError
 
 ORDER = ["mnist", "fashion-mnist", "mnist-sample"]
 
 
-def collect_curves(out_dir) -> dict:
-    """{dataset: {arch: {"ks", "acc", "softmax"}}} from every <out_dir>/seq/<dataset>/<arch>/metrics.json."""
+def collect_curves(out_dir, subsets: bool = True) -> dict:
+    """{dataset: {arch: {"ks", "acc", "softmax"}}} from every <out_dir>/seq/<dataset>/<arch>/metrics.json; without
+    the runs on part of the data when not ``subsets`` (the docs' table; the encoder's figure draws them all)."""
     curves: dict = {}
     for path in sorted(Path(out_dir, "seq").glob("*/*/metrics.json")):
         m = json.loads(path.read_text())
-        if not m.get("quantizer"):
+        if not m.get("quantizer") or not subsets and subset_run(path):
             continue
         curves.setdefault(m["dataset"], {})[m["arch"]] = {
             "ks": [r["k"] for r in m["quantizer"]], "acc": [r["test_accuracy"] for r in m["quantizer"]],
@@ -48,7 +51,7 @@ def seq_table(out_dir="results") -> str:
     names = {"cae4": "CAE-4", "lae4": "LAE-4", "lae2": "LAE-2"}
     lines = ["| data set | encoder | softmax (ours / paper) | K=10 | K=20 | K=50 | K=100 | K=120 (ours / paper) |",
              "|---|---|---|---|---|---|---|---|"]
-    for ds, runs in collect_curves(out_dir).items():
+    for ds, runs in collect_curves(out_dir, subsets=False).items():
         paper = SEQ_PAPER.get(ds, {})
         for arch, c in runs.items():
             acc = dict(zip(c["ks"], c["acc"]))
@@ -65,7 +68,8 @@ def seq_table(out_dir="results") -> str:
 
 
 def _load(pattern: str, out_dir) -> list[dict]:
-    return [read_json(p) for p in sorted(Path(out_dir).glob(pattern))]
+    """The metrics of the runs matching ``pattern`` that saw the full data."""
+    return [read_json(p) for p in sorted(Path(out_dir).glob(pattern)) if not subset_run(p)]
 
 
 def read_json(path: Path) -> dict:
@@ -74,6 +78,21 @@ def read_json(path: Path) -> dict:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
         raise UserError(f"{path}: not a readable JSON file ({e}); rerun that run with --force=true") from None
+
+
+def subset_of(metrics: dict, config: dict) -> bool:
+    """Whether a run saw only part of a data set (--train_limit / --test_limit > 0, or the 5,000-image MNIST
+    sample): its metrics.json says so ("subset"); for a run from before that key, or one without metrics yet, its
+    config.json does (utils.datasets.is_subset)."""
+    if "subset" in metrics:
+        return bool(metrics["subset"])
+    return is_subset(config, metrics.get("dataset") or config.get("dataset", ""))
+
+
+def subset_run(metrics_path) -> bool:
+    """:func:`subset_of` for the run whose metrics.json is ``metrics_path`` (and the config.json next to it)."""
+    config = Path(metrics_path).parent / "config.json"
+    return subset_of(read_json(metrics_path), read_json(config) if config.is_file() else {})
 
 
 def _minutes(m: dict) -> float:

@@ -50,3 +50,30 @@ def real_data_dir() -> Path:
     if not (path / "mnist").is_dir():
         pytest.skip(f"full data not found in {path} (set DATA_DIR)")
     return path
+
+
+@pytest.fixture
+def interrupt_after(monkeypatch):
+    """``with interrupt_after(n):`` makes the shared training loop stop with KeyboardInterrupt (as Ctrl-C would) when
+    it starts epoch n + 1, after the checkpoint of epoch n is written."""
+    import contextlib
+
+    import utils.training
+
+    @contextlib.contextmanager
+    def stop(epochs_done: int):
+        real = utils.training.batch_order
+
+        def order(n, batch_size, seed, epoch, *args, **kwargs):
+            if epoch == epochs_done:
+                raise KeyboardInterrupt
+            return real(n, batch_size, seed, epoch, *args, **kwargs)
+
+        monkeypatch.setattr(utils.training, "batch_order", order)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                yield
+        finally:
+            monkeypatch.setattr(utils.training, "batch_order", real)
+
+    return stop

@@ -163,25 +163,28 @@ def test_every_head_end_to_end_tiny(tiny_data_dir, tmp_path, head, value, figure
 
 
 @pytest.mark.slow
-def test_resume_continues_exactly(tiny_data_dir, tmp_path):
-    """Two epochs in one go == one epoch, then --resume to two (labelled draws, SGD schedule and noise included)."""
+def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after):
+    """Two epochs in one go == interrupted after one, then --resume (labelled draws, SGD schedule and noise
+    included); the finished checkpoint keeps the weights only."""
     args = ["--head=projection", "--values=100", "--sgd_milestones=1"]
     _run(tmp_path / "a", tiny_data_dir, *args, "--epochs=2")
-    _run(tmp_path / "b", tiny_data_dir, *args, "--epochs=1")
+    with interrupt_after(1):
+        _run(tmp_path / "b", tiny_data_dir, *args, "--epochs=2")
+    assert torch.load(tmp_path / "b/aae/projection/labels-100/model.pt", weights_only=False)["optimizer"] is not None
     _run(tmp_path / "b", tiny_data_dir, *args, "--epochs=2", "--resume=true")
     a = torch.load(tmp_path / "a/aae/projection/labels-100/model.pt", weights_only=False)
     b = torch.load(tmp_path / "b/aae/projection/labels-100/model.pt", weights_only=False)
-    assert a["epoch"] == b["epoch"] == 2
+    assert a["epoch"] == b["epoch"] == 2 and a["optimizer"] is None and b["optimizer"] is None
     for k in a["model"]:
         assert torch.equal(a["model"][k], b["model"][k]), k
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
-    (["--head=gan"], "unknown head 'gan'"),
+    (["--head=gan"], "--head=gan: must be a comma-separated list of all, supervised"),
     (["--head=semi_supervised", "--values=95"], "multiple of 10"),
     (["--epochs=-1"], "--epochs"),
-    (["--optimizer=rmsprop"], "adam or sgd"),
+    (["--optimizer=rmsprop"], "--optimizer=rmsprop: must be one of , adam, sgd"),
     (["--vat_weight=-1"], "--vat_weight"),
     (["--vat_weight=lots"], "--vat_weight"),
     (["--vat_radius=0"], "--vat_radius"),
@@ -189,7 +192,7 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path):
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
                            f"--out_dir={tmp_path}", *TINY, *args], capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and fragment in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -256,14 +259,15 @@ def test_vat_weight_defaults_to_the_heads_own_value():
 
 
 @pytest.mark.slow
-def test_resume_with_another_recipe_is_refused_in_one_line(tiny_data_dir, tmp_path):
+def test_resume_with_another_recipe_is_refused_in_one_line(tiny_data_dir, tmp_path, interrupt_after):
     """A loss weight changed between a run and its --resume would silently train a different model: refused."""
     args = ["--head=clustering", "--values=16"]
-    _run(tmp_path, tiny_data_dir, *args, "--epochs=1")
+    with interrupt_after(1):
+        _run(tmp_path, tiny_data_dir, *args, "--epochs=2")
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
                            f"--out_dir={tmp_path}", *TINY, *args, "--epochs=2", "--resume=true", "--vat_weight=0"],
                           capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "vat_weight 3.0 -> 0.0" in proc.stderr, proc.stderr
     (again,) = _run(tmp_path, tiny_data_dir, *args, "--epochs=2", "--resume=true")     # the same recipe resumes
     assert again["epochs"] == 2 and len(again["history"]) == 2

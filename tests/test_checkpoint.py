@@ -52,13 +52,41 @@ def _train(tmp_path, epochs, resume, name="ck.pt"):
     return model, hist
 
 
-def test_resume_continues_to_the_same_result(tmp_path):
+def test_resume_continues_to_the_same_result(tmp_path, interrupt_after):
     straight, hist = _train(tmp_path, 3, resume=False, name="a.pt")
-    _train(tmp_path, 2, resume=False, name="b.pt")  # "interrupted" after 2 epochs
+    with interrupt_after(2):
+        _train(tmp_path, 3, resume=False, name="b.pt")
+    assert load_checkpoint(tmp_path / "b.pt", "demo")["optimizer"] is not None   # unfinished: it can continue
     resumed, hist_b = _train(tmp_path, 3, resume=True, name="b.pt")
     for p, q in zip(straight.parameters(), resumed.parameters()):
         assert torch.equal(p, q)
     assert [h["loss"] for h in hist] == [h["loss"] for h in hist_b]
+
+
+def test_a_finished_run_keeps_weights_only_and_cannot_be_extended(tmp_path):
+    model, _ = _train(tmp_path, 2, resume=False)
+    state = load_checkpoint(tmp_path / "ck.pt", "demo")
+    assert state["optimizer"] is None and state["scheduler"] is None and state["epoch"] == 2
+    again, hist = _train(tmp_path, 2, resume=True)              # nothing left to train: the weights load
+    assert len(hist) == 2 and all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters()))
+    with pytest.raises(UserError, match="keeps the weights only"):
+        _train(tmp_path, 3, resume=True)
+
+
+def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_last_good_one(tmp_path, monkeypatch, interrupt_after):
+    import utils.training
+
+    with interrupt_after(1):
+        _train(tmp_path, 3, resume=False)
+    good = load_checkpoint(tmp_path / "ck.pt", "demo")
+
+    def full_disk(path, payload):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(utils.training, "save_checkpoint", full_disk)
+    with pytest.raises(UserError, match="could not write the checkpoint of epoch 2 .*the one of epoch 1 is kept"):
+        _train(tmp_path, 3, resume=True)
+    assert load_checkpoint(tmp_path / "ck.pt", "demo")["epoch"] == good["epoch"] == 1
 
 
 def test_resume_refuses_another_models_checkpoint(tmp_path):

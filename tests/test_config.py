@@ -46,3 +46,10 @@ def test_split_list():
     assert split_list("10, 20,30", int) == [10, 20, 30]
     with pytest.raises(UserError):
         split_list("10,x", int)
+
+
+def test_paper_settings_replace_the_defaults_but_not_the_given_keys():
+    header = {**HEADER, "paper_settings": False, "PAPER": {"epochs": 10, "lr": 1.0}}
+    assert parse_config(header, [])["epochs"] == 3
+    cfg = parse_config(header, ["--paper_settings=true", "--lr=0.5"])
+    assert cfg["epochs"] == 10 and cfg["lr"] == 0.5 and cfg["paper_settings"] is True

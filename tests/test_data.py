@@ -228,6 +228,8 @@ BAD_CSV_CASES = [
     ("pixel 256", lambda L: L.__setitem__(3, _edit_cell(L[3], 5, "256")), 4, "outside 0..255"),
     ("pixel -1", lambda L: L.__setitem__(2, _edit_cell(L[2], 2, "-1")), 3, "outside 0..255"),
     ("fractional pixel", lambda L: L.__setitem__(1, _edit_cell(L[1], 3, "2.5")), 2, "not an integer"),
+    ("label 3.0", lambda L: L.__setitem__(3, _edit_cell(L[3], 1, "3.0")), 4, "'3.0' is not an integer"),
+    ("pixel 12.0", lambda L: L.__setitem__(2, _edit_cell(L[2], 9, "12.0")), 3, "'12.0' is not an integer"),
     ("label 10", lambda L: L.__setitem__(4, _edit_cell(L[4], 1, "10")), 5, "outside 0..9"),
     ("label -1", lambda L: L.__setitem__(1, _edit_cell(L[1], 1, "-1")), 2, "outside 0..9"),
     ("blank line", lambda L: L.insert(2, ""), 3, "empty line"),

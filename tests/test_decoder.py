@@ -51,7 +51,7 @@ def test_decoder_shapes(arch, dim):
 def test_missing_checkpoint_is_a_one_line_error_naming_the_command(tiny_data_dir, tmp_path):
     proc = subprocess.run([sys.executable, "main_decoder_mnist.py", f"--data_dir={tiny_data_dir}",
                            f"--out_dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     err = proc.stderr.strip().splitlines()[-1]
     assert "encoder.pt: checkpoint not found" in err and "python main_encoder.py --datasets=mnist --archs=cae4" in err
 

@@ -50,12 +50,12 @@ def test_resume_skips_finished_training(tiny_data_dir, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
     (["--epochs=3"], "unknown option --epochs"),
-    (["--archs=resnet", "--datasets=mnist"], "unknown encoder 'resnet'"),
+    (["--archs=resnet", "--datasets=mnist"], "--archs=resnet: must be a comma-separated list of cae4, lae4, lae2"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, "main_encoder.py", *args, f"--data_dir={tiny_data_dir}",
                            f"--out_dir={tmp_path}", "--progress=false"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and fragment in proc.stderr
 
 

@@ -105,7 +105,7 @@ TINY = ["--train_limit=300", "--test_limit=200", "--epochs=1", "--batch_size=64"
 
 
 @pytest.mark.slow
-def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path):
+def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path, interrupt_after):
     args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"]
     main_mlvae.main(args)
     run = tmp_path / "mlvae" / "mnist" / "noise-0.1"
@@ -124,22 +124,33 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path):
     assert m["judge_test_accuracy"] > 0.5  # the synthetic classes are easy
     assert json.loads((run / "config.json").read_text())["group_noise_std"] == 0.1
 
-    # resume: the second epoch continues from the checkpoint; the first epoch's row is kept as it was
-    main_mlvae.main(args + ["--epochs=2", "--resume=true", "--group_noise_std=0.1"])
-    again = json.loads((run / "metrics.json").read_text())
-    assert len(again["history"]) == 2 and again["history"][0] == m["history"][0]
+    # a finished run keeps the weights only: it cannot be extended, and a rerun without --resume is refused
+    with pytest.raises(UserError, match="keeps the weights only"):
+        main_mlvae.main(args + ["--epochs=2", "--resume=true"])
+    with pytest.raises(UserError, match="--resume=true to continue it or --overwrite=true"):
+        main_mlvae.main(args)
+
+    # resume: interrupted after epoch 1 of 2, the second epoch continues from the checkpoint; the first epoch's row
+    # is kept as it was
+    other = [*args, f"--out_dir={tmp_path / 'b'}", "--epochs=2"]
+    with interrupt_after(1):
+        main_mlvae.main(other)
     with pytest.raises(UserError, match="cannot resume"):  # another objective is refused, before any training
-        main_mlvae.main(args + ["--epochs=3", "--resume=true", "--recon_loss=mse"])
+        main_mlvae.main(other + ["--resume=true", "--recon_loss=mse"])
+    first = torch.load(tmp_path / "b/mlvae/mnist/noise-0.1/mlvae.pt", weights_only=False)["history"][0]
+    main_mlvae.main(other + ["--resume=true", "--group_noise_std=0.1"])
+    again = json.loads((tmp_path / "b/mlvae/mnist/noise-0.1/metrics.json").read_text())
+    assert len(again["history"]) == 2 and again["history"][0] == first
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
-    (["--recon_loss=l1"], "--recon_loss='l1': use bce or mse"),
+    (["--recon_loss=l1"], "--recon_loss=l1: must be one of bce, mse"),
     (["--group_noise_std=much"], "--group_noise_std expects a number"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, "main_mlvae.py", *args, f"--data_dir={tiny_data_dir}",
                            f"--out_dir={tmp_path}", "--progress=false"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and fragment in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -11,6 +11,7 @@ import pytest
 import reproduce
 import reporting.plan as rp
 from reporting.report import Row, build_report, lookup
+from utils.errors import UserError
 
 
 def _write(path: Path, obj) -> Path:
@@ -57,8 +58,8 @@ def test_row_is_mean_and_sample_std_over_the_seed_files(tmp_path):
 # ------------------------------------------------------------------------------------------------ plan / run_jobs
 def _cfg(**kw):
     cfg = {k: getattr(reproduce, k) for k in ("quick", "parts", "datasets", "seeds", "catvae_seeds", "seq_archs",
-                                              "mlvae_noise", "aae_heads", "data_dir", "device", "out_dir", "progress")}
-    cfg.update(kw)
+                                              "mlvae_noise", "aae_heads", "data_dir", "device", "progress")}
+    cfg.update(out_dir="results", **kw)
     return cfg
 
 
@@ -79,9 +80,10 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     assert [str(j.outputs[0]) for j in enc] == ["results/seq/mnist/cae4/metrics.json",
                                                 "results/seed-1/seq/mnist/cae4/metrics.json"]
     assert "--out_dir=results/seed-1" in enc[1].args and "--seed=1" in enc[1].args
-    # unfinished runs continue from their checkpoint; --force starts afresh
-    assert all("--resume=true" in j.args for j in jobs)
-    assert all("--resume=false" in j.args for j in reproduce.planned_jobs(_cfg(force=True)))
+    # --resume / --overwrite are chosen at launch, from what the run's folder holds then
+    assert not any(a.startswith(("--resume", "--overwrite")) for j in jobs for a in j.args)
+    assert [rp.mode(s) for s in ("new", "resume", "stale")] == ["--resume=true", "--resume=true", "--overwrite=true"]
+    assert rp.mode("new", force=True) == rp.mode("done", force=True) == "--overwrite=true"
 
 
 def test_quick_plan_adds_the_reduced_settings():
@@ -92,10 +94,11 @@ def test_quick_plan_adds_the_reduced_settings():
 def test_run_jobs_skips_finished_runs_goes_on_after_a_failure_and_skips_its_dependants(tmp_path, capsys):
     ok_script = tmp_path / "ok.py"
     ok_script.write_text("import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.parent.mkdir(parents=True, "
-                         "exist_ok=True); p.write_text('{}')")
+                         "exist_ok=True); p.write_text('{}'); (p.parent / 'config.json').write_text('{}')")
     bad_script = tmp_path / "bad.py"
     bad_script.write_text("raise SystemExit('error: broken')")
     done = _write(tmp_path / "done/metrics.json", {})
+    _write(tmp_path / "done/config.json", {})
     jobs = [rp.Job("finished", str(bad_script), [], [done], 1.0),
             rp.Job("broken", str(bad_script), [], [tmp_path / "b/metrics.json"], 1.0),
             rp.Job("needs broken", str(ok_script), [str(tmp_path / "c/metrics.json")], [tmp_path / "c/metrics.json"],
@@ -160,23 +163,220 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
         assert (root / link).is_file(), link
 
     # a second call skips every finished run; --report_only rewrites the report without running anything
+    call = rp.subprocess.call
     monkeypatch.setattr(rp.subprocess, "call", lambda *a, **k: pytest.fail("a finished run was rerun"))
     reproduce.main(args)
     (root / "REPORT.md").unlink()
     reproduce.main(args + ["--report_only=true"])
     assert (root / "REPORT.md").is_file()
 
+    # another planned setting makes the ML-VAE run stale: the script replaces it (--overwrite=true), and it is done
+    launched = []
+    monkeypatch.setattr(rp.subprocess, "call", lambda cmd, **k: launched.append(cmd) or call(cmd, **k))
+    monkeypatch.setattr(rp, "QUICK_ARGS", {**TINY_ARGS, "main_mlvae.py": [
+        "--epochs=2" if a == "--epochs=1" else a for a in TINY_ARGS["main_mlvae.py"]]})
+    jobs = reproduce.main(args + ["--parts=mlvae"])
+    assert [c[-1] for c in launched] == ["--overwrite=true"] and jobs[0].status() == ("done", [])
+    assert json.loads((root / "mlvae/mnist/noise-0.1/config.json").read_text())["epochs"] == 2
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--parts=seq,mlvea"], "unknown mlvea"),
-    (["--parts=aae", "--aae_heads=semi"], "unknown head 'semi'"),
-    (["--parts=aae", "--aae_heads=clustering:many"], "must be a whole number"),
-])
-def test_bad_options_are_one_line_errors(args, fragment):
-    from utils.errors import UserError
 
-    with pytest.raises(UserError, match=fragment):
-        reproduce.main(args + ["--dry_run=true"])
+# ------------------------------------------------------------------------------------------------ checks before any run
+@pytest.fixture
+def no_launch(monkeypatch):
+    """Fail the test if any script would be launched."""
+    monkeypatch.setattr(rp.subprocess, "call", lambda *a, **k: pytest.fail(f"a run was launched: {a}"))
+
+
+# a bad value of every key of reproduce.py's header (test_every_key_has_a_bad_value checks that none is missing)
+BAD = {"quick": "maybe", "parts": "seq,mlvea", "datasets": "cifar", "seeds": "0,-1", "catvae_seeds": "x",
+       "seq_archs": "cae9", "mlvae_noise": "0.1,-1", "aae_heads": "semi", "force": "perhaps", "dry_run": "2",
+       "report_only": "sure", "data_dir": "{tmp}/no-such-folder", "device": "nonsense", "out_dir": "{tmp}/a-file/results",
+       "progress": "loud"}
+
+
+def test_every_key_has_a_bad_value():
+    from utils.config import header_keys
+
+    assert set(BAD) == set(header_keys(vars(reproduce)))
+
+
+# a dry run writes nothing and reads no data: it only says what a real run would stop on (test_a_missing_data_set...)
+@pytest.mark.parametrize("key, dry_run", [(k, d) for k in sorted(BAD) for d in (False, True)
+                                          if not (d and k in ("data_dir", "out_dir"))])
+def test_a_bad_value_of_any_key_is_one_line_and_launches_nothing(key, dry_run, tiny_data_dir, tmp_path, no_launch):
+    (tmp_path / "a-file").write_text("not a folder")
+    args = {"parts": "mlvae", "mlvae_noise": "0.1", "data_dir": str(tiny_data_dir), "out_dir": str(tmp_path / "out"),
+            "progress": "false", key: BAD[key].format(tmp=tmp_path)}
+    if dry_run and key != "dry_run":
+        args["dry_run"] = "true"
+    with pytest.raises(UserError) as err:
+        reproduce.main([f"--{k}={v}" for k, v in args.items()])
+    message = str(err.value)
+    assert "\n" not in message and ("--" + key in message or BAD[key].format(tmp=tmp_path).split("/")[0] in message
+                                     or str(tmp_path) in message), message
+
+
+def test_aae_heads_are_checked_even_when_the_aae_part_is_not_run(no_launch):
+    with pytest.raises(UserError, match="unknown head 'semi'"):
+        reproduce.main(["--parts=mlvae", "--aae_heads=semi", "--dry_run=true"])
+    with pytest.raises(UserError, match="must be a whole number"):
+        reproduce.main(["--parts=aae", "--aae_heads=clustering:many", "--dry_run=true"])
+
+
+def test_a_missing_data_set_stops_before_any_run_and_the_sample_is_no_fallback(tiny_data_dir, tmp_path, no_launch,
+                                                                              monkeypatch, capsys):
+    only_mnist = tmp_path / "only-mnist"
+    only_mnist.mkdir()
+    for name in ("mnist_train.csv", "mnist_test.csv"):
+        (only_mnist / name).write_bytes((tiny_data_dir / name).read_bytes())
+    monkeypatch.setattr("data.loader.SYSTEM_DIRS", {"mnist": (), "fashion-mnist": ()})   # no system copy either
+    base = ["--parts=catvae", "--catvae_seeds=0", f"--out_dir={tmp_path / 'out'}", "--progress=false"]
+    reproduce.main(base + [f"--data_dir={only_mnist}", "--dry_run=true"])
+    assert f"a real run would stop before launching anything: {only_mnist}: the full fashion-mnist" in \
+        capsys.readouterr().out
+    with pytest.raises(UserError) as err:
+        reproduce.main(base + [f"--data_dir={only_mnist}"])
+    assert str(err.value).startswith(f"{only_mnist}: the full fashion-mnist data set is missing, and 2 run(s) need it")
+    assert "no run was launched" in str(err.value) and "\n" not in str(err.value)
+    # MNIST missing: the scripts would fall back to the 5,000-image sample, reproduce.py stops instead
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("DATA_DIR", str(empty))
+    with pytest.raises(UserError, match=f"^{re.escape(str(empty))}: the full mnist data set is missing"):
+        reproduce.main(base + ["--datasets=mnist"])
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "typo"))
+    with pytest.raises(UserError, match=r"typo: no such directory \(\$DATA_DIR\)"):
+        reproduce.main(base + ["--datasets=mnist"])
+
+
+def test_no_data_is_needed_when_every_run_is_done(tmp_path, no_launch, monkeypatch):
+    """Only the runs to launch need their data: a finished reproduction rewrites its report anywhere."""
+    run = tmp_path / "mlvae/mnist/noise-0.1"
+    _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+    _write(run / "metrics.json", MLVAE_METRICS)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "no-data-here"))
+    reproduce.main(["--parts=mlvae", "--mlvae_noise=0.1", f"--out_dir={tmp_path}"])
+    assert "| mnist noise-0.1 |" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_also_for_report_only(tmp_path, no_launch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for extra in ([], ["--report_only=true"]):
+        with pytest.raises(UserError) as err:
+            reproduce.main(["--parts=mlvae", f"--out_dir={blocker}/results", *extra])
+        assert str(err.value).startswith(f"{blocker}/results: cannot write there") and "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------------ done / stale / resume
+MLVAE_METRICS = {"seed": 0, "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.9,
+                 "style_probe_test_accuracy": 0.2, "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS": 1.0,
+                 "swap_class_kept": 0.8, "seconds": {"total": 60.0}, "device": "cpu"}
+
+
+def _aae_run(root: Path, setting: str, *, seed=0, metrics=True, subset=None, checkpoint=False, error=0.05) -> Path:
+    """An AAE run folder as main_aae.py leaves it: config.json (the header's keys), metrics.json, model.pt."""
+    head, name = setting.split("/")
+    folder = root / "aae" / head / name
+    _write(folder / "config.json", {"head": head, "values": "", "seed": seed, "epochs": 40, "train_limit": 0,
+                                    "test_limit": 0, "dataset": "mnist", "out_dir": "elsewhere", "progress": True})
+    if metrics:
+        m = {"head": head, "setting": name, "seed": seed, "test_error": error, "test_recon_mse": 0.02, "epochs": 40,
+             "seconds": {"total": 60.0}, "device": "cpu"}
+        _write(folder / "metrics.json", m if subset is None else {**m, "subset": subset})
+    if checkpoint:
+        (folder / "model.pt").write_bytes(b"weights")
+    return folder
+
+
+@pytest.fixture
+def aae_runs(tmp_path):
+    """Five planned AAE runs: one done with the planned settings, one with another seed recorded, one on part of the
+    data, one interrupted (checkpoint, no metrics), one never started."""
+    _aae_run(tmp_path, "semi_supervised/labels-100")
+    _aae_run(tmp_path, "semi_supervised/labels-1000", seed=3)
+    _aae_run(tmp_path, "clustering/clusters-16", subset=True, error=0.5)
+    _aae_run(tmp_path, "clustering/clusters-30", metrics=False, checkpoint=True)
+    heads = "semi_supervised:100,semi_supervised:1000,clustering:16,clustering:30,dim_reduction:20"
+    return ["--parts=aae", f"--aae_heads={heads}", f"--out_dir={tmp_path}", "--progress=false"]
+
+
+def test_dry_run_says_which_runs_are_done_stale_resumed_or_new(aae_runs, tiny_data_dir, capsys, no_launch):
+    reproduce.main(aae_runs + ["--dry_run=true", f"--data_dir={tiny_data_dir}"])
+    lines = {line.split(" (")[0].split(None, 1)[1]: line for line in capsys.readouterr().out.splitlines()
+             if line.split(" ")[0] in ("done", "stale", "resume", "new")}
+    assert lines["AAE semi_supervised/labels-100 seed 0"].startswith("done ")
+    assert not lines["AAE semi_supervised/labels-100 seed 0"].endswith(("true", "--resume=true"))
+    stale = lines["AAE semi_supervised/labels-1000 seed 0"]
+    assert stale.startswith("stale ") and "(seed=3 (planned 0))" in stale and stale.endswith(" --overwrite=true")
+    subset = lines["AAE clustering/clusters-16 seed 0"]
+    assert subset.startswith("stale ") and "subset=true" in subset and subset.endswith(" --overwrite=true")
+    assert lines["AAE clustering/clusters-30 seed 0"].startswith("resume ")
+    assert lines["AAE clustering/clusters-30 seed 0"].endswith(" --resume=true")
+    assert lines["AAE dim_reduction/clusters-20 seed 0"].startswith("new ")
+    assert lines["AAE dim_reduction/clusters-20 seed 0"].endswith(" --resume=true")
+
+
+def _record_calls(monkeypatch) -> list:
+    calls = []
+    monkeypatch.setattr(rp.subprocess, "call", lambda cmd, **k: calls.append(cmd) or 0)   # writes nothing: "fails"
+    return calls
+
+
+def test_a_run_skips_done_runs_and_reruns_stale_ones_afresh(aae_runs, tiny_data_dir, tmp_path, monkeypatch):
+    calls = _record_calls(monkeypatch)
+    with pytest.raises(UserError, match="4 run\\(s\\) failed"):
+        reproduce.main(aae_runs + [f"--data_dir={tiny_data_dir}"])
+    by_values = {next(a for a in c if a.startswith("--values=")): c[-1] for c in calls}
+    assert by_values == {"--values=1000": "--overwrite=true", "--values=16": "--overwrite=true",
+                         "--values=30": "--resume=true", "--values=20": "--resume=true"}   # 100 is done: not launched
+    assert all(c[1].endswith("main_aae.py") and Path(c[1]).is_absolute() for c in calls)
+    # the subset run's metrics never reach the report; the done run's do
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "Subset runs left out: aae/clustering/clusters-16." in text
+    assert "50.00" not in text and "clusters-16," not in text
+    assert "| test error % | semi_supervised/labels-100, 40 epochs | 5.00 |" in text
+
+
+def test_force_reruns_everything_with_overwrite_never_resume(aae_runs, tiny_data_dir, monkeypatch):
+    calls = _record_calls(monkeypatch)
+    with pytest.raises(UserError, match="4 run\\(s\\) failed"):    # the fake call leaves the done run as it was
+        reproduce.main(aae_runs + [f"--data_dir={tiny_data_dir}", "--force=true"])
+    assert len(calls) == 5
+    assert all(c[-1] == "--overwrite=true" and not any(a.startswith("--resume") for a in c) for c in calls)
+
+
+def test_status_compares_the_planned_settings_with_the_recorded_ones_by_type(tmp_path):
+    out = tmp_path / "run/metrics.json"
+    job = rp.Job("j", "main_mlvae.py", ["--group_noise_std=0.10", "--epochs=5", "--out_dir=x", "--device=cpu",
+                                        "--progress=false"], [out], 1.0)
+    assert job.status() == ("new", [])
+    _write(out.parent / "config.json", {"group_noise_std": 0.1, "epochs": 5, "out_dir": "y", "device": "cuda"})
+    (out.parent / "mlvae.pt").write_bytes(b"")
+    assert job.status() == ("resume", [])            # 0.10 == 0.1; where it goes and runs is not a setting
+    _write(out, {"seed": 0})
+    assert job.status() == ("done", [])
+    _write(out.parent / "config.json", {"group_noise_std": 1.0, "out_dir": "y"})
+    assert job.status() == ("stale", ["group_noise_std=1.0 (planned 0.10)", "epochs not recorded (planned 5)"])
+    # an older run without "subset" in its metrics: its config's limits say it saw part of the data
+    _write(out.parent / "config.json", {"group_noise_std": 0.1, "epochs": 5, "train_limit": 6000})
+    assert job.status()[0] == "stale" and "subset=true" in job.status()[1][0]
+    job.subset = True                                # a --quick plan expects subsets
+    assert job.status() == ("done", [])
+    out.write_text("{broken")
+    assert job.status()[0] == "stale"
+
+
+def test_a_done_decoder_is_stale_when_its_encoder_runs_again(tmp_path):
+    enc, dec = tmp_path / "enc/metrics.json", tmp_path / "enc/decoder/metrics.json"
+    _write(dec, {})
+    _write(dec.parent / "config.json", {})
+    jobs = [rp.Job("encoder", "main_encoder.py", [], [enc], 1.0), rp.Job("decoder", "d.py", [], [dec], 1.0,
+                                                                          after=["encoder"])]
+    assert rp.statuses(jobs) == {"encoder": ("new", []), "decoder": ("stale", ["it reads encoder, which runs again"])}
+    _write(enc, {})
+    _write(enc.parent / "config.json", {})
+    assert rp.statuses(jobs) == {"encoder": ("done", []), "decoder": ("done", [])}
 
 
 def test_aae_settings_pick_one_value_or_the_default_sweep():

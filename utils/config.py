@@ -1,14 +1,17 @@
 """Hyperparameters: a commented block at the top of each script, overridable as ``--key=value``.
 
 Each ``main_*.py`` starts with plain assignments such as ``epochs = 3  # passes over the training set``.
-:func:`parse_config` collects them, applies command-line overrides with type checks, and returns a
-plain dict that is saved with every run. ``-h`` lists every key with its default and its comment.
+:func:`parse_config` collects them, applies command-line overrides with type checks, checks every value against
+the script's ``RULES`` (ranges, known names) before any work starts, and returns a plain dict that is saved with
+every run. ``-h`` lists every key with its default and its comment.
 """
 from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 from types import ModuleType
+from typing import Callable
 
 from utils.errors import UserError
 
@@ -17,9 +20,10 @@ _LINE = re.compile(r"^(\w+)\s*=\s*(.+?)\s*(?:#\s*(.*))?$")
 
 
 def header_keys(namespace: dict) -> dict:
-    """The script's hyperparameters: public module-level scalars, in definition order."""
+    """The script's hyperparameters: public lower-case module-level scalars, in definition order (upper-case names
+    such as an imported ``AAE_KIND`` are constants, not settings)."""
     return {k: v for k, v in namespace.items()
-            if not k.startswith("_") and isinstance(v, _SCALARS) and not isinstance(v, ModuleType)}
+            if not k.startswith("_") and k.islower() and isinstance(v, _SCALARS) and not isinstance(v, ModuleType)}
 
 
 def _comments(path: str | None) -> dict:
@@ -58,11 +62,15 @@ def convert(key: str, text: str, default):
     return text
 
 
-def parse_config(namespace: dict, argv: list[str] | None = None, script: str | None = None) -> dict:
+def parse_config(namespace: dict, argv: list[str] | None = None, script: str | None = None,
+                 rules: dict | None = None) -> dict:
     """Return the header hyperparameters of ``namespace`` with ``--key=value`` overrides applied.
 
-    ``argv`` defaults to ``sys.argv[1:]``; ``script`` is the file whose comments ``-h`` shows.
-    Unknown keys, malformed arguments and wrong types are one-line :class:`UserError` s.
+    ``argv`` defaults to ``sys.argv[1:]``; ``script`` is the file whose comments ``-h`` shows; ``rules`` (default:
+    the namespace's ``RULES``) maps keys to :class:`Rule` s that every value must pass. With ``--paper_settings=true``
+    the namespace's ``PAPER`` values (the paper's own setup) replace the header's defaults; keys given on the command
+    line still win. Unknown keys, malformed arguments, wrong types and values out of range are one-line
+    :class:`UserError` s.
     """
     defaults = header_keys(namespace)
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -73,7 +81,7 @@ def parse_config(namespace: dict, argv: list[str] | None = None, script: str | N
         for k, v in defaults.items():
             print(f"  --{k:<{width}} = {v!r:<24} {comments.get(k, '')}")
         raise SystemExit(0)
-    cfg = dict(defaults)
+    cfg, given = dict(defaults), set()
     for arg in argv:
         if not arg.startswith("--"):
             raise UserError(f"unexpected argument {arg!r}: use --key=value (see -h)")
@@ -87,6 +95,10 @@ def parse_config(namespace: dict, argv: list[str] | None = None, script: str | N
             else:
                 raise UserError(f"--{key} needs a value: --{key}=VALUE")
         cfg[key] = convert(key, value, defaults[key])
+        given.add(key)
+    if cfg.get("paper_settings"):
+        cfg.update({k: v for k, v in namespace.get("PAPER", {}).items() if k not in given})
+    check(cfg, namespace.get("RULES", {}) if rules is None else rules)
     return cfg
 
 
@@ -97,3 +109,57 @@ def split_list(text: str, kind=str) -> list:
         return [kind(t) for t in items]
     except ValueError:
         raise UserError(f"cannot read {text!r} as a comma-separated list of {kind.__name__}") from None
+
+
+# ----------------------------------------------------------------------------- what a value may be
+@dataclass(frozen=True)
+class Rule:
+    """What one hyperparameter may be: ``ok(value)``, the phrase of the error, and ``invalid``: a value on the command
+    line that the rule refuses (the tests try it on every script)."""
+    ok: Callable[[object], bool]
+    says: str
+    invalid: str
+
+
+def at_least(low: int) -> Rule:
+    return Rule(lambda v: v >= low, f"must be at least {low}", str(low - 1))
+
+
+def positive() -> Rule:
+    return Rule(lambda v: v > 0, "must be positive", "0")
+
+
+def fraction(upper_open: bool = True) -> Rule:
+    """In [0, 1) (or [0, 1])."""
+    if upper_open:
+        return Rule(lambda v: 0 <= v < 1, "must be in [0, 1)", "1")
+    return Rule(lambda v: 0 <= v <= 1, "must be in [0, 1]", "1.5")
+
+
+def one_of(*names: str) -> Rule:
+    return Rule(lambda v: v in names, f"must be one of {', '.join(names)}", "nonsense")
+
+
+def list_of(kind=str, *, names: tuple = (), low: int | None = None, empty: bool = False) -> Rule:
+    """A comma-separated list: of known ``names``, or of numbers of ``kind`` at least ``low``; not empty unless
+    ``empty``."""
+    def ok(text) -> bool:
+        try:
+            items = split_list(text, kind)
+        except UserError:
+            return False
+        return ((empty or bool(items)) and all(i in names for i in items) if names else
+                (empty or bool(items)) and all(low is None or i >= low for i in items))
+    if names:
+        return Rule(ok, f"must be a comma-separated list of {', '.join(names)}", "nonsense")
+    what = f"{kind.__name__}s" + (f" of at least {low}" if low is not None else "")
+    return Rule(ok, f"must be a comma-separated list of {what}", str(low - 1) if low is not None else "x")
+
+
+def check(cfg: dict, rules: dict) -> None:
+    """One-line UserError for the first value that breaks its rule."""
+    for key, rule in rules.items():
+        if key not in cfg:
+            raise KeyError(f"RULES names {key!r}, which is not a hyperparameter")
+        if not rule.ok(cfg[key]):
+            raise UserError(f"--{key}={cfg[key]}: {rule.says}")

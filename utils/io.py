@@ -1,4 +1,5 @@
-"""Run folders, JSON and checkpoints, all written atomically (a crash never leaves half a file)."""
+"""Run folders, JSON and checkpoints, all written atomically (a crash never leaves half a file), and the guards that
+keep a finished or interrupted run from being overwritten by accident."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,8 @@ from pathlib import Path
 import torch
 
 from utils.errors import UserError
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -83,3 +86,55 @@ def run_dir(*parts) -> Path:
     path = Path(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def output_root(out_dir: str, eval_split: str = "test") -> Path:
+    """Where a script writes: ``--out_dir`` as given (relative to the working directory), or results/ in the
+    repository when it is empty (the default), wherever the script is started from. Runs scored on the validation
+    split go to its val/ subfolder, apart from the test-set runs that reports read."""
+    root = Path(out_dir) if out_dir else REPO / "results"
+    return root / "val" if eval_split == "val" else root
+
+
+def ensure_writable(folder) -> Path:
+    """Create ``folder`` and prove a file can be written there, before any training; a one-line error if not."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise UserError(f"{folder}: cannot write there ({err.strerror or err}); choose another --out_dir") from None
+    return folder
+
+
+def _results_in(folder: Path) -> list[str]:
+    """The files in ``folder`` that an earlier run left and a new run would replace: checkpoints and metrics."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and (p.suffix == ".pt" or p.name == "metrics.json"))
+
+
+def guard_run_dirs(folders, *, resume: bool, overwrite: bool) -> None:
+    """Refuse, before any work, to start afresh in a folder that holds an earlier run's checkpoint or metrics:
+    that needs ``--resume=true`` (continue it) or ``--overwrite=true`` (replace it)."""
+    if resume and overwrite:
+        raise UserError("--resume=true and --overwrite=true contradict each other: choose one")
+    if resume or overwrite:
+        return
+    for folder in folders:
+        held = _results_in(Path(folder))
+        if held:
+            raise UserError(f"{folder}: holds {', '.join(held)} of an earlier run; pass --resume=true to continue it "
+                            "or --overwrite=true to replace it")
+
+
+def fresh_run_dir(*parts, resume: bool, overwrite: bool) -> Path:
+    """The run folder, created; an earlier run's checkpoints and metrics are checked (:func:`guard_run_dirs`) and, with
+    ``overwrite``, removed, so that nothing of the old run mixes with the new one."""
+    folder = Path(*parts)
+    guard_run_dirs([folder], resume=resume, overwrite=overwrite)
+    if overwrite:
+        for name in _results_in(folder):
+            (folder / name).unlink()
+    return run_dir(folder)

@@ -30,8 +30,7 @@ def get_device(name: str = "auto") -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed python, numpy and torch (all devices). The same seed gives the same numbers on the same CPU with the same
-    number of threads; another thread count changes the order of floating-point sums (MNIST LAE-2 rerun with 1
-    thread instead of 2: softmax 98.52 % vs 98.55 %, K=120 quantizer 98.33 % vs 98.28 %)."""
+    number of threads; another thread count changes the order of floating-point sums (docs/speed.md, threads)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -51,6 +50,33 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes in bf16 natively: a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX
+    (read from /proc/cpuinfo; elsewhere bf16 would be emulated, and slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            flags = next((line for line in fh if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto``: bf16 where the device has it natively (:func:`native_bf16`), else fp32; fp32 and bf16 as asked."""
+    if precision not in PRECISIONS:
+        raise UserError(f"--precision={precision}: use {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if native_bf16(device) else "fp32"
+    return precision
 
 
 def autocast(device: torch.device, precision: str):

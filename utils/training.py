@@ -18,7 +18,7 @@ import torch
 from utils.errors import UserError
 from utils.io import load_checkpoint, save_checkpoint
 from utils.progress import bar, log
-from utils.runtime import rng_state, set_rng_state
+from utils.runtime import autocast, rng_state, set_rng_state
 
 
 def batch_order(n: int, batch_size: int, seed: int, epoch: int, drop_last: bool = True) -> list[torch.Tensor]:
@@ -66,6 +66,7 @@ def fit(
     desc: str = "train",
     extra: dict | None = None,
     epoch_start: Callable[[int], None] | None = None,
+    precision: str = "fp32",
 ) -> list[dict]:
     """Train for ``epochs`` passes; return the per-epoch history of mean loss terms.
 
@@ -73,12 +74,16 @@ def fit(
     scalar tensors whose key ``loss`` is minimised (the other keys are logged). The checkpoint file is
     rewritten after each epoch with ``kind`` and ``model_config`` (enough to rebuild the model) and
     ``extra``; with ``resume`` it continues from the epoch stored there. ``extra["recipe"]``, if given, holds the
-    loss weights and options that must not change across a resume: a resume with another recipe is refused.
+    loss weights and options that must not change across a resume: a resume with another recipe is refused. The
+    checkpoint of the last epoch keeps the weights only (no optimizer or scheduler state, a third to two thirds of
+    the file): a finished run can be resumed (nothing left to train) but not extended.
 
     ``optimizer`` may also be a dict of optimizers (one per training phase, as in the adversarial
     autoencoders): then ``step`` makes its own updates and only reports its terms, and the checkpoint
     holds every optimizer. ``epoch_start(epoch)`` (0-based), if given, runs before each epoch, after a
-    resume too: the place for per-epoch schedules that must be a function of the epoch alone.
+    resume too: the place for per-epoch schedules that must be a function of the epoch alone. ``precision``
+    "bf16" runs ``step`` under bf16 autocast (matrix products in bf16, the rest as autocast decides); a ``step``
+    that makes its own updates leaves autocast for its backward passes.
     """
     manual = isinstance(optimizer, dict)
     history: list[dict] = []
@@ -88,15 +93,20 @@ def fit(
         state = load_checkpoint(checkpoint, kind)
         if state["model_config"] != model_config:
             raise UserError(f"{checkpoint}: cannot resume, it holds {state['model_config']}, not {model_config} "
-                            "(rerun without --resume to start afresh)")
+                            "(pass --overwrite=true instead of --resume=true to start afresh)")
         recipe, saved = (extra or {}).get("recipe"), state.get("recipe")
         if recipe is not None and saved is not None and recipe != saved:
             changed = ", ".join(f"{k} {saved.get(k)} -> {recipe.get(k)}" for k in sorted({*recipe, *saved})
                                 if recipe.get(k) != saved.get(k))
             raise UserError(f"{checkpoint}: cannot resume with a different training recipe ({changed}); pass the "
-                            "run's settings again, or rerun without --resume to start afresh")
+                            "run's settings again, or --overwrite=true instead of --resume=true to start afresh")
         model.load_state_dict(state["model"])
-        if manual:
+        if state["optimizer"] is None:  # a finished run: weights only
+            if state["epoch"] < epochs:
+                raise UserError(f"{checkpoint}: training finished after epoch {state['epoch']} and the checkpoint "
+                                f"keeps the weights only, so it cannot continue exactly to epoch {epochs}; pass "
+                                "--overwrite=true to train afresh")
+        elif manual:
             for name, opt in optimizer.items():
                 opt.load_state_dict(state["optimizer"][name])
         else:
@@ -117,10 +127,11 @@ def fit(
         t0 = time.perf_counter()
         pbar = bar(batches, enabled=progress, desc=f"{desc} epoch {epoch + 1}/{epochs}", unit="batch")
         for i, idx in enumerate(pbar):
-            terms = step(idx.to(device))
+            with autocast(device, precision):
+                terms = step(idx.to(device))
             for name, value in terms.items():
                 if not torch.isfinite(value):
-                    raise FloatingPointError(f"{desc}: {name} became {value.item()} at epoch {epoch + 1}, batch {i}; "
+                    raise UserError(f"{desc}: {name} became {value.item()} at epoch {epoch + 1}, batch {i}; "
                                              "lower the learning rate")
             if not manual:
                 optimizer.zero_grad(set_to_none=True)
@@ -138,10 +149,18 @@ def fit(
         history.append(row)
         log(f"{desc} epoch {epoch + 1}/{epochs}: " + ", ".join(
             f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and not (isinstance(v, float) and math.isnan(v))))
-        save_checkpoint(checkpoint, {
+        finished = epoch + 1 == epochs
+        payload = {
             "kind": kind, "model_config": model_config, "model": model.state_dict(),
-            "optimizer": ({k: o.state_dict() for k, o in optimizer.items()} if manual else optimizer.state_dict()),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "optimizer": None if finished else (
+                {k: o.state_dict() for k, o in optimizer.items()} if manual else optimizer.state_dict()),
+            "scheduler": scheduler.state_dict() if scheduler is not None and not finished else None,
             "epoch": epoch + 1, "history": history, "rng": rng_state(), **(extra or {}),
-        })
+        }
+        try:
+            save_checkpoint(checkpoint, payload)
+        except OSError as err:
+            raise UserError(f"{checkpoint}: could not write the checkpoint of epoch {epoch + 1} "
+                            f"({err.strerror or err}); the one of epoch {epoch} is kept, and --resume=true continues "
+                            "from it") from None
     return history
