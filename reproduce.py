@@ -13,14 +13,17 @@ reporting/plan.py plans and runs; reporting/report.py writes.
     python reproduce.py --parts=seq,mlvae     # some papers only
     python reproduce.py --report_only=true    # only rewrite REPORT.md from the runs already there
     python reproduce.py --dry_run=true        # list the runs, their commands and what is already done
+    python reproduce.py --jobs=2              # two runs at a time, one thread each (a 2-core CPU)
 """
+from pathlib import Path
+
 from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import resolve as aae_resolve
 from models.encoders import ARCHS
 from reporting.plan import PARTS, aae_settings, clock, mode, plan, run_jobs, statuses
 from reporting.report import write_report
-from utils.config import list_of, parse_config
+from utils.config import at_least, list_of, parse_config
 from utils.datasets import data_folder
 from utils.errors import UserError
 from utils.io import ensure_writable, output_root
@@ -37,6 +40,7 @@ seq_archs = "cae4,lae4,lae2"      # SEQ encoders (the decoders use cae4)
 mlvae_noise = "0.1,1.0"           # ML-VAE group noise settings (the reference repository's two rows)
 aae_heads = "all"                 # AAE heads, comma-separated, or all; head:value runs one setting (semi_supervised:100)
 force = False                     # rerun every run from scratch (--overwrite=true), also those that are done
+jobs = 1                          # runs at once (processes): 2 on a 2-core CPU (one thread each, logs in <out_dir>/logs/), several on a GPU
 dry_run = False                   # only list the runs (done, stale, resume, new) and their commands, and exit
 report_only = False               # run nothing; rewrite REPORT.md from the metrics.json files present
 data_dir = ""                     # passed to every script; empty: $DATA_DIR if set, else data/ in the repository
@@ -47,7 +51,7 @@ progress = True                   # the scripts' progress bars (the run-by-run d
 # aae_heads: checked by reporting.plan.aae_settings; device: by utils.runtime.get_device; data_dir: by check_data
 RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0),
          "catvae_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
-         "mlvae_noise": list_of(float, low=0)}
+         "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
 
 
 def planned_jobs(cfg: dict) -> list:
@@ -102,7 +106,7 @@ def main(argv=None):
         return jobs
     ensure_writable(cfg["out_dir"])
     check_data(cfg, launch)
-    failed = run_jobs(jobs, force=cfg["force"])
+    failed = run_jobs(jobs, force=cfg["force"], at_once=cfg["jobs"], log_dir=Path(cfg["out_dir"]) / "logs")
     report = write_report(cfg["out_dir"], title_note=note, failed=failed, quick=cfg["quick"])
     log(f"report: {report}")
     if failed:

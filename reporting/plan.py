@@ -10,9 +10,12 @@ one run does not stop the others and the report marks its rows as missing.
 """
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,47 +216,75 @@ def clock(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def run_jobs(jobs: list[Job], force: bool = False) -> list[str]:
-    """Run every job that is not done (all with ``force``) in order, each with its :func:`mode`, with a line per run
-    saying which run, how far the whole reproduction is and the estimated time left; returns the names of the runs
-    that failed (a run fails when it exits with an error or does not leave a done run behind)."""
+def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
+    """Run one job to its end; with several at once, each gets an equal share of the cores as its thread count
+    (two one-thread runs side by side beat one two-thread run) and its output goes to <log_dir>/<name>.log."""
+    if at_once == 1:
+        return subprocess.call(job.command(flag))
+    threads = str(max(1, (os.cpu_count() or 1) // at_once))
+    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log", "w") as out:
+        return subprocess.call(job.command(flag), stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Path | None = None) -> list[str]:
+    """Run every job that is not done (all with ``force``), each with its :func:`mode`, ``at_once`` at a time (a job
+    starts only after the jobs it reads have finished), with a line per run saying which run, how far the whole
+    reproduction is and the estimated time left; returns the names of the runs that failed (a run fails when it
+    exits with an error or does not leave a done run behind)."""
     state = statuses(jobs)
     todo = [j for j in jobs if force or state[j.name][0] != "done"]
     stale = [j for j in todo if state[j.name][0] == "stale"]
     log(f"reproduce: {len(jobs)} runs, {len(jobs) - len(todo)} already finished (skipped; --force=true reruns them), "
-        f"{len(todo)} to run ({len(stale)} stale, rerun afresh), "
-        f"estimated {clock(60 * sum(j.minutes for j in todo))} on a 2-core CPU")
+        f"{len(todo)} to run ({len(stale)} stale, rerun afresh), {at_once} at a time, "
+        f"estimated {clock(60 * sum(j.minutes for j in todo) / at_once)} on a 2-core CPU")
     for job in stale:
         log(f"stale: {job.name} ({'; '.join(state[job.name][1])}): rerun with --overwrite=true")
     failed: list[str] = []
+    pending, running, started, began = list(todo), {}, 0, {}
     t0, estimated_done = time.perf_counter(), 0.0
-    for i, job in enumerate(todo, 1):
-        if any(name in failed for name in job.after):
-            log(f"[{i}/{len(todo)}] {job.name}: skipped, it needs {', '.join(job.after)} which failed")
-            failed.append(job.name)
-            continue
-        elapsed = time.perf_counter() - t0
-        rate = elapsed / (60 * estimated_done) if estimated_done > 0 else 1.0   # actual / estimated so far
-        left = rate * 60 * sum(j.minutes for j in todo[i - 1:])
-        flag = mode(state[job.name][0], force)
-        log(f"[{i}/{len(todo)}] {job.name} | elapsed {clock(elapsed)}, about {clock(left)} left | "
-            f"python {job.script} {' '.join(job.args)} {flag}")
-        start = time.perf_counter()
-        rc = subprocess.call(job.command(flag))
-        result, differ = job.status() if rc == 0 else ("", [])
-        if rc != 0 or result != "done":
-            missing = [str(p) for p in job.outputs if not p.is_file()]
-            if rc:
-                why = f"exit status {rc}"
-            elif missing:
-                why = "no metrics.json written: " + ", ".join(missing)
-            else:
-                why = "its config.json does not record the planned settings: " + "; ".join(differ)
-            log(f"[{i}/{len(todo)}] {job.name} FAILED ({why}); going on with the other runs")
-            failed.append(job.name)
-        else:
-            log(f"[{i}/{len(todo)}] {job.name} finished in {clock(time.perf_counter() - start)}")
-        estimated_done += job.minutes
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        while pending or running:
+            for job in list(pending):
+                if len(running) == at_once:
+                    break
+                if any(name in failed for name in job.after):
+                    started += 1
+                    log(f"[{started}/{len(todo)}] {job.name}: skipped, it needs {', '.join(job.after)} which failed")
+                    failed.append(job.name)
+                    pending.remove(job)
+                    continue
+                if any(other.name in job.after for other in [*pending, *running.values()]):
+                    continue                                      # what it reads is not finished yet
+                started += 1
+                elapsed = time.perf_counter() - t0
+                rate = elapsed / (60 * estimated_done) if estimated_done > 0 else 1.0   # actual / estimated so far
+                left = rate * 60 * sum(j.minutes for j in [*pending, *running.values()]) / at_once
+                flag = mode(state[job.name][0], force)
+                log(f"[{started}/{len(todo)}] {job.name} | elapsed {clock(elapsed)}, about {clock(left)} left | "
+                    f"python {job.script} {' '.join(job.args)} {flag}")
+                pending.remove(job)
+                running[pool.submit(_launch, job, flag, at_once, log_dir)] = job
+                began[job.name] = (started, time.perf_counter())
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                rc, (number, start) = future.result(), began[job.name]
+                result, differ = job.status() if rc == 0 else ("", [])
+                if rc != 0 or result != "done":
+                    missing = [str(p) for p in job.outputs if not p.is_file()]
+                    if rc:
+                        why = f"exit status {rc}"
+                    elif missing:
+                        why = "no metrics.json written: " + ", ".join(missing)
+                    else:
+                        why = "its config.json does not record the planned settings: " + "; ".join(differ)
+                    log(f"[{number}/{len(todo)}] {job.name} FAILED ({why}); going on with the other runs")
+                    failed.append(job.name)
+                else:
+                    log(f"[{number}/{len(todo)}] {job.name} finished in {clock(time.perf_counter() - start)}")
+                estimated_done += job.minutes
     log(f"reproduce: {len(todo) - len(failed)}/{len(todo)} runs finished in {clock(time.perf_counter() - t0)}"
         + (f"; failed: {', '.join(failed)}" if failed else ""))
     return failed

@@ -154,3 +154,14 @@ def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and fragment in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_judge_says_when_it_trains_longer_than_asked(tmp_path, capsys):
+    """On few images --judge_epochs=1 would be a handful of steps; the judge trains at least 200 and says so."""
+    x, y = torch.rand(256, 1, 28, 28), torch.arange(256) % 10
+    main_mlvae.train_judge(x, y, epochs=1, seed=0, checkpoint=tmp_path / "judge.pt", resume=False, progress=False,
+                           desc="judge")
+    out = capsys.readouterr().out
+    assert "judge: 100 epochs instead of --judge_epochs=1, to make at least 200 steps on 256 images" in out
+    assert torch.load(tmp_path / "judge.pt", weights_only=False)["epoch"] == 100

@@ -1,6 +1,7 @@
 """reproduce.py, reporting/plan.py and reporting/report.py: the run plan, skipping and failures, and a report whose every number is read
 from a metrics.json file."""
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -115,6 +116,24 @@ def test_run_jobs_skips_finished_runs_goes_on_after_a_failure_and_skips_its_depe
     assert "finished" in rp.run_jobs(jobs[:1], force=True)
 
 
+def test_jobs_at_once_overlap_wait_for_what_they_read_and_log_to_files(tmp_path):
+    """Two independent runs overlap in time; a run that reads another starts after it; each gets its share of the
+    cores as its thread count and its own log file."""
+    script = tmp_path / "run.py"
+    script.write_text("import json, os, sys, time, pathlib; p = pathlib.Path(sys.argv[1]); p.parent.mkdir(parents="
+                      "True, exist_ok=True); t0 = time.time(); time.sleep(1.0); print('threads', os.environ.get("
+                      "'OMP_NUM_THREADS')); (p.parent / 'config.json').write_text('{}'); p.write_text(json.dumps("
+                      "{'start': t0, 'end': time.time()}))")
+    out = {n: tmp_path / n / "metrics.json" for n in "abc"}
+    jobs = [rp.Job(n, str(script), [str(out[n])], [out[n]], 1.0, after=["a"] if n == "c" else []) for n in "abc"]
+    assert rp.run_jobs(jobs, at_once=2, log_dir=tmp_path / "logs") == []
+    t = {n: json.loads(out[n].read_text()) for n in "abc"}
+    assert t["a"]["start"] < t["b"]["end"] and t["b"]["start"] < t["a"]["end"]        # a and b ran side by side
+    assert t["c"]["start"] >= t["a"]["end"]                                           # c waited for a
+    threads = max(1, (os.cpu_count() or 1) // 2)
+    assert all((tmp_path / "logs" / f"{n}.log").read_text().strip() == f"threads {threads}" for n in "abc")
+
+
 # ------------------------------------------------------------------------------------------------ end to end
 TINY_ARGS = {
     "main_encoder.py": ["--train_limit=300", "--test_limit=100", "--ks=10,20", "--cae_epochs_mnist=1",
@@ -191,7 +210,7 @@ def no_launch(monkeypatch):
 BAD = {"quick": "maybe", "parts": "seq,mlvea", "datasets": "cifar", "seeds": "0,-1", "catvae_seeds": "x",
        "seq_archs": "cae9", "mlvae_noise": "0.1,-1", "aae_heads": "semi", "force": "perhaps", "dry_run": "2",
        "report_only": "sure", "data_dir": "{tmp}/no-such-folder", "device": "nonsense", "out_dir": "{tmp}/a-file/results",
-       "progress": "loud"}
+       "progress": "loud", "jobs": "0"}
 
 
 def test_every_key_has_a_bad_value():
