@@ -53,6 +53,7 @@ paper_settings = False            # true: the paper's training (PAPER below: bat
 ks = "10,20,30,40,50,60,70,80,90,100,110,120"  # numbers of k-means clusters
 kmeans_iters = 300                # at most this many Lloyd iterations per K
 kmeans_tol = 1e-6                 # stop when no centroid moves more than this (relative to the data scale)
+kmeans_restarts = 10              # k-means runs per K from different seeds; the one with the lowest inertia is kept (label-free)
 # system
 seed = 0                          # seeds python, numpy, torch and k-means
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
@@ -68,11 +69,12 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "test_limit": at_least(0), "cae_epochs_mnist": at_least(1), "cae_epochs_fashion": at_least(1),
          "lae_epochs": at_least(1), "batch_size": at_least(1), "lr": positive(),
          "schedule": one_of("onecycle", "constant"), "label_smoothing": fraction(), "ks": list_of(int, low=1),
-         "kmeans_iters": at_least(1), "kmeans_tol": at_least(0), "seed": at_least(0),
+         "kmeans_iters": at_least(1), "kmeans_tol": at_least(0), "kmeans_restarts": at_least(1),
+         "seed": at_least(0),
          "precision": one_of(*PRECISIONS), "eval_batch_size": at_least(1)}
 # the paper's training (docs/originals.md 1.4)
 PAPER = {"batch_size": 32, "cae_epochs_mnist": 10, "cae_epochs_fashion": 10, "lae_epochs": 10, "lr": 1e-3,
-         "schedule": "constant", "label_smoothing": 0.0}
+         "schedule": "constant", "label_smoothing": 0.0, "kmeans_restarts": 1}
 
 
 def train_encoder(model: Encoder, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int, lr: float,
@@ -151,7 +153,8 @@ def main(argv=None):
 
             t2 = time.perf_counter()
             rows, states = quantizer_sweep(ftr, ytr, fte, yte, ks, seed=cfg["seed"], max_iter=cfg["kmeans_iters"],
-                                           tol=cfg["kmeans_tol"], progress=cfg["progress"],
+                                           tol=cfg["kmeans_tol"], restarts=cfg["kmeans_restarts"],
+                                           progress=cfg["progress"],
                                            desc=f"{tag} {DISPLAY[arch]} k-means")
             save_checkpoint(run / "quantizers.pt", {"kind": QUANTIZER_KIND, "dataset": tag, "arch": arch,
                                                     "quantizers": states})

@@ -1,6 +1,8 @@
 """AAE metrics of a trained head on the test set (error rates as fractions); writes nothing.
 
-Clusters are labelled from training data only: no test label decides a prediction, test labels only score.
+Clusters are labelled from training data only: no test label decides a prediction (:func:`predictions` takes none),
+test labels only score. One input does read them: the supervised head's decoder is conditioned on the true label, so
+its reconstruction error is measured given the test labels (a reconstruction, not a label score).
 """
 from __future__ import annotations
 
@@ -21,42 +23,63 @@ def cluster_labels_paper(q_train: torch.Tensor, y_train: torch.Tensor) -> np.nda
     return y_train.cpu().numpy()[best.numpy()]
 
 
+def cluster_labels_majority(clusters_train: np.ndarray, y_train: torch.Tensor, n_y: int) -> np.ndarray:
+    """Cluster k takes the most common TRAINING label of the training images in it (an empty cluster: label 0)."""
+    table = np.zeros((n_y, 10), np.int64)
+    np.add.at(table, (clusters_train, y_train.cpu().numpy()), 1)
+    return table.argmax(1)
+
+
+def predictions(model: AAE, te: dict, tr: dict | None, ytr: torch.Tensor) -> dict:
+    """Every test-set prediction that :func:`evaluate` scores, keyed by the metric that scores it, plus the clusters
+    and cluster labels behind them. Built from the codes and the TRAINING labels only (``tr``: the training codes,
+    needed by the clustering heads): it takes no test label, so none can decide a prediction."""
+    out = {}
+    if model.head in CLASSIFYING:
+        out["test_error"] = te["q_y"].argmax(1).numpy()
+    if model.head in CLUSTERING:
+        clusters_te, clusters_tr = te["q_y"].argmax(1).numpy(), tr["q_y"].argmax(1).numpy()
+        out["cluster_labels_paper"] = cluster_labels_paper(tr["q_y"], ytr)
+        out["cluster_labels_majority"] = cluster_labels_majority(clusters_tr, ytr, model.n_y)
+        out["clusters"] = clusters_te
+        out["test_error"] = out["cluster_labels_paper"][clusters_te]
+        out["test_error_majority_train_labels"] = out["cluster_labels_majority"][clusters_te]
+    if model.head == "regularize_z":  # the label-informed prior put class k on mixture component k
+        out["test_error"] = torch.cdist(te["z"], mixture_centres(10)).argmin(1).numpy()
+    return out
+
+
 def evaluate(model: AAE, xtr, ytr, xte, yte, *, batch_size: int = 1000) -> tuple[dict, dict]:
     """Test-set metrics of the head: error rates as fractions, plus reconstruction MSE in [0, 1] pixel units; and
-    the test codes (for the figures)."""
+    the test codes (for the figures). Every prediction comes from :func:`predictions` (no test label); the test
+    labels only score them."""
     t0 = time.perf_counter()
     te = model.codes(xte, batch_size)
+    tr = model.codes(xtr, batch_size) if model.head in CLUSTERING or model.head == "supervised" else None
+    pred = predictions(model, te, tr, ytr)
     yte_np = yte.cpu().numpy()
     out = {}
     if model.head in CLASSIFYING:
-        pred = te["q_y"].argmax(1).numpy()
-        out["test_error"] = float((pred != yte_np).mean())
+        out["test_error"] = float((pred["test_error"] != yte_np).mean())
         out["test_accuracy"] = 1 - out["test_error"]
     if model.head in CLUSTERING:
-        tr = model.codes(xtr, batch_size)
-        clusters_te, clusters_tr = te["q_y"].argmax(1).numpy(), tr["q_y"].argmax(1).numpy()
-        paper_labels = cluster_labels_paper(tr["q_y"], ytr)
-        table = np.zeros((model.n_y, 10), np.int64)
-        np.add.at(table, (clusters_tr, ytr.cpu().numpy()), 1)
-        majority = table.argmax(1)
+        clusters_te = pred["clusters"]
         scores = clustering_metrics(yte_np, clusters_te)
         counts = np.bincount(clusters_te, minlength=model.n_y)
         out.update({
-            "test_error": float((paper_labels[clusters_te] != yte_np).mean()),
+            "test_error": float((pred["test_error"] != yte_np).mean()),
             "test_error_protocol": "cluster k takes the label of the training image with the largest q(y=k|x) "
                                    f"({model.n_y} training labels read; no test label)",
-            "test_error_majority_train_labels": float((majority[clusters_te] != yte_np).mean()),
+            "test_error_majority_train_labels": float((pred["test_error_majority_train_labels"] != yte_np).mean()),
             "hungarian_accuracy": scores["hungarian_accuracy"], "nmi": scores["nmi"], "ari": scores["ari"],
-            "cluster_labels_paper": paper_labels.tolist(), "cluster_labels_majority": majority.tolist(),
+            "cluster_labels_paper": pred["cluster_labels_paper"].tolist(),
+            "cluster_labels_majority": pred["cluster_labels_majority"].tolist(),
             "clusters_used_test": int((counts > 0).sum()), "cluster_counts_test": counts.tolist(),
         })
-    if model.head == "regularize_z":  # the label-informed prior put class k on mixture component k
-        centres = mixture_centres(10)
-        pred = torch.cdist(te["z"], centres).argmin(1).numpy()
-        out["test_error"] = float((pred != yte_np).mean())
+    if model.head == "regularize_z":
+        out["test_error"] = float((pred["test_error"] != yte_np).mean())
         out["test_error_protocol"] = "nearest mixture component of z = predicted class (no test label)"
-    if model.head == "supervised":  # how much label information is left in the style code
-        tr = model.codes(xtr, batch_size)
+    if model.head == "supervised":  # how much label information is left in the style code (probe fitted on train)
         out["style_probe_train_accuracy"], out["style_probe_test_accuracy"] = linear_probe(tr["z"], ytr.cpu(),
                                                                                           te["z"], yte.cpu(), 300)
     if model.head == "projection":
@@ -68,8 +91,8 @@ def evaluate(model: AAE, xtr, ytr, xte, yte, *, batch_size: int = 1000) -> tuple
         dist = torch.cdist(heads, heads)[~torch.eye(model.n_y, dtype=torch.bool)]
         out["cluster_head_min_distance"] = float(dist.min())
     y_in = None
-    if model.head == "supervised":
-        y_in = F.one_hot(yte.cpu(), 10).float()
+    if model.head == "supervised":  # its decoder p(x | y, z) takes the label by definition: this head's
+        y_in = F.one_hot(yte.cpu(), 10).float()  # test_recon_mse reads the TEST labels as input (no prediction)
     elif te["q_y"] is not None:
         y_in = te["q_y"]
     recon = model.images(y_in, te["z"], batch_size)

@@ -38,6 +38,8 @@ def evaluate(model: CatVAE, x: torch.Tensor, y: torch.Tensor, *, batch_size: int
             "mean_q": marginal.tolist(),
             "entropy_of_mean_q_nats": float(-(marginal * marginal.clamp_min(1e-12).log()).sum()),
             "mean_max_q": float(probs.max(1).values.mean()),
+            # names each cluster by its majority TEST label, for the figures' row titles only: no prediction,
+            # no score and no cluster depends on it (tests/test_leaks.py)
             "majority_label": majority_labels(labels, clusters, k).tolist(),
         },
         # label-free: are images generated from mode c classified back to c? (the info term at eval time)

@@ -112,8 +112,9 @@ def swap_scores(model: MLVAE, judge: Judge, codes: dict, y: torch.Tensor, *, pai
 
     ``swap_class_kept``: classified as b's class (the class code wins); ``..._different_class_pairs`` only
     counts pairs of different classes, where ``swap_style_class_leak`` is the fraction classified as a's
-    class instead (class information carried by the style code). ``..._with_evidence`` accumulates b's
-    class code over b and ``evidence - 1`` other test images of b's class: a group the user supplies.
+    class instead (class information carried by the style code). ``swap_class_kept_with_evidence_LEAKS_LABELS``
+    accumulates b's class code over b and ``evidence - 1`` other test images of b's TRUE class (the paper's swap with
+    a group the user supplies): the test labels form its input, so it is context, never a result or a verdict.
     """
     rng = np.random.default_rng(seed)
     n = len(y)
@@ -124,7 +125,7 @@ def swap_scores(model: MLVAE, judge: Judge, codes: dict, y: torch.Tensor, *, pai
     single = model.decode(style, codes["class_mu"][b])
     pred = judge.predict(single).numpy()
     diff = yn[a] != yn[b]
-    # evidence groups: b plus random other members of b's class
+    # evidence groups: b plus random other members of b's TRUE class (the test labels form this input)
     members = [np.flatnonzero(yn == c) for c in range(int(yn.max()) + 1)]
     flat, owner = [], []
     for k, j in enumerate(b):
@@ -139,7 +140,7 @@ def swap_scores(model: MLVAE, judge: Judge, codes: dict, y: torch.Tensor, *, pai
         "swap_class_kept": float((pred == yn[b]).mean()),
         "swap_class_kept_different_class_pairs": float((pred == yn[b])[diff].mean()) if diff.any() else float("nan"),
         "swap_style_class_leak": float((pred == yn[a])[diff].mean()) if diff.any() else float("nan"),
-        "swap_class_kept_with_evidence": float((pred_ev == yn[b]).mean()),
+        "swap_class_kept_with_evidence_LEAKS_LABELS": float((pred_ev == yn[b]).mean()),
         "swap_evidence_images": evidence,
         "swap_pairs": pairs,
     }

@@ -17,7 +17,7 @@ from utils.progress import bar
 
 def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor,
                     test_labels: torch.Tensor, ks: list[int], *, seed: int, max_iter: int, tol: float,
-                    progress: bool = True, desc: str = "k-means") -> tuple[list[dict], dict]:
+                    restarts: int = 1, progress: bool = True, desc: str = "k-means") -> tuple[list[dict], dict]:
     """Fit one quantizer per K on the training features; score the nearest-centroid classifier on test.
 
     Returns the per-K metrics and the fitted quantizers' states (keyed by K). Test labels only score.
@@ -27,7 +27,7 @@ def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, te
     pbar = bar([k for k in ks if k <= len(train_features)], enabled=progress, desc=desc, unit="K")
     for k in pbar:
         t0 = time.perf_counter()
-        q = KMeansQuantizer(k, seed=seed, max_iter=max_iter, tol=tol).fit(train_features, ytr)
+        q = KMeansQuantizer(k, seed=seed, max_iter=max_iter, tol=tol, restarts=restarts).fit(train_features, ytr)
         test_clusters = q.cluster(test_features)
         pred = q.cluster_labels[test_clusters].cpu().numpy()
         test_clusters = test_clusters.cpu().numpy()

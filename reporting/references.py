@@ -1,8 +1,42 @@
 """Numbers reported by the original papers and repositories, with where each one comes from.
 
-Values are fractions in [0, 1]. ``source`` says how far each can be trusted (see docs/originals.md):
-DIGITIZED numbers were read off a figure by pixel measurement (about +-0.002).
+Values are fractions in [0, 1]. Every reference value is a :class:`Reference`: its value and spread, its source, and
+how far it can be trusted (docs/originals.md): VERIFIED (quoted or read in the paper, a repository file or an issue
+thread; DIGITIZED numbers were read off a figure by pixel measurement, about +-0.002) or not (recalled, hearsay), and
+whether it was measured the same way as our number (same method and protocol) or is CONTEXT only (another method,
+another protocol). results/REPORT.md gives a verdict only for a verified reference measured the same way
+(reporting/report.py). The older plain names (SEQ_PAPER, CLUSTERING_PEERS, AAE_PAPER, CATVAE_REFERENCE,
+MLVAE_REFERENCE) stay, for their readers (reporting/tables.py, main_encoder.py, main_mlvae.py, figures).
 """
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DIGITIZATION_ERROR = 0.002          # a value read off a figure: good to about +-0.2 points
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference value (a fraction) and what it is worth. ``note``: why it is unverified, or which other method
+    or protocol it comes from (REPORT.md prints it in the verdict of a CONTEXT reference)."""
+    value: float
+    std: float = 0.0
+    source: str = ""
+    verified: bool = True           # quoted / read (or digitized); False: recalled or hearsay
+    same_protocol: bool = True      # same method and measurement as ours; False: context only
+    note: str = ""
+    digitized: bool = False         # read off a figure: verified, good to DIGITIZATION_ERROR
+
+    @property
+    def status(self) -> str:
+        """The word a printed reference carries: "unverified", "digitized" or ""."""
+        return "unverified" if not self.verified else "digitized" if self.digitized else ""
+
+    def percent_text(self, digits: int = 2) -> str:
+        """``value +- std`` in percent, followed by "(unverified)" / "(digitized)" where that applies (for tables)."""
+        text = f"{100 * self.value:.{digits}f}" + (f" +- {100 * self.std:.{digits}f}" if self.std else "")
+        return f"{text} ({self.status})" if self.status else text
+
 
 SEQ_KS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]
 
@@ -22,41 +56,73 @@ SEQ_PAPER = {
     },
 }
 
-# Unsupervised clustering accuracy (Hungarian) of peer systems, docs/references.md.
-CLUSTERING_PEERS = {
+# The figure's values as References: verified by digitization (+-0.2 points), the paper's method and measurement.
+# The softmax line is drawn for the CAE-4 encoder only (key k = "softmax").
+SEQ_REFERENCES = {
+    (ds, arch, k): Reference(v, source=SEQ_PAPER["source"], digitized=True)
+    for ds in ("mnist", "fashion-mnist")
+    for arch, ks, vs in [("cae4", ["softmax"], [SEQ_PAPER[ds]["softmax"]]),
+                         *[(a, SEQ_KS, SEQ_PAPER[ds][a]) for a in ("cae4", "lae4", "lae2")]]
+    for k, v in zip(ks, vs)
+}
+
+# Unsupervised clustering accuracy (Hungarian) of peer systems, docs/references.md (all read): other methods, so
+# context for our CatVAE numbers. {data set: [(method, Reference)]}
+_PEER = "another method: "
+CLUSTERING_PEER_REFERENCES = {
     "mnist": [
-        ("k-means on pixels", 0.53, "DEC-keras README, Table 1 (mean of 10 trials)"),
-        ("DEC (paper)", 0.84, "DEC-keras README, column 'paper'"),
-        ("DEC (DEC-keras re-implementation)", 0.912, "DEC-keras results/exp1/results.csv, mean row"),
-        ("GMVAE (Rui Shu, K=10), median of 7 runs", 0.831, "RuiShu/vae-clustering logs: 0.716 to 0.933"),
-        ("VaDE (with the shipped pretrained AE)", 0.9446, "slim1017/VaDE README"),
+        ("k-means on pixels", Reference(0.53, source="DEC-keras README, Table 1 (mean of 10 trials)",
+                                        same_protocol=False, note=_PEER + "k-means on pixels")),
+        ("DEC (paper)", Reference(0.84, source="DEC-keras README, column 'paper'", same_protocol=False,
+                                  note=_PEER + "DEC")),
+        ("DEC (DEC-keras re-implementation)", Reference(0.912, source="DEC-keras results/exp1/results.csv, mean row",
+                                                        same_protocol=False, note=_PEER + "DEC")),
+        ("GMVAE (Rui Shu, K=10), median of 7 runs",
+         Reference(0.831, source="RuiShu/vae-clustering logs: 0.716 to 0.933", same_protocol=False,
+                   note=_PEER + "GMVAE")),
+        ("VaDE (with the shipped pretrained AE)", Reference(0.9446, source="slim1017/VaDE README", same_protocol=False,
+                                                            note=_PEER + "VaDE")),
     ],
     "fashion-mnist": [
-        ("k-means on pixels", 0.47, "DEC-keras README, Table 1"),
-        ("DEC (author's report)", 0.59, "zalandoresearch/fashion-mnist#96"),
-        ("DEC (DEC-keras re-implementation)", 0.618, "DEC-keras results/exp1/results.csv, mean row"),
+        ("k-means on pixels", Reference(0.47, source="DEC-keras README, Table 1", same_protocol=False,
+                                        note=_PEER + "k-means on pixels")),
+        ("DEC (author's report)", Reference(0.59, source="zalandoresearch/fashion-mnist#96", same_protocol=False,
+                                            note=_PEER + "DEC")),
+        ("DEC (DEC-keras re-implementation)", Reference(0.618, source="DEC-keras results/exp1/results.csv, mean row",
+                                                        same_protocol=False, note=_PEER + "DEC")),
     ],
 }
+CLUSTERING_PEERS = {ds: [(name, r.value, r.source) for name, r in peers]            # the older (name, acc, source)
+                    for ds, peers in CLUSTERING_PEER_REFERENCES.items()}
 
 # AAE test error rates (fractions), docs/originals.md 3.9. Only MNIST(100) is confirmed (quoted in
 # musyoku/adversarial-autoencoder#13); the others are recalled from the paper and unverified.
-AAE_PAPER = {
-    ("semi_supervised", "labels-100"): (0.0190, 0.0010, "paper Table 2, quoted in musyoku#13"),
-    ("semi_supervised", "labels-1000"): (0.0160, 0.0008, "paper Table 2 (recalled, unverified)"),
-    ("clustering", "clusters-16"): (0.0955, 0.0225, "paper Table 3 (recalled, unverified)"),
-    ("clustering", "clusters-30"): (0.0410, 0.0113, "paper Table 3 (recalled, unverified)"),
-    ("dim_reduction", "clusters-20"): (0.135, 0.0, "about 13.5 %: a user's recollection of the paper in "
-                                                   "musyoku#7 (hearsay; the paper's value was not found)"),
+AAE_REFERENCES = {
+    ("semi_supervised", "labels-100"): Reference(0.0190, 0.0010, "paper Table 2, quoted in musyoku#13"),
+    ("semi_supervised", "labels-1000"): Reference(0.0160, 0.0008, "paper Table 2 (recalled, unverified)",
+                                                  verified=False, note="recalled from the paper"),
+    ("clustering", "clusters-16"): Reference(0.0955, 0.0225, "paper Table 3 (recalled, unverified)", verified=False,
+                                             note="recalled from the paper"),
+    ("clustering", "clusters-30"): Reference(0.0410, 0.0113, "paper Table 3 (recalled, unverified)", verified=False,
+                                             note="recalled from the paper"),
+    ("dim_reduction", "clusters-20"): Reference(0.135, 0.0, "about 13.5 %: a user's recollection of the paper in "
+                                                            "musyoku#7 (hearsay; the paper's value was not found)",
+                                                verified=False, note="hearsay"),
 }
+AAE_PAPER = {key: (r.value, r.std, r.source) for key, r in AAE_REFERENCES.items()}   # the older (value, std, source)
 
-# The CatVAE paper's own clustering numbers could not be retrieved (docs/originals.md 2.6): REPORT.md compares with the
-# strongest peer of CLUSTERING_PEERS per data set, and the project's targets (InfoCatVAE >= 85 % on MNIST,
-# >= 60 % on Fashion-MNIST).
-CATVAE_REFERENCE = {
-    "mnist": (0.9446, "VaDE, slim1017/VaDE README (peer; the CatVAE paper's tables were not retrievable)"),
-    "fashion-mnist": (0.618, "DEC-keras results/exp1/results.csv (peer; the CatVAE paper's tables were not "
-                             "retrievable)"),
+# The CatVAE paper's own clustering numbers could not be retrieved (docs/originals.md 2.6): REPORT.md prints the
+# strongest peer of CLUSTERING_PEERS per data set as context (another method: no verdict), and the project's targets
+# (InfoCatVAE >= 85 % on MNIST, >= 60 % on Fashion-MNIST) are in the README.
+_NO_CATVAE = "the CatVAE paper's numbers were not retrievable"
+CATVAE_REFERENCES = {
+    "mnist": Reference(0.9446, source="VaDE, slim1017/VaDE README (peer; the CatVAE paper's tables were not "
+                                      "retrievable)", same_protocol=False, note=f"{_PEER}VaDE; {_NO_CATVAE}"),
+    "fashion-mnist": Reference(0.618, source="DEC-keras results/exp1/results.csv (peer; the CatVAE paper's tables "
+                                             "were not retrievable)", same_protocol=False,
+                               note=f"{_PEER}DEC; {_NO_CATVAE}"),
 }
+CATVAE_REFERENCE = {ds: (r.value, r.source) for ds, r in CATVAE_REFERENCES.items()}  # the older (value, source)
 
 # What each of our figures corresponds to in the original papers and repositories (they are not copied here).
 FIGURE_COUNTERPARTS = {
@@ -96,4 +162,16 @@ MLVAE_REFERENCE = {
         {"group_noise_std": 0.1, "evidence": "none", "style_train": .4438, "style_test": .4299,
          "class_train": .3774, "class_test": .3855},
     ],
+}
+
+# Its values as References, keyed (group_noise_std, evidence, column): read verbatim, but measured another way (an MLP
+# classifier on SAMPLED codes, where REPORT.md's numbers are linear probes on posterior means), so context only.
+_MLVAE_PROTOCOL = ("another protocol: the reference's MLP classifier on sampled codes, ours a linear probe on "
+                   "posterior means")
+MLVAE_REFERENCES = {
+    (row["group_noise_std"], row["evidence"], column): Reference(
+        row[column], source=MLVAE_REFERENCE["source"], same_protocol=False,
+        note=_MLVAE_PROTOCOL + ("; its codes group test images by their true labels" if row["evidence"] != "none"
+                                else ""))
+    for row in MLVAE_REFERENCE["rows"] for column in ("style_train", "style_test", "class_train", "class_test")
 }

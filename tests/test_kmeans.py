@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from models.kmeans import KMeansQuantizer, kmeans, pairwise_sq_dists
@@ -62,3 +63,24 @@ def test_quantizer_labels_by_majority_and_classifies_by_nearest_centroid():
     restored = KMeansQuantizer.from_state(q.state_dict())
     assert torch.equal(restored.predict(x), q.predict(x))
     assert (q.predict(x) == classes).float().mean() == 1.0
+
+
+def test_restarts_keep_the_run_with_the_lowest_inertia():
+    from models.kmeans import _lloyd
+
+    gen = torch.Generator().manual_seed(3)
+    x = torch.cat([torch.randn(60, 2, generator=gen) * 0.6 + torch.tensor(c) for c in
+                   [(0.0, 0.0), (3.0, 0.0), (0.0, 3.0), (3.0, 3.0), (1.5, 1.5), (6.0, 6.0)]])
+    single = [_lloyd(x, 6, torch.Generator().manual_seed(2 * 1_000_003 + r), 100, 1e-6)[2] for r in range(8)]
+    assert len(set(round(v, 6) for v in single)) > 1           # the runs differ, so the choice matters
+    centroids, labels, inertia, _ = kmeans(x, 6, seed=2, restarts=8, tol=1e-6)
+    assert inertia == pytest.approx(min(single))
+    assert inertia == pytest.approx(float(((x - centroids[labels]) ** 2).sum()), rel=1e-5)
+
+
+def test_greedy_seeding_picks_the_candidate_that_lowers_the_potential_most():
+    from models.kmeans import kmeans_plus_plus
+
+    x = torch.tensor([[0.0], [0.1], [10.0], [10.1], [20.0]])
+    centres = kmeans_plus_plus(x, 3, torch.Generator().manual_seed(0), trials=20)
+    assert sorted(round(float(c), 1) // 10 for c in centres.flatten()) == [0, 1, 2]   # one centre per group

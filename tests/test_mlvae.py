@@ -113,7 +113,7 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path, interrupt_after):
         assert (run / f"{name}.png").stat().st_size > 10_000, name
     m = json.loads((run / "metrics.json").read_text())
     for key in ("class_probe_test_accuracy_single_image", "style_probe_test_accuracy", "swap_class_kept",
-                "swap_class_kept_with_evidence", "class_probe_test_accuracy_kmeans_groups",
+                "swap_class_kept_with_evidence_LEAKS_LABELS", "class_probe_test_accuracy_kmeans_groups",
                 "class_probe_test_accuracy_random_groups", "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS",
                 "judge_test_accuracy"):
         assert 0 <= m[key] <= 1, key

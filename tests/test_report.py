@@ -82,3 +82,100 @@ def test_a_quick_report_shows_subset_runs_without_a_verdict(tmp_path):
     assert "| subset run: no verdict |" in rows["semi_supervised/labels-10, 20 epochs"]
     full_and_subset = rows["semi_supervised/labels-100, 20 epochs"]           # seed 0 full, seed 1 subset
     assert "| 0, 1 |" in full_and_subset and "| subset run: no verdict |" in full_and_subset
+
+
+# ------------------------------------------------------------------------------------------------ verdicts
+def _cells(line):
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _runs_beating_every_reference(root):
+    """One run per paper whose numbers would beat every reference: the verdicts must still hold back where the
+    reference is unverified, from another method or protocol, or the metric leaks the labels."""
+    _write(root / "seq/mnist/cae4/metrics.json",
+           {"dataset": "mnist", "arch": "cae4", "seed": 0, "softmax_test_accuracy": 0.9935, "seconds": {"total": 60.0},
+            "quantizer": [{"k": 10, "test_accuracy": 0.99}]})
+    for seed in (0, 1):
+        for variant in ("catvae", "infocatvae"):
+            _write(root / f"catvae/mnist/{variant}/seed-{seed}/metrics.json",
+                   {"seed": seed, "clustering_accuracy": 0.99 + 0.001 * seed, "nmi": 0.9, "seconds": {"total": 60.0}})
+    _write(root / "mlvae/mnist/noise-0.1/metrics.json",
+           {"seed": 0, "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.99,
+            "style_probe_test_accuracy": 0.11, "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS": 1.0,
+            "swap_class_kept": 0.9, "seconds": {"total": 60.0}})
+    for head, setting in [("semi_supervised", "labels-100"), ("semi_supervised", "labels-1000"),
+                          ("clustering", "clusters-16"), ("clustering", "clusters-30"),
+                          ("dim_reduction", "clusters-20")]:
+        _write(root / f"aae/{head}/{setting}/metrics.json",
+               {"seed": 0, "test_error": 0.001, "test_recon_mse": 0.02, "epochs": 5, "seconds": {"total": 60.0}})
+
+
+UNVERIFIED = ["semi_supervised/labels-1000", "clustering/clusters-16", "clustering/clusters-30",
+              "dim_reduction/clusters-20"]
+
+
+def test_report_marks_unverified_references_and_never_judges_peers_or_probes(tmp_path):
+    from reporting.report import build_report, summary_table
+
+    _runs_beating_every_reference(tmp_path)
+    text = build_report(tmp_path)
+    rows = [_cells(line) for line in text.splitlines() if line.startswith("| ") and "`" in line]
+    by = {(r[0], r[1]): r for r in rows}       # metric, setting -> cells; reference = r[4], verdict = r[6]
+    for setting in UNVERIFIED:
+        r = by[("test error %", f"{setting}, 5 epochs")]
+        assert r[4].endswith("(unverified)") and r[6] == "unverified reference: no verdict", r
+    verified = by[("test error %", "semi_supervised/labels-100, 5 epochs")]
+    assert verified[4] == "1.90 +- 0.10" and verified[6] == "beats (one seed)"
+    catvae = [r for r in rows if "clustering accuracy" in r[0]]
+    assert len(catvae) == 2
+    for r in catvae:
+        assert r[3] == "0, 1" and r[6].startswith("context only (another method: VaDE"), r
+    mlvae = [r for r in rows if r[1] == "mnist noise-0.1" and r[4] != "-"]
+    assert len(mlvae) == 3
+    for r in mlvae:
+        assert r[6].startswith("context only (another protocol:") or r[6] == "leaks labels: context only", r
+    assert by[("class code grouped by TRUE label (leaks labels), test probe %", "mnist noise-0.1")][6] == \
+        "leaks labels: context only"
+    for r in catvae + mlvae:
+        assert not any(word in r[6] for word in ("meets", "beats", "short by", "within")), r
+    assert by[("softmax classifier, test accuracy %", "mnist cae4")][4:7] == [
+        "99.20 (digitized)", "SEQ repository images/fig3.jpg, digitized (+-0.2 points)", "meets (one seed)"]
+    assert by[("SEQ quantizer K=10, test accuracy %", "mnist cae4")][6] == "beats (one seed)"
+    for words in ("*meets*", "*beats*", "*short by X*", "*within our spread*", "*context only*", "*one seed*",
+                  "*unverified reference: no verdict*", "*leaks labels: context only*", "+-0.2 points"):
+        assert words in text.split("\n## ")[0], words          # the header explains every verdict
+
+    summary = [_cells(line) for line in summary_table(tmp_path).splitlines()[2:]]
+    assert len(summary) == 2 + 2 + 3 + 5    # SEQ softmax and K=10 (one of the summary's K), CatVAE, ML-VAE, AAE
+    for r in summary:                       # paper, metric, setting, ours, seeds, reference, verdict, minutes
+        if any(r[2].startswith(u) for u in UNVERIFIED):
+            assert r[5].endswith("(unverified)") and r[6] == "unverified reference: no verdict", r
+        if r[0] in ("CatVAE / InfoCatVAE", "Multi-Level VAE"):
+            assert "context only" in r[6] and not any(w in r[6] for w in ("meets", "beats", "short")), r
+    assert sum("(unverified)" in r[5] for r in summary) == len(UNVERIFIED)
+
+
+def test_every_reference_says_how_far_it_can_be_trusted():
+    """Unverified values say so in their source text (which tables print); context values name the other method or
+    protocol; the older plain names carry the same numbers."""
+    from reporting import references as R
+
+    every = [*R.SEQ_REFERENCES.values(), *R.AAE_REFERENCES.values(), *R.CATVAE_REFERENCES.values(),
+             *R.MLVAE_REFERENCES.values(), *[r for peers in R.CLUSTERING_PEER_REFERENCES.values() for _, r in peers]]
+    assert len(every) == 74 + 5 + 2 + 16 + 8
+    for r in every:
+        assert r.source
+        assert r.verified == ("unverified" not in r.source and "hearsay" not in r.source), r
+        assert r.same_protocol == (not r.note.startswith(("another method", "another protocol"))), r
+        assert r.digitized == ("digitized" in r.source), r
+    assert [k for k, r in R.AAE_REFERENCES.items() if not r.verified] == [
+        ("semi_supervised", "labels-1000"), ("clustering", "clusters-16"), ("clustering", "clusters-30"),
+        ("dim_reduction", "clusters-20")]
+    assert all(not r.same_protocol for r in R.CATVAE_REFERENCES.values())
+    assert R.AAE_PAPER[("clustering", "clusters-16")] == (0.0955, 0.0225, "paper Table 3 (recalled, unverified)")
+    assert R.CLUSTERING_PEERS["mnist"][-1] == ("VaDE (with the shipped pretrained AE)", 0.9446, "slim1017/VaDE README")
+    assert R.CATVAE_REFERENCE["fashion-mnist"][0] == 0.618
+    assert R.SEQ_REFERENCES[("fashion-mnist", "lae2", 20)].value == R.SEQ_PAPER["fashion-mnist"]["lae2"][1]
+    assert R.MLVAE_REFERENCES[(0.1, "none", "style_test")].value == 0.4299
+    assert R.AAE_REFERENCES[("dim_reduction", "clusters-20")].percent_text() == "13.50 (unverified)"
+    assert R.AAE_REFERENCES[("semi_supervised", "labels-100")].percent_text() == "1.90 +- 0.10"

@@ -33,27 +33,89 @@ def test_lookup_follows_dots_list_indices_and_field_selectors():
         lookup(m, "a.c")
 
 
-@pytest.mark.parametrize("ours, ref, ref_std, better, verdict", [
-    ([0.95], 0.95, 0.0, "higher", "matches"),
-    ([0.951], 0.95, 0.0, "higher", "matches"),        # within the 0.2-point digitization tolerance
-    ([0.97], 0.95, 0.0, "higher", "beats"),
-    ([0.90], 0.95, 0.0, "higher", "short by 5.00"),
-    ([0.0441], 0.019, 0.001, "lower", "short by 2.51"),  # an error rate: lower is better
-    ([0.010], 0.019, 0.001, "lower", "beats"),
-    ([0.020], 0.019, 0.001, "lower", "matches"),        # within the reference's own +- 0.1 points
+ONE_SEED = "one seed"
+DIGITIZED = "one seed; within the +-0.2-point digitization error of the reference"
+
+
+@pytest.mark.parametrize("mean, std, ref, ref_std, better, verified, same_protocol, digitized, key, verdict", [
+    # one seed (std 0): the text says so
+    (0.95, 0.0, 0.95, 0.0, "higher", True, True, False, "v", f"meets ({ONE_SEED})"),
+    (0.97, 0.0, 0.95, 0.0, "higher", True, True, False, "v", f"beats ({ONE_SEED})"),
+    (0.90, 0.0, 0.95, 0.0, "higher", True, True, False, "v", f"short by 5.00 ({ONE_SEED})"),
+    (0.949, 0.0, 0.95, 0.0, "higher", True, True, False, "v", f"short by 0.10 ({ONE_SEED})"),   # no tolerance
+    # several seeds: mean - std must clear the reference; beats = it also clears the reference's spread
+    (0.90, 0.02, 0.87, 0.0, "higher", True, True, False, "v", "beats"),
+    (0.90, 0.02, 0.87, 0.02, "higher", True, True, False, "v", "meets"),
+    (0.85, 0.05, 0.87, 0.0, "higher", True, True, False, "v", "within our spread"),     # the spread straddles it
+    (0.85, 0.05, 0.90, 0.0, "higher", True, True, False, "v", "within our spread"),     # mean + std touches it
+    (0.80, 0.05, 0.90, 0.0, "higher", True, True, False, "v", "short by 10.00"),
+    # a digitized reference (the SEQ figure) counts as +- 0.2 points, and only it
+    (0.949, 0.0, 0.95, 0.0, "higher", True, True, True, "v", f"meets ({DIGITIZED})"),
+    (0.951, 0.0, 0.95, 0.0, "higher", True, True, True, "v", f"meets ({ONE_SEED})"),
+    (0.951, 0.0, 0.95, 0.0, "higher", True, True, False, "v", f"beats ({ONE_SEED})"),
+    (0.947, 0.0, 0.95, 0.0, "higher", True, True, True, "v", f"short by 0.30 ({ONE_SEED})"),
+    (0.9935, 0.0, 0.992, 0.0, "higher", True, True, True, "v", f"meets ({ONE_SEED})"),
+    (0.9923, 0.0, 0.990, 0.0, "higher", True, True, True, "v", f"beats ({ONE_SEED})"),
+    # lower is better (error rates): mirrored
+    (0.0441, 0.0, 0.019, 0.001, "lower", True, True, False, "v", f"short by 2.51 ({ONE_SEED})"),
+    (0.0195, 0.0, 0.019, 0.001, "lower", True, True, False, "v",
+     f"short by 0.05 ({ONE_SEED}; inside the reference's own +- 0.10)"),
+    (0.0185, 0.0, 0.019, 0.001, "lower", True, True, False, "v", f"meets ({ONE_SEED})"),
+    (0.010, 0.0, 0.019, 0.001, "lower", True, True, False, "v", f"beats ({ONE_SEED})"),
+    (0.015, 0.002, 0.019, 0.001, "lower", True, True, False, "v", "beats"),
+    (0.020, 0.002, 0.019, 0.001, "lower", True, True, False, "v", "within our spread"),
+    (0.030, 0.005, 0.019, 0.001, "lower", True, True, False, "v", "short by 1.10"),
+    # unverified and context references, and metrics that leak the labels, get no verdict however good we are
+    (0.99, 0.0, 0.50, 0.0, "higher", False, True, False, "v", "unverified reference: no verdict"),
+    (0.001, 0.0, 0.016, 0.0008, "lower", False, True, False, "v", "unverified reference: no verdict"),
+    (0.99, 0.0, 0.50, 0.0, "higher", True, False, False, "v", "context only (another method: VaDE)"),
+    (0.99, 0.01, 0.50, 0.0, "higher", False, False, False, "v", "context only (another method: VaDE)"),
+    (1.00, 0.0, 0.90, 0.0, "higher", True, True, False, "class_LEAKS_LABELS", "leaks labels: context only"),
+    (1.00, 0.0, 0.90, 0.0, "higher", True, False, False, "class_LEAKS_LABELS", "leaks labels: context only"),
 ])
-def test_verdict(tmp_path, ours, ref, ref_std, better, verdict):
-    files = [_write(tmp_path / f"s{i}/metrics.json", {"v": v}) for i, v in enumerate(ours)]
-    assert Row("m", "s", files, "v", tmp_path, ref, ref_std, better=better).verdict() == verdict
+def test_verdict(mean, std, ref, ref_std, better, verified, same_protocol, digitized, key, verdict):
+    from reporting.references import Reference
+    from reporting.report import judge
+
+    r = Reference(ref, ref_std, "a source", verified=verified, same_protocol=same_protocol,
+                  note="" if same_protocol else "another method: VaDE", digitized=digitized)
+    assert judge(mean, std, 1 if std == 0 else 3, r, better=better, key=key) == verdict
+
+
+def test_verdict_without_a_reference_or_on_another_scale():
+    from reporting.references import Reference
+    from reporting.report import judge
+
+    assert judge(0.9, 0.0, 1, None) == "no reference value"
+    assert judge(0.9, 0.0, 1, None, key="x_LEAKS_LABELS") == "leaks labels: context only"
+    assert judge(0.020, 0.0, 1, Reference(0.025), better="lower", scale=1.0) == "beats (one seed)"   # an MSE
+    assert judge(0.020, 0.001, 2, Reference(0.0205), better="lower", scale=1.0) == "within our spread"
+
+
+def test_row_verdict_uses_the_mean_and_sample_std_of_its_files(tmp_path):
+    from reporting.references import Reference
+
+    def row(values, ref):
+        files = [_write(tmp_path / f"{ref}-{len(values)}/s{i}/metrics.json", {"v": v}) for i, v in enumerate(values)]
+        return Row("m", "s", files, "v", tmp_path, Reference(ref)).verdict()
+
+    assert row([0.80, 0.90, 0.85], 0.79) == "beats"                 # 85 +- 5: 80 > 79
+    assert row([0.80, 0.90, 0.85], 0.84) == "within our spread"     # 80 < 84 < 90
+    assert row([0.80, 0.90, 0.85], 0.91) == "short by 6.00"         # 90 < 91
+    assert row([0.86], 0.84) == "beats (one seed)"
 
 
 def test_row_is_mean_and_sample_std_over_the_seed_files(tmp_path):
+    from reporting.references import Reference
+
     files = [_write(tmp_path / f"seed-{s}/metrics.json", {"seed": s, "acc": a, "seconds": {"total": 60.0 * (s + 1)},
                                                           "device": "cpu"})
              for s, a in [(0, 0.80), (1, 0.90), (2, 0.85)]]
-    line = Row("acc %", "mnist", files, "acc", tmp_path, 0.9, source="a paper").markdown()
-    assert "| acc % | mnist | 85.00 +- 5.00 | 0, 1, 2 | 90.00 | a paper | short by 5.00 | 2.0 | cpu |" in line
+    line = Row("acc %", "mnist", files, "acc", tmp_path, Reference(0.9, source="a paper")).markdown()
+    assert "| acc % | mnist | 85.00 +- 5.00 | 0, 1, 2 | 90.00 | a paper | within our spread | 2.0 | cpu |" in line
     assert "seed-0/metrics.json, seed-1/metrics.json, seed-2/metrics.json" in line
+    line = Row("acc %", "mnist", files, "acc", tmp_path, Reference(0.99, 0.01, "recalled", verified=False)).markdown()
+    assert "| 99.00 +- 1.00 (unverified) | recalled | unverified reference: no verdict |" in line
 
 
 # ------------------------------------------------------------------------------------------------ plan / run_jobs
@@ -422,7 +484,7 @@ def test_readme_summary_keeps_only_rows_with_a_reference(tmp_path):
     lines = summary_table(tmp_path).splitlines()
     assert len(lines) == 3      # header, separator, one row: the recon MSE rows have no reference value
     assert lines[2] == ("| Adversarial autoencoder heads | test error % | semi_supervised/labels-100, 40 epochs | 4.41 | 0 | "
-                        "1.90 +- 0.10 | short by 2.51 | 2.0 |")
+                        "1.90 +- 0.10 | short by 2.51 (one seed) | 2.0 |")
 
 
 def test_a_metrics_file_without_the_number_is_a_one_line_error_naming_it(tmp_path):
