@@ -54,6 +54,7 @@ ks = "10,20,30,40,50,60,70,80,90,100,110,120"  # numbers of k-means clusters
 kmeans_iters = 300                # at most this many Lloyd iterations per K
 kmeans_tol = 1e-6                 # stop when no centroid moves more than this (relative to the data scale)
 kmeans_restarts = 10              # k-means runs per K from different seeds; the one with the lowest inertia is kept (label-free)
+kmeans_restart_max_k = 30         # restarts only for K up to this (0: every K); above it one run (docs/seq.md)
 # system
 seed = 0                          # seeds python, numpy, torch and k-means
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
@@ -70,6 +71,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "lae_epochs": at_least(1), "batch_size": at_least(1), "lr": positive(),
          "schedule": one_of("onecycle", "constant"), "label_smoothing": fraction(), "ks": list_of(int, low=1),
          "kmeans_iters": at_least(1), "kmeans_tol": at_least(0), "kmeans_restarts": at_least(1),
+         "kmeans_restart_max_k": at_least(0),
          "seed": at_least(0),
          "precision": one_of(*PRECISIONS), "eval_batch_size": at_least(1)}
 # the paper's training (docs/originals.md 1.4)
@@ -154,13 +156,14 @@ def main(argv=None):
             t2 = time.perf_counter()
             rows, states = quantizer_sweep(ftr, ytr, fte, yte, ks, seed=cfg["seed"], max_iter=cfg["kmeans_iters"],
                                            tol=cfg["kmeans_tol"], restarts=cfg["kmeans_restarts"],
+                                           restart_max_k=cfg["kmeans_restart_max_k"],
                                            progress=cfg["progress"],
                                            desc=f"{tag} {DISPLAY[arch]} k-means")
             save_checkpoint(run / "quantizers.pt", {"kind": QUANTIZER_KIND, "dataset": tag, "arch": arch,
                                                     "quantizers": states})
             paper = SEQ_PAPER.get(tag, {})
             metrics = {
-                "dataset": tag, "arch": arch, "encoder": DISPLAY[arch],
+                "dataset": tag, "arch": arch, "encoder": DISPLAY[arch], "seed": cfg["seed"],
                 "softmax_test_accuracy": softmax_test, "softmax_train_accuracy": softmax_train,
                 "quantizer": rows,
                 "paper": {"source": SEQ_PAPER["source"], "softmax_test_accuracy": paper.get("softmax"),

@@ -17,9 +17,11 @@ from utils.progress import bar
 
 def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor,
                     test_labels: torch.Tensor, ks: list[int], *, seed: int, max_iter: int, tol: float,
-                    restarts: int = 1, progress: bool = True, desc: str = "k-means") -> tuple[list[dict], dict]:
+                    restarts: int = 1, restart_max_k: int = 0, progress: bool = True,
+                    desc: str = "k-means") -> tuple[list[dict], dict]:
     """Fit one quantizer per K on the training features; score the nearest-centroid classifier on test.
 
+    ``restarts`` k-means runs (the lowest inertia kept) for K up to ``restart_max_k`` (0: every K), one run above.
     Returns the per-K metrics and the fitted quantizers' states (keyed by K). Test labels only score.
     """
     rows, states = [], {}
@@ -27,7 +29,8 @@ def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, te
     pbar = bar([k for k in ks if k <= len(train_features)], enabled=progress, desc=desc, unit="K")
     for k in pbar:
         t0 = time.perf_counter()
-        q = KMeansQuantizer(k, seed=seed, max_iter=max_iter, tol=tol, restarts=restarts).fit(train_features, ytr)
+        runs = restarts if not restart_max_k or k <= restart_max_k else 1
+        q = KMeansQuantizer(k, seed=seed, max_iter=max_iter, tol=tol, restarts=runs).fit(train_features, ytr)
         test_clusters = q.cluster(test_features)
         pred = q.cluster_labels[test_clusters].cpu().numpy()
         test_clusters = test_clusters.cpu().numpy()
@@ -40,7 +43,7 @@ def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, te
             "nmi": scores["nmi"], "ari": scores["ari"],
             "clusters_used_train": int(len(set(train_clusters.tolist()))),
             "clusters_used_test": int(len(set(test_clusters.tolist()))),
-            "inertia": q.inertia, "iterations": q.iterations,
+            "inertia": q.inertia, "iterations": q.iterations, "restarts": runs,
             "seconds": time.perf_counter() - t0,
         }
         rows.append(row)

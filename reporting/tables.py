@@ -221,9 +221,51 @@ def catvae_summary_lines(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def precision_table(records="records/selections/seq-precision") -> str:
+    """The selection record behind SEQ's precision default: CAE-4 on the validation split in fp32 and in bf16
+    autocast, per seed, from the runs' metrics.json files under ``records/<precision>-seed<s>/``."""
+    runs: dict = {}
+    for path in sorted(Path(records).glob("*/metrics.json")):
+        m, config = read_json(path), read_json(path.parent / "config.json")
+        runs.setdefault(m["precision"], []).append({**m, "seed": config["seed"]})
+    lines = ["| precision | runs | softmax % | K=20 % | K=50 % | K=100 % | training minutes per run |",
+             "|---|---|---|---|---|---|---|"]
+    for precision, ms in sorted(runs.items(), key=lambda kv: kv[0] != "fp32"):
+        ms = sorted(ms, key=lambda m: m["seed"])
+
+        def cell(values):
+            return f"{_pct(values, 2)} ({', '.join(f'{100 * v:.2f}' for v in values)})"
+
+        quantizer = [{r["k"]: r["test_accuracy"] for r in m["quantizer"]} for m in ms]
+        lines.append(f"| {precision} | {len(ms)} | {cell([m['softmax_test_accuracy'] for m in ms])} | "
+                     + " | ".join(cell([q[k] for q in quantizer]) for k in (20, 50, 100))
+                     + f" | {np.mean([m['seconds']['train'] for m in ms]) / 60:.1f} |")
+    return "\n".join(lines)
+
+
+def kmeans_table(path="benchmarks/results/kmeans.json") -> str:
+    """One k-means run per K against restarts (the lowest inertia kept), from benchmarks/bench_kmeans.py's record:
+    per K the accuracy on the scored split (mean, lowest and highest over the k-means seeds) and seconds per K."""
+    record = read_json(Path(path))
+    by: dict = {}
+    for row in record["rows"]:
+        by.setdefault((row["restarts"], row["k"]), []).append(row)
+    lines = [f"{record['dataset']} {record['arch']} features, {record['n_train']} fitted / {record['n_scored']} scored, "
+             f"{len({r['seed'] for r in record['rows']})} k-means seeds, {record['threads']} thread(s):", "",
+             "| restarts | K | accuracy % (mean; lowest - highest) | seconds per K |", "|---|---|---|---|"]
+    for (restarts, k), rows in sorted(by.items()):
+        acc = [100 * r["accuracy"] for r in rows]
+        lines.append(f"| {restarts} | {k} | {np.mean(acc):.2f}; {min(acc):.2f} - {max(acc):.2f} | "
+                     f"{np.mean([r['seconds'] for r in rows]):.1f} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     import sys
 
+    if sys.argv[1:2] in (["--precision"], ["--kmeans"]):
+        print((precision_table if sys.argv[1] == "--precision" else kmeans_table)(*sys.argv[2:3]))
+        raise SystemExit(0)
     root = sys.argv[1] if len(sys.argv) > 1 else "results"
     for title, fn in [("SEQ", seq_table), ("CatVAE / InfoCatVAE", catvae_table), ("ML-VAE probes", mlvae_table),
                       ("ML-VAE swaps", mlvae_swaps), ("AAE", aae_table)]:

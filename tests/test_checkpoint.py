@@ -95,3 +95,17 @@ def test_resume_refuses_another_models_checkpoint(tmp_path):
     with pytest.raises(UserError, match="cannot resume"):
         fit(model, torch.optim.SGD(model.parameters(), 0.1), lambda i: {}, 64, epochs=2, batch_size=16,
             seed=0, checkpoint=tmp_path / "ck.pt", kind="demo", model_config={"n": 99}, resume=True)
+
+
+def test_a_loss_that_is_no_longer_finite_stops_training_in_one_line(tmp_path):
+    model = nn.Linear(5, 1)
+    x = torch.randn(64, 5)
+
+    def step(idx):
+        out = model(x[idx]).mean()
+        return {"loss": out * float("nan") if len(idx) else out}
+
+    with pytest.raises(UserError, match=r"demo: loss became nan at epoch 1 by batch 0; lower the learning rate"):
+        fit(model, torch.optim.SGD(model.parameters(), 0.1), step, 64, epochs=2, batch_size=16, seed=0,
+            checkpoint=tmp_path / "ck.pt", kind="demo", model_config={}, progress=False, desc="demo")
+    assert not (tmp_path / "ck.pt").exists()

@@ -118,33 +118,38 @@ def fit(
         if start < epochs:
             log(f"resuming {desc} from {checkpoint} after epoch {start}/{epochs}")
     device = next(model.parameters()).device
+    total_dtype = torch.float32 if device.type == "mps" else torch.float64   # MPS has no float64
     for epoch in range(start, epochs):
         model.train()
         if epoch_start is not None:
             epoch_start(epoch)
         batches = batch_order(n_train, batch_size, seed, epoch)
-        sums: dict[str, float] = {}
+        sums: dict[str, torch.Tensor] = {}
         t0 = time.perf_counter()
         pbar = bar(batches, enabled=progress, desc=f"{desc} epoch {epoch + 1}/{epochs}", unit="batch")
         for i, idx in enumerate(pbar):
             with autocast(device, precision):
                 terms = step(idx.to(device))
-            for name, value in terms.items():
-                if not torch.isfinite(value):
-                    raise UserError(f"{desc}: {name} became {value.item()} at epoch {epoch + 1}, batch {i}; "
-                                             "lower the learning rate")
             if not manual:
                 optimizer.zero_grad(set_to_none=True)
                 terms["loss"].backward()
                 optimizer.step()
             if scheduler is not None:
                 scheduler.step()
+            # summed on the device: reading a number back every step would make a GPU wait for the host
             for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            if progress and (i % 10 == 0 or i == len(batches) - 1):
-                pbar.set_postfix({k: f"{v / (i + 1):.4g}" for k, v in sums.items()})
+                v = v.detach().to(total_dtype)
+                sums[k] = sums[k] + v if k in sums else v
+            if i % 10 == 0 or i == len(batches) - 1:   # one look at the host every ten steps
+                means = {k: float(v) / (i + 1) for k, v in sums.items()}
+                bad = [k for k, v in means.items() if not math.isfinite(v)]
+                if bad:
+                    raise UserError(f"{desc}: {bad[0]} became {means[bad[0]]} at epoch {epoch + 1} by batch {i}; "
+                                    "lower the learning rate")
+                if progress:
+                    pbar.set_postfix({k: f"{v:.4g}" for k, v in means.items()})
         seconds = time.perf_counter() - t0
-        row = {"epoch": epoch + 1, **{k: v / max(len(batches), 1) for k, v in sums.items()},
+        row = {"epoch": epoch + 1, **{k: float(v) / max(len(batches), 1) for k, v in sums.items()},
                "seconds": seconds, "images_per_second": len(batches) * batch_size / max(seconds, 1e-9)}
         history.append(row)
         log(f"{desc} epoch {epoch + 1}/{epochs}: " + ", ".join(
