@@ -58,7 +58,7 @@ kmeans_restart_max_k = 30         # restarts only for K up to this (0: every K);
 # system
 seed = 0                          # seeds python, numpy, torch and k-means
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
-precision = "fp32"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (GPUs, CPUs with AVX512-BF16 or AMX)
+precision = "auto"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (GPUs, CPUs with AVX512-BF16 or AMX; chosen on the validation split: docs/speed.md)
 eval_batch_size = 1000            # images per forward pass when extracting features
 out_dir = ""                      # runs go to <out_dir>/seq/<dataset>/<arch>/; empty: results/ in the repository
 resume = False                    # continue interrupted training from each run's encoder.pt
