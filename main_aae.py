@@ -192,6 +192,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
+    precision = resolve_precision(cfg["precision"], device)
     weights = extra_weights(cfg, run, model)
     x_dev = xtr.to(device)
     t1 = time.perf_counter()
@@ -203,7 +204,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                         extra={"dataset": dataset, "setting": setting,
                                "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
                                           "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None}},
-                        augment=cfg["augment"], vat_eps=eps, precision=resolve_precision(cfg["precision"], device),
+                        augment=cfg["augment"], vat_eps=eps, precision=precision,
                         **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
@@ -222,7 +223,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                            "vat_radii": radii_seconds if eps is not None else 0.0, "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, dataset),
                "eval_split": cfg["eval_split"], "device": str(device),
-               "precision": resolve_precision(cfg["precision"], device),
+               "precision": precision,
                "checkpoint_kind": AAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(out / "metrics.json", metrics)

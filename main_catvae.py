@@ -125,13 +125,14 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, xte
     seed_everything(seed)
     model = model_from_config(cfg, variant).to(device)
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"
+    precision = resolve_precision(cfg["precision"], device)
     t1 = time.perf_counter()
     eps = radii(xtr, model.vat_radius, desc=desc) if model.vat_weight > 0 else None
     radii_seconds = time.perf_counter() - t1
     history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                            schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
                            progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps,
-                           precision=resolve_precision(cfg["precision"], device))
+                           precision=precision)
     train_seconds = time.perf_counter() - t0
 
     seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
@@ -157,7 +158,7 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, xte
                            "vat_radii": radii_seconds if eps is not None else 0.0,
                            "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, tag), "eval_split": cfg["eval_split"],
-                "device": str(device), "precision": resolve_precision(cfg["precision"], device),
+                "device": str(device), "precision": precision,
                "checkpoint_kind": CATVAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(run / "metrics.json", metrics)

@@ -129,6 +129,7 @@ def main(argv=None) -> dict:
     cfg = parse_config(globals(), argv, __file__)
     t_start = time.perf_counter()
     device = get_device(cfg["device"])
+    precision = resolve_precision(cfg["precision"], device)
     dataset, setting = cfg["dataset"], setting_name(cfg)
     root = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
     guard_run_dirs([root / "mlvae" / dataset / setting], resume=cfg["resume"], overwrite=cfg["overwrite"])
@@ -153,7 +154,7 @@ def main(argv=None) -> dict:
                           schedule=cfg["schedule"], seed=cfg["seed"], checkpoint=out / "mlvae.pt",
                           resume=cfg["resume"], progress=cfg["progress"], desc=f"{tag} ML-VAE {setting}",
                           extra={"dataset": tag, "setting": setting},
-                          precision=resolve_precision(cfg["precision"], device))
+                          precision=precision)
     train_seconds = time.perf_counter() - t0
 
     # 2. codes, probes, reconstructions
@@ -210,7 +211,7 @@ def main(argv=None) -> dict:
                           "figures": figure_seconds, "total": time.perf_counter() - t_start}
     metrics["n_train"], metrics["n_test"], metrics["device"] = len(xtr), len(xte), str(device)
     metrics["subset"], metrics["eval_split"] = is_subset(cfg, tag), cfg["eval_split"]
-    metrics["precision"] = resolve_precision(cfg["precision"], device)
+    metrics["precision"] = precision
     metrics["checkpoint_kind"] = MLVAE_KIND
     save_json(out / "metrics.json", metrics)
     log(f"{tag} ML-VAE {setting}: linear probe test accuracy, class code of one image "
