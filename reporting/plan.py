@@ -223,6 +223,7 @@ def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
         return subprocess.call(job.command(flag))
     threads = str(max(1, (os.cpu_count() or 1) // at_once))
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    log_dir = log_dir or REPO / "results" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log", "w") as out:
         return subprocess.call(job.command(flag), stdout=out, stderr=subprocess.STDOUT, env=env)
