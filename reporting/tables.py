@@ -243,6 +243,33 @@ def precision_table(records="records/selections/seq-precision") -> str:
     return "\n".join(lines)
 
 
+def seq_seed_table(records="records/seq") -> str:
+    """SEQ over seeds from committed records (``records/seq/<dataset>/<arch>/seed-<s>/``): test accuracy % of the
+    softmax and of the quantizer at K = 10, 20, 50, 100, 120, mean +- std over the seeds, then each seed (test-set
+    runs on the full data only)."""
+    groups: dict = {}
+    for path in sorted(Path(records).glob("*/*/seed-*/metrics.json")):
+        if not subset_run(path):
+            m = read_json(path)
+            m.setdefault("seed", read_json(path.parent / "config.json")["seed"])   # older runs: in the config
+            if m.get("eval_split", "test") == "test":
+                groups.setdefault((m["dataset"], m["arch"]), []).append(m)
+    ks = (10, 20, 50, 100, 120)
+    lines = ["| data set | encoder | seeds | softmax % | " + " | ".join(f"K={k} %" for k in ks) + " |",
+             "|---|---|---|---|" + "---|" * len(ks)]
+    for (ds, arch), ms in sorted(groups.items()):
+        ms = sorted(ms, key=lambda m: m["seed"])
+
+        def cell(values):
+            return f"{_pct(values, 2)} ({', '.join(f'{100 * v:.2f}' for v in values)})"
+
+        acc = [{r["k"]: r["test_accuracy"] for r in m["quantizer"]} for m in ms]
+        lines.append(f"| {ds} | {arch} | {', '.join(str(m['seed']) for m in ms)} | "
+                     f"{cell([m['softmax_test_accuracy'] for m in ms])} | "
+                     + " | ".join(cell([a[k] for a in acc]) if all(k in a for a in acc) else "-" for k in ks) + " |")
+    return "\n".join(lines)
+
+
 def kmeans_table(path="benchmarks/results/kmeans.json") -> str:
     """One k-means run per K against restarts (the lowest inertia kept), from benchmarks/bench_kmeans.py's record:
     per K the accuracy on the scored split (mean, lowest and highest over the k-means seeds) and seconds per K."""
@@ -263,8 +290,9 @@ def kmeans_table(path="benchmarks/results/kmeans.json") -> str:
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:2] in (["--precision"], ["--kmeans"]):
-        print((precision_table if sys.argv[1] == "--precision" else kmeans_table)(*sys.argv[2:3]))
+    generators = {"--precision": precision_table, "--kmeans": kmeans_table, "--seq-seeds": seq_seed_table}
+    if sys.argv[1:2] and sys.argv[1] in generators:
+        print(generators[sys.argv[1]](*sys.argv[2:3]))
         raise SystemExit(0)
     root = sys.argv[1] if len(sys.argv) > 1 else "results"
     for title, fn in [("SEQ", seq_table), ("CatVAE / InfoCatVAE", catvae_table), ("ML-VAE probes", mlvae_table),

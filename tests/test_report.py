@@ -179,3 +179,23 @@ def test_every_reference_says_how_far_it_can_be_trusted():
     assert R.MLVAE_REFERENCES[(0.1, "none", "style_test")].value == 0.4299
     assert R.AAE_REFERENCES[("dim_reduction", "clusters-20")].percent_text() == "13.50 (unverified)"
     assert R.AAE_REFERENCES[("semi_supervised", "labels-100")].percent_text() == "1.90 +- 0.10"
+
+
+def test_the_seq_seed_table_averages_test_runs_and_leaves_out_validation_and_subset_runs(tmp_path):
+    from reporting.tables import seq_seed_table
+
+    def run(seed, acc, **extra):
+        folder = tmp_path / "mnist" / "cae4" / f"seed-{seed}{extra.pop('suffix', '')}"
+        folder.mkdir(parents=True)
+        quantizer = [{"k": k, "test_accuracy": acc} for k in (10, 20, 50, 100, 120)]
+        (folder / "metrics.json").write_text(json.dumps({"dataset": "mnist", "arch": "cae4", "seed": seed,
+                                                         "softmax_test_accuracy": acc, "quantizer": quantizer,
+                                                         **extra}))
+        (folder / "config.json").write_text(json.dumps({"seed": seed, "train_limit": 0, "test_limit": 0}))
+
+    run(0, 0.98)
+    run(1, 0.99)
+    run(2, 0.10, eval_split="val", suffix="-val")
+    run(3, 0.20, subset=True, suffix="-small")
+    row = seq_seed_table(tmp_path).splitlines()[-1]
+    assert row.startswith("| mnist | cae4 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |") and row.count("98.50 +- 0.71") == 6
