@@ -109,8 +109,7 @@ def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int
     device = model.prior_mu.device
     optimizer = make_optimizer(model, lr, device)
     scheduler = make_scheduler(optimizer, schedule, lr, epochs * max(len(x) // batch_size, 1))
-    eps = vat_eps
-    return fit(model, optimizer, lambda idx: model.loss(x[idx], None if eps is None else eps[idx]), len(x),
+    return fit(model, optimizer, lambda idx: model.loss(x[idx], None if vat_eps is None else vat_eps[idx]), len(x),
                epochs=epochs, batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=CATVAE_KIND,
                model_config=model.config, scheduler=scheduler,
                resume=resume, progress=progress, desc=desc, extra=extra, precision=precision)

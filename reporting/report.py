@@ -174,15 +174,21 @@ def _seed_files(root: Path, rel: str, quick: bool = False) -> list[Path]:
     return _kept([p for p in [root / rel, *sorted(root.glob(f"seed-*/{rel}"))] if p.is_file()], quick)
 
 
+def _runs(root: Path, pattern: str, quick: bool = False):
+    """(metrics.json path, its seed files) for every run matching ``pattern`` under ``root`` that has files left
+    (see :func:`_seed_files`)."""
+    for path in sorted(root.glob(pattern)):
+        files = _seed_files(root, path.relative_to(root).as_posix(), quick)
+        if files:
+            yield path, files
+
+
 def seq_rows(root: Path, ks=SEQ_KS, quick: bool = False) -> list[Row]:
     """Softmax baseline and quantizer accuracy for every K of the paper's figure that the run has (``ks``), and
     the decoder's numbers."""
     rows = []
-    for path in sorted(root.glob("seq/*/*/metrics.json")):
+    for path, files in _runs(root, "seq/*/*/metrics.json", quick):
         ds, arch = path.parts[-3], path.parts[-2]
-        files = _seed_files(root, f"seq/{ds}/{arch}/metrics.json", quick)
-        if not files:
-            continue
         rows.append(Row("softmax classifier, test accuracy %", f"{ds} {arch}", files, "softmax_test_accuracy", root,
                         SEQ_REFERENCES.get((ds, arch, "softmax")),
                         source="the paper's black line is for one encoder only"))
@@ -191,11 +197,8 @@ def seq_rows(root: Path, ks=SEQ_KS, quick: bool = False) -> list[Row]:
             if k in run_ks:
                 rows.append(Row(f"SEQ quantizer K={k}, test accuracy %", f"{ds} {arch}", files,
                                 f"quantizer[k={k}].test_accuracy", root, SEQ_REFERENCES.get((ds, arch, k))))
-    for path in sorted(root.glob("seq/*/*/decoder/metrics.json")):
+    for path, files in _runs(root, "seq/*/*/decoder/metrics.json", quick):
         ds, arch = path.parts[-4], path.parts[-3]
-        files = _seed_files(root, f"seq/{ds}/{arch}/decoder/metrics.json", quick)
-        if not files:
-            continue
         rows.append(Row("decoder, test MSE per pixel", f"{ds} {arch}", files, "test_mse", root, better="lower",
                         percent=False, source="the paper reports figures only"))
         for mode in ("same_cluster", "across_clusters"):
@@ -224,11 +227,8 @@ def mlvae_rows(root: Path, quick: bool = False) -> list[Row]:
     row grouped by true label leaks the labels and never gets a verdict."""
     src = MLVAE_REFERENCE["source"].split(" (")[0]
     rows = []
-    for path in sorted(root.glob("mlvae/*/*/metrics.json")):
+    for path, files in _runs(root, "mlvae/*/*/metrics.json", quick):
         ds, setting = path.parts[-3], path.parts[-2]
-        files = _seed_files(root, f"mlvae/{ds}/{setting}/metrics.json", quick)
-        if not files:
-            continue
         noise = read_json(files[0]).get("group_noise_std")
 
         def ref(evidence, column):
@@ -251,11 +251,8 @@ def mlvae_rows(root: Path, quick: bool = False) -> list[Row]:
 
 def aae_rows(root: Path, quick: bool = False) -> list[Row]:
     rows = []
-    for path in sorted(root.glob("aae/*/*/metrics.json")):
+    for path, files in _runs(root, "aae/*/*/metrics.json", quick):
         head, setting = path.parts[-3], path.parts[-2]
-        files = _seed_files(root, f"aae/{head}/{setting}/metrics.json", quick)
-        if not files:
-            continue
         m = read_json(files[0])
         ref = AAE_REFERENCES.get((head, setting))
         setting = f"{head}/{setting}, {m.get('epochs', '?')} epochs"      # runs shorter than the default show it
