@@ -2,16 +2,17 @@
 
 Runs each script with its defaults (SEQ encoder and decoders, CatVAE/InfoCatVAE, ML-VAE, the seven AAE heads)
 over the configured seeds, in separate processes, skipping every run that is done (its metrics.json exists and its
-config.json records the planned settings) and rerunning stale ones afresh; then writes <out_dir>/REPORT.md: per paper,
-each metric with ours (mean +- std over seeds, read from the runs' metrics.json files), the reference value and its
-source, match / beat / short, minutes and device, and the figures next to the originals' counterparts. Every option,
-the device, the output folder and the full data sets the runs need are checked before any run is launched.
-reporting/plan.py plans and runs; reporting/report.py writes.
+config.json records the planned settings) and rerunning stale ones afresh. Then it copies each finished run's
+config.json, metrics.json and log into records/ (committed; reporting/records.py) and rewrites, from records/ alone,
+REPORT.md (per paper, each metric with ours as mean +- std over seeds, the reference value and its source, the
+verdict, minutes and device) and every generated table of README.md and docs/, and copies the figures they show to
+docs/figures/. Every option, the device, the output folder and the full data sets the runs need are checked before
+any run is launched. reporting/plan.py plans and runs; reporting/report.py and reporting/tables.py write.
 
     python reproduce.py                       # everything missing (hours on a 2-core CPU: docs/speed.md)
     python reproduce.py --quick=true          # subsets and few epochs (minutes); writes results/quick/
     python reproduce.py --parts=seq,mlvae     # some papers only
-    python reproduce.py --report_only=true    # only rewrite REPORT.md from the runs already there
+    python reproduce.py --report_only=true    # only rewrite REPORT.md and the docs' tables from records/
     python reproduce.py --dry_run=true        # list the runs, their commands and what is already done
     python reproduce.py --jobs=2              # two runs at a time, one thread each (a 2-core CPU)
 """
@@ -20,13 +21,17 @@ from pathlib import Path
 from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import resolve as aae_resolve
-from models.encoders import ARCHS
+from figures.seq import accuracy_vs_clusters
+from models.encoders import ARCHS, DISPLAY
+from reporting.references import SEQ_KS, SEQ_PAPER
+from reporting.tables import collect_curves
 from reporting.plan import PARTS, aae_settings, clock, mode, plan, run_jobs, statuses
+from reporting.records import copy_figures, publish, sync_records
 from reporting.report import write_report
 from utils.config import at_least, list_of, parse_config
 from utils.datasets import data_folder
 from utils.errors import UserError
-from utils.io import ensure_writable, output_root
+from utils.io import REPO, ensure_writable, output_root
 from utils.progress import log
 from utils.runtime import get_device
 
@@ -34,15 +39,16 @@ from utils.runtime import get_device
 quick = False                     # reduced run (subsets, 1-5 epochs; numbers NOT comparable) into <out_dir>/quick/
 parts = "seq,catvae,mlvae,aae"    # which papers: seq (encoder + decoders), catvae, mlvae, aae
 datasets = "mnist,fashion-mnist"  # for SEQ and CatVAE (ML-VAE and the AAE heads run on MNIST, as the papers)
-seeds = "0"                       # seeds of SEQ, ML-VAE and AAE runs; the first writes to <out_dir>/, others to <out_dir>/seed-<s>/
-catvae_seeds = "0,1,2"            # CatVAE seeds (its folders carry the seed: catvae/<dataset>/<variant>/seed-<s>/)
+seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/
+other_seeds = "0"                 # seeds of the other runs (SEQ decoders, ML-VAE noise 1.0, the other AAE heads)
 seq_archs = "cae4,lae4,lae2"      # SEQ encoders (the decoders use cae4)
 mlvae_noise = "0.1,1.0"           # ML-VAE group noise settings (the reference repository's two rows)
 aae_heads = "all"                 # AAE heads, comma-separated, or all; head:value runs one setting (semi_supervised:100)
 force = False                     # rerun every run from scratch (--overwrite=true), also those that are done
 jobs = 1                          # runs at once (processes): 2 on a 2-core CPU (one thread each, logs in <out_dir>/logs/), several on a GPU
 dry_run = False                   # only list the runs (done, stale, resume, new) and their commands, and exit
-report_only = False               # run nothing; rewrite REPORT.md from the metrics.json files present
+report_only = False               # run nothing; rewrite REPORT.md and the README's and docs' generated tables from records/ (with --quick: results/quick/REPORT.md)
+records = True                    # copy each finished full-data run's config.json, metrics.json and log into records/, then rewrite REPORT.md, the tables and docs/figures/ from them
 data_dir = ""                     # passed to every script; empty: $DATA_DIR if set, else data/ in the repository
 device = "auto"                   # passed to every script: auto, cpu, cuda, mps
 out_dir = ""                      # where the runs and REPORT.md go; empty: results/ in the repository (--quick appends /quick)
@@ -50,7 +56,7 @@ progress = True                   # the scripts' progress bars (the run-by-run d
 # ---------------------------------------------------------------------------------------------------
 # aae_heads: checked by reporting.plan.aae_settings; device: by utils.runtime.get_device; data_dir: by check_data
 RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0),
-         "catvae_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
+         "other_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
          "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
 
 
@@ -77,6 +83,17 @@ def check_data(cfg: dict, jobs: list) -> None:
                             "the papers); no run was launched") from None
 
 
+def publish_all() -> list[Path]:
+    """REPORT.md and the generated tables from records/ (reporting.records.publish), and the SEQ accuracy figure
+    drawn from the seed-0 records (docs/figures/seq_accuracy_vs_clusters.png); returns the files rewritten."""
+    changed = []
+    curves = collect_curves(REPO / "records", subsets=False)
+    if curves:
+        changed.append(accuracy_vs_clusters(curves, {"ks": SEQ_KS, **SEQ_PAPER}, DISPLAY,
+                                            REPO / "docs" / "figures" / "seq_accuracy_vs_clusters.png"))
+    return changed + publish(REPO)
+
+
 def main(argv=None):
     cfg = parse_config(globals(), argv, __file__)
     aae_settings(cfg["aae_heads"], AAE_HEADS)         # known heads, whole-number settings (also when aae is not run)
@@ -85,8 +102,11 @@ def main(argv=None):
     cfg["out_dir"] = str(root / "quick" if cfg["quick"] else root)
     note = " (QUICK run: data subsets and few epochs; not comparable with the papers)" if cfg["quick"] else ""
     if cfg["report_only"]:
-        report = write_report(ensure_writable(cfg["out_dir"]), title_note=note, quick=cfg["quick"])
-        log(f"report: {report}")
+        if cfg["quick"]:
+            log(f"report: {write_report(ensure_writable(cfg['out_dir']), title_note=note, quick=True)}")
+        else:
+            changed = publish_all()
+            log(f"from records/: {', '.join(str(p.relative_to(REPO)) for p in changed)} written")
         return []
     jobs = planned_jobs(cfg)
     state = statuses(jobs)
@@ -106,11 +126,18 @@ def main(argv=None):
         return jobs
     ensure_writable(cfg["out_dir"])
     check_data(cfg, launch)
-    failed = run_jobs(jobs, force=cfg["force"], at_once=cfg["jobs"], log_dir=Path(cfg["out_dir"]) / "logs")
-    report = write_report(cfg["out_dir"], title_note=note, failed=failed, quick=cfg["quick"])
-    log(f"report: {report}")
+    log_dir = Path(cfg["out_dir"]) / "logs"
+    failed = run_jobs(jobs, force=cfg["force"], at_once=cfg["jobs"], log_dir=log_dir)
+    if cfg["quick"] or not cfg["records"]:
+        log(f"report: {write_report(cfg['out_dir'], title_note=note, failed=failed, quick=cfg['quick'])}")
+    else:
+        recorded = sync_records(jobs, cfg["out_dir"], REPO / "records", log_dir)
+        figures = copy_figures(Path(cfg["out_dir"]), REPO / "docs" / "figures")
+        changed = publish_all()
+        log(f"records/: {len(recorded)} run(s) recorded, {len(figures)} figure(s) copied to docs/figures/; "
+            f"from records/: {', '.join(str(p.relative_to(REPO)) for p in changed)} written")
     if failed:
-        raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)} (their rows are missing from {report})")
+        raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)} (their rows are missing from the report)")
     return jobs
 
 

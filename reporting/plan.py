@@ -53,6 +53,11 @@ MINUTES = {"seq-cae4": (17, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.1
            "catvae": (12, 0.17), "mlvae": (25, 0.33), "aae": (50, 0.33)}
 
 
+# The runs behind the headline numbers, which run over every seed of --seeds (the others over --other_seeds).
+HEADLINE_NOISE = 0.1
+HEADLINE_AAE_HEADS = ("semi_supervised", "clustering")
+
+
 @dataclass
 class Job:
     name: str                      # what the progress display calls it
@@ -136,17 +141,21 @@ def mode(state: str, force: bool = False) -> str:
     return "--overwrite=true" if force or state == "stale" else "--resume=true"
 
 
-def seed_root(out_dir: str, seed: int, first: int) -> str:
-    """The first seed writes where the scripts write by default (results/...); another seed to results/seed-<s>/.
-    CatVAE's folders already carry the seed (catvae/<dataset>/<variant>/seed-<s>/), so all its seeds share one."""
-    return out_dir if seed == first else f"{out_dir}/seed-{seed}"
+def seed_root(out_dir: str, seed: int) -> str:
+    """Seed 0 writes where the scripts write by default (results/...); seed s > 0 to results/seed-<s>/, whichever
+    seeds a reproduction runs (records/ mirrors this layout). CatVAE's folders already carry the seed
+    (catvae/<dataset>/<variant>/seed-<s>/), so all its seeds share one."""
+    return out_dir if seed == 0 else f"{out_dir}/seed-{seed}"
 
 
 def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
-    """Every run of the reproduction, in an order that respects what reads what (decoders after encoders).
+    """Every run of the reproduction, in an order that respects what reads what (decoders after encoders). The
+    headline runs (SEQ encoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the HEADLINE_AAE_HEADS) run
+    for every seed of ``seeds``, the others (SEQ decoders, the ML-VAE's other noise, the other AAE heads) for those
+    of ``other_seeds`` (a decoder only where its encoder runs too).
     ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_setting(head, value)``: the run folder's name."""
     quick, out = cfg["quick"], cfg["out_dir"]
-    seeds, catvae_seeds = split_list(cfg["seeds"], int), split_list(cfg["catvae_seeds"], int)
+    seeds, other_seeds = split_list(cfg["seeds"], int), split_list(cfg["other_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
     # --resume / --overwrite are added when a run is launched (mode): they depend on what its folder holds then
     common = [f"--progress={str(cfg['progress']).lower()}", f"--device={cfg['device']}"]
@@ -159,27 +168,32 @@ def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
                    MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick)
 
     jobs: list[Job] = []
-    for seed in seeds:
-        root = seed_root(out, seed, seeds[0])
+    every = sorted(set(seeds) | set(other_seeds))
+    for seed in every:
+        root = seed_root(out, seed)
         tag = f" seed {seed}"
+        headline, other = seed in seeds, seed in other_seeds
         if "seq" in parts:
             for ds in datasets:
-                for arch in split_list(cfg["seq_archs"]):
+                for arch in split_list(cfg["seq_archs"]) if headline else []:
                     jobs.append(job(f"SEQ encoder {ds} {arch}{tag}", "main_encoder.py",
                                     [f"--datasets={ds}", f"--archs={arch}", f"--seed={seed}", f"--out_dir={root}"],
                                     [f"{root}/seq/{ds}/{arch}/metrics.json"], f"seq-{arch}", data=[ds]))
                 script = {"mnist": "main_decoder_mnist.py", "fashion-mnist": "main_decoder_fmnist.py"}[ds]
-                if "cae4" in split_list(cfg["seq_archs"]):
+                if other and headline and "cae4" in split_list(cfg["seq_archs"]):
                     jobs.append(job(f"SEQ decoder {ds} cae4{tag}", script, [f"--seed={seed}", f"--out_dir={root}"],
                                     [f"{root}/seq/{ds}/cae4/decoder/metrics.json"], "decoder",
                                     after=[f"SEQ encoder {ds} cae4{tag}"], data=[ds]))
         if "mlvae" in parts:
             for noise in split_list(cfg["mlvae_noise"], float):
-                jobs.append(job(f"ML-VAE mnist noise {noise}{tag}", "main_mlvae.py",
-                                [f"--group_noise_std={noise}", f"--seed={seed}", f"--out_dir={root}"],
-                                [f"{root}/mlvae/mnist/noise-{noise}/metrics.json"], "mlvae"))
+                if headline if noise == HEADLINE_NOISE else other:
+                    jobs.append(job(f"ML-VAE mnist noise {noise}{tag}", "main_mlvae.py",
+                                    [f"--group_noise_std={noise}", f"--seed={seed}", f"--out_dir={root}"],
+                                    [f"{root}/mlvae/mnist/noise-{noise}/metrics.json"], "mlvae"))
         if "aae" in parts:
             for head, values in aae_settings(cfg["aae_heads"], aae_heads):
+                if not (headline if head in HEADLINE_AAE_HEADS else other):
+                    continue
                 for value in values:
                     setting = aae_setting(head, value)
                     jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
@@ -188,7 +202,7 @@ def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
     if "catvae" in parts:
         for ds in datasets:
             for variant in ("catvae", "infocatvae"):
-                for seed in catvae_seeds:
+                for seed in seeds:
                     jobs.append(job(f"CatVAE {ds} {variant} seed {seed}", "main_catvae.py",
                                     [f"--datasets={ds}", f"--variants={variant}", f"--seeds={seed}",
                                      f"--out_dir={out}"],
@@ -216,17 +230,36 @@ def clock(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+def log_path(job: Job, log_dir: Path | None) -> Path:
+    """Where a run's printed output goes: <log_dir>/<its name>.log (results/logs/ by default)."""
+    return (log_dir or REPO / "results" / "logs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log"
+
+
+def run_command(cmd: list[str], *, log: Path, tee: bool, env: dict) -> int:
+    """Run ``cmd`` to its end with its output in the file ``log`` and, with ``tee``, on the screen too; returns its
+    exit status."""
+    with open(log, "wb") as out:
+        if not tee:
+            return subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        for chunk in iter(lambda: proc.stdout.read1(4096), b""):
+            out.write(chunk)
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+        return proc.wait()
+
+
 def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
-    """Run one job to its end; with several at once, each gets an equal share of the cores as its thread count
-    (two one-thread runs side by side beat one two-thread run) and its output goes to <log_dir>/<name>.log."""
-    if at_once == 1:
-        return subprocess.call(job.command(flag))
-    threads = str(max(1, (os.cpu_count() or 1) // at_once))
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
-    log_dir = log_dir or REPO / "results" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with open(log_dir / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log", "w") as out:
-        return subprocess.call(job.command(flag), stdout=out, stderr=subprocess.STDOUT, env=env)
+    """Run one job to its end, its output in its log file (:func:`log_path`; records/ keeps it as log.txt) and, when
+    it runs alone, on the screen too; with several at once, each gets an equal share of the cores as its thread
+    count (two one-thread runs side by side beat one two-thread run)."""
+    path = log_path(job, log_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if at_once > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // at_once))
+        env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    return run_command(job.command(flag), log=path, tee=at_once == 1, env=env)
 
 
 def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Path | None = None) -> list[str]:

@@ -8,6 +8,7 @@ a --quick report, which shows them without a verdict.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 from models.catvae import VARIANTS
 from reporting.references import (AAE_REFERENCES, CATVAE_REFERENCES, DIGITIZATION_ERROR, FIGURE_COUNTERPARTS,
                                   MLVAE_REFERENCE, MLVAE_REFERENCES, SEQ_KS, SEQ_REFERENCES, Reference)
-from reporting.tables import read_json, subset_run
+from reporting.tables import read_json, run_minutes, subset_run
 from utils.errors import UserError
 from utils.io import save_text
 
@@ -45,16 +46,6 @@ def lookup(metrics: dict, key: str):
             raise KeyError(f"{m.group(1)}[{field}={want}]")
         value = found[0]
     return value
-
-
-def run_minutes(m: dict) -> float:
-    """Minutes of one run, training summed over its epochs (valid across --resume) plus evaluation and figures."""
-    s = m.get("seconds", {})
-    if "train_epochs_sum" in s:
-        return (s["train_epochs_sum"] + s.get("total", s["train"]) - s["train"]) / 60
-    if "this_run_training" in s:                                  # SEQ encoder / decoder: train = sum over epochs
-        return (s["train"] + s["this_run"] - s["this_run_training"]) / 60
-    return s.get("total", s.get("this_run", 0.0)) / 60
 
 
 def judge(mean: float, std: float, n_seeds: int, ref: Reference | None, *, better: str = "higher", key: str = "",
@@ -267,6 +258,17 @@ def aae_rows(root: Path, quick: bool = False) -> list[Row]:
     return rows
 
 
+# The figures README.md, docs/ and REPORT.md show: (the run's file under results/, its committed copy under
+# docs/figures/; reporting.records copies them).
+FIGURES = [
+    ("seq/accuracy_vs_clusters.png", "seq_accuracy_vs_clusters.png"),      # drawn from records/ (reproduce.py)
+    ("seq/mnist/cae4/decoder/convex_same_cluster.png", "seq_mnist_convex_same_cluster.png"),
+    ("seq/mnist/cae4/decoder/subclass_styles.png", "seq_mnist_subclass_styles.png"),
+    ("catvae/mnist/infocatvae/seed-0/samples_by_cluster.png", "catvae_mnist_infocatvae_samples_by_cluster.png"),
+    ("mlvae/mnist/noise-0.1/swap_no_evidence.png", "mlvae_mnist_swap_no_evidence.png"),
+    ("aae/clustering/clusters-16/clusters.png", "aae_clustering_16_clusters.png"),
+]
+
 SECTIONS = [
     ("SEQ, Supervised-Encoding Quantizer (arXiv 1910.11067)", "seq", seq_rows,
      "python main_encoder.py; python main_decoder_mnist.py; python main_decoder_fmnist.py"),
@@ -293,24 +295,32 @@ def figure_lines(root: Path, part: str, quick: bool = False) -> list[str]:
     return lines
 
 
+def committed_figure_lines(figures: Path, part: str, link_base: Path) -> list[str]:
+    """The committed copies (reporting.records.FIGURES under ``figures``) of ``part``'s figures, linked relative to
+    ``link_base`` (the folder of REPORT.md), next to the original's counterpart."""
+    lines = []
+    for src, name in FIGURES:
+        if src.startswith(f"{part}/") and (figures / name).is_file():
+            link = Path(os.path.relpath(figures / name, link_base)).as_posix()
+            lines.append(f"| {src.rsplit('/', 1)[-1]} | [{src}]({link}) | "
+                         f"{FIGURE_COUNTERPARTS.get(src.rsplit('/', 1)[-1], '-')} |")
+    return ["| figure | ours (a committed copy) | the original's counterpart |", "|---|---|---|", *lines] if lines else []
+
+
 def left_out_runs(root: Path, part: str) -> list[str]:
     """The runs of ``part`` (under ``root`` and its seed-<s>/ folders) that saw only part of the data."""
     found = [*root.glob(f"{part}/**/metrics.json"), *root.glob(f"seed-*/{part}/**/metrics.json")]
     return [p.parent.relative_to(root).as_posix() for p in sorted(found) if subset_run(p)]
 
 
-def build_report(out_dir="results", *, title_note: str = "", failed=(), quick: bool = False) -> str:
+def build_report(out_dir="results", *, title_note: str = "", failed=(), quick: bool = False, source: str = "",
+                 figures: Path | None = None, link_base: Path | None = None) -> str:
     """REPORT.md: per paper, every metric with ours (from the runs' metrics.json files) next to the reference. Runs
     on part of the data are left out (and listed), or with ``quick`` (a --quick report) shown without a verdict."""
-    import platform
-    from datetime import datetime, timezone
-
-    import torch
-
     root = Path(out_dir)
     out = [f"# Reproduction report{title_note}", "",
-           f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `python reproduce.py` on {platform.machine()} "
-           f"{platform.system()}, {torch.get_num_threads()} threads, torch {torch.__version__}. Every number in the "
+           "Written by `python reproduce.py` (after its runs, or alone with `--report_only=true`) from the runs' "
+           f"metrics.json files under `{source or root}`; every device and time is the run's own. Every number in the "
            "*ours* column is the mean (+- the standard deviation over seeds, when there are several) of the value "
            "named in *from*, read from those metrics.json files; nothing is typed in. Reference values and their "
            "sources are in reporting/references.py, each marked verified or not and measured the same way as ours "
@@ -342,7 +352,8 @@ def build_report(out_dir="results", *, title_note: str = "", failed=(), quick: b
             out += [f"No finished runs yet: `{command}` (or `python reproduce.py`).", ""]
             continue
         out += [HEADER, *[r.markdown() for r in rows], ""]
-        figs = figure_lines(root, part, quick)
+        figs = (committed_figure_lines(figures, part, link_base or figures.parent) if figures is not None
+                else figure_lines(root, part, quick))
         if figs:
             out += ["Figures:", "", *figs, ""]
     return "\n".join(out)
@@ -364,8 +375,9 @@ def summary_table(out_dir="results") -> str:
     return "\n".join(lines)
 
 
-def write_report(out_dir="results", **kwargs) -> Path:
-    path = Path(out_dir) / "REPORT.md"
+def write_report(out_dir="results", path: Path | None = None, **kwargs) -> Path:
+    """REPORT.md of the runs under ``out_dir``, written to ``path`` (default: <out_dir>/REPORT.md)."""
+    path = Path(path) if path is not None else Path(out_dir) / "REPORT.md"
     save_text(path, build_report(out_dir, **kwargs) + "\n")
     return path
 

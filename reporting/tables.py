@@ -2,17 +2,22 @@
 text for the scripts' closing log lines. The docs' tables leave out runs on part of the data (subset_run): their
 numbers are not comparable with the papers.
 
-    python -m reporting.tables [results]    # prints every table for the runs under results/
+    python -m reporting.tables [results]          # prints every table for the runs under results/
+    python -m reporting.records --seq records     # one table (the README's and docs' generated blocks name theirs)
+
+A folder of runs has the layout reproduce.py gives it (results/, or records/, its text-only copy): seed 0 at the top,
+every other seed under seed-<s>/ (reporting.plan.seed_root); the CatVAE's folders carry the seed themselves.
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 
 from models.catvae import VARIANTS
-from reporting.references import AAE_REFERENCES, CLUSTERING_PEERS, SEQ_KS, SEQ_PAPER
+from reporting.references import AAE_REFERENCES, CLUSTERING_PEER_REFERENCES, SEQ_KS, SEQ_PAPER
 from utils.datasets import is_subset
 from utils.errors import UserError
 
@@ -46,32 +51,6 @@ def seq_summary_lines(curves: dict) -> str:
     return "\n".join(lines)
 
 
-def seq_table(out_dir="results") -> str:
-    """The README's SEQ table: ours next to the paper's (digitized) value, read from metrics.json files."""
-    names = {"cae4": "CAE-4", "lae4": "LAE-4", "lae2": "LAE-2"}
-    lines = ["| data set | encoder | softmax (ours / paper) | K=10 | K=20 | K=50 | K=100 | K=120 (ours / paper) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for ds, runs in collect_curves(out_dir, subsets=False).items():
-        paper = SEQ_PAPER.get(ds, {})
-        for arch, c in runs.items():
-            acc = dict(zip(c["ks"], c["acc"]))
-            ref = dict(zip(SEQ_KS, paper.get(arch, [])))
-
-            def cell(k):
-                ours = f"{100 * acc[k]:.2f}" if k in acc else "-"
-                return f"{ours} / {100 * ref[k]:.1f}" if k in ref else ours
-
-            soft = f"{100 * c['softmax']:.2f}" + (f" / {100 * paper['softmax']:.1f}" if arch == "cae4" and paper else "")
-            lines.append(f"| {ds} | {names.get(arch, arch)} | {soft} | {cell(10)} | {cell(20)} | {cell(50)} | "
-                         f"{cell(100)} | {cell(120)} |")
-    return "\n".join(lines)
-
-
-def _load(pattern: str, out_dir) -> list[dict]:
-    """The metrics of the runs matching ``pattern`` that saw the full data."""
-    return [read_json(p) for p in sorted(Path(out_dir).glob(pattern)) if not subset_run(p)]
-
-
 def read_json(path: Path) -> dict:
     """A run's metrics.json / config.json; a broken file is a one-line error naming it."""
     try:
@@ -95,13 +74,15 @@ def subset_run(metrics_path) -> bool:
     return subset_of(read_json(metrics_path), read_json(config) if config.is_file() else {})
 
 
-def _minutes(m: dict) -> float:
-    """Training time summed over the epochs (valid across --resume) plus this run's evaluation time and any set-up
-    every run repeats (the CatVAE's VAT radii), in minutes."""
-    s = m["seconds"]
+def run_minutes(m: dict) -> float:
+    """Minutes of one run: training summed over its epochs (valid across --resume) plus this run's evaluation and
+    figures and any set-up every run repeats (the CatVAE's VAT radii)."""
+    s = m.get("seconds", {})
     if "train_epochs_sum" in s:
-        return (s["train_epochs_sum"] + s.get("vat_radii", 0.0) + s["total"] - s["train"]) / 60
-    return s["total"] / 60
+        return (s["train_epochs_sum"] + s.get("vat_radii", 0.0) + s.get("total", s["train"]) - s["train"]) / 60
+    if "this_run_training" in s:                                  # SEQ encoder / decoder: train = sum over epochs
+        return (s["train"] + s["this_run"] - s["this_run_training"]) / 60
+    return s.get("total", s.get("this_run", 0.0)) / 60
 
 
 def _pct(values, digits: int = 1) -> str:
@@ -111,63 +92,156 @@ def _pct(values, digits: int = 1) -> str:
     return f"{values.mean():.{digits}f} +- {values.std(ddof=1):.{digits}f}"
 
 
-def catvae_table(out_dir="results") -> str:
-    """Per data set and variant: clustering accuracy, NMI, ARI (mean +- std over seeds), minutes per run."""
-    runs = _load("catvae/*/*/seed-*/metrics.json", out_dir)
+_SEED_DIR = re.compile(r"^seed-\d+$")
+
+
+def seeded_runs(root, pattern: str, split: str = "test") -> dict[str, list[dict]]:
+    """The runs matching ``pattern`` under ``root`` and under ``root/seed-<s>/`` that saw the full data and were
+    scored on ``split``, grouped by run folder without its seed-<s> parts (so the seeds of one setting share a key),
+    each group sorted by seed. A run's seed is in its metrics.json, or in its config.json (older runs)."""
+    root = Path(root)
     groups: dict = {}
-    for m in runs:
-        groups.setdefault((m["dataset"], m["variant"]), []).append(m)
+    for path in sorted({*root.glob(pattern), *root.glob(f"seed-*/{pattern}")}):
+        if subset_run(path):
+            continue
+        m = read_json(path)
+        if m.get("eval_split", "test") != split:
+            continue
+        if "seed" not in m:
+            config = path.parent / "config.json"
+            m["seed"] = read_json(config).get("seed", 0) if config.is_file() else 0
+        key = "/".join(p for p in path.relative_to(root).parent.parts if not _SEED_DIR.match(p))
+        groups.setdefault(key, []).append(m)
+    return {key: sorted(ms, key=lambda m: m["seed"]) for key, ms in sorted(groups.items())}
+
+
+def spread(values, digits: int = 2, scale: float = 100.0) -> str:
+    """``mean +- std (each seed)`` of ``values`` times ``scale`` (std over seeds, ddof 1); one value says so."""
+    v = np.asarray(values, dtype=float) * scale
+    if len(v) == 1:
+        return f"{v[0]:.{digits}f} (one seed)"
+    return f"{v.mean():.{digits}f} +- {v.std(ddof=1):.{digits}f} ({', '.join(f'{x:.{digits}f}' for x in v)})"
+
+
+def _seeds(ms: list[dict]) -> str:
+    return ", ".join(str(m["seed"]) for m in ms)
+
+
+def _none(what: str, command: str, columns: int) -> str:
+    return "| " + f"no {what} recorded yet (`{command}`)" + " |" * columns
+
+
+ARCH_NAMES = {"cae4": "CAE-4", "lae4": "LAE-4", "lae2": "LAE-2"}
+
+
+def _dataset_order(key: str) -> int:
+    """The rank of the data set named by ``key``: a data set, or a run folder such as seq/mnist/cae4."""
+    ds = key.split("/")[1] if "/" in key else key
+    return ORDER.index(ds) if ds in ORDER else len(ORDER)
+
+
+def seq_table(root="results", ks=(10, 20, 50, 100, 120)) -> str:
+    """SEQ's test accuracy %: the softmax classifier and the quantizer at ``ks`` clusters, mean +- std over seeds
+    and each seed, per data set and encoder; under each encoder the paper's value (read off its figure)."""
+    runs = seeded_runs(root, "seq/*/*/metrics.json")
+    arch_rank = {a: i for i, a in enumerate(ARCH_NAMES)}
+    lines = ["| data set | encoder | seeds | softmax | " + " | ".join(f"K={k}" for k in ks) + " |",
+             "|---|---|---|---|" + "---|" * len(ks)]
+    for key in sorted(runs, key=lambda k: (_dataset_order(k), arch_rank.get(k.split("/")[-1], 9), k)):
+        ms = runs[key]
+        ds, arch = ms[0]["dataset"], ms[0]["arch"]
+        acc = [{r["k"]: r["test_accuracy"] for r in m.get("quantizer", [])} for m in ms]
+        cells = [spread([a[k] for a in acc]) if all(k in a for a in acc) else "-" for k in ks]
+        lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {_seeds(ms)} | "
+                     f"{spread([m['softmax_test_accuracy'] for m in ms])} | " + " | ".join(cells) + " |")
+        paper = SEQ_PAPER.get(ds, {})
+        if arch in paper:
+            ref = dict(zip(SEQ_KS, paper[arch]))
+            soft = f"{100 * paper['softmax']:.1f}" if arch == "cae4" else "-"
+            lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)}: the paper (digitized, +-0.2) | | {soft} | "
+                         + " | ".join(f"{100 * ref[k]:.1f}" if k in ref else "-" for k in ks) + " |")
+    if len(lines) == 2:
+        lines.append(_none("SEQ runs", "python main_encoder.py", 3 + len(ks)))
+    return "\n".join(lines)
+
+
+seq_seed_table = seq_table
+
+
+def decoder_table(root="results") -> str:
+    """The SEQ decoders: test reconstruction loss and how often convex combinations keep their class (judged by
+    the frozen encoder), mean +- std over seeds and each seed."""
+    runs = seeded_runs(root, "seq/*/*/decoder/metrics.json")
+    lines = ["| data set | encoder | seeds | test BCE per pixel | same-cluster combinations keep the class % | "
+             "across-cluster combinations keep the class % | minutes per run |", "|---|---|---|---|---|---|---|"]
+    for key in sorted(runs, key=lambda k: (_dataset_order(k), k)):
+        ms = runs[key]
+        lines.append(f"| {ms[0]['dataset']} | {ARCH_NAMES.get(ms[0]['arch'], ms[0]['arch'])} | {_seeds(ms)} | "
+                     f"{spread([m['test_bce'] for m in ms], 4, 1)} | "
+                     f"{spread([m['convex_same_cluster']['class_kept'] for m in ms], 1)} | "
+                     f"{spread([m['convex_across_clusters']['class_kept'] for m in ms], 1)} | "
+                     f"{np.mean([run_minutes(m) for m in ms]):.1f} |")
+    if len(lines) == 2:
+        lines.append(_none("decoder runs", "python main_decoder_mnist.py", 6))
+    return "\n".join(lines)
+
+
+def catvae_table(root="results") -> str:
+    """Per data set and variant: clustering accuracy % (Hungarian), NMI, ARI, test -ELBO, minutes per run, over
+    seeds; then the peers' published accuracy (other methods: context, no verdict)."""
+    groups: dict = {}
+    for ms in seeded_runs(root, "catvae/*/*/seed-*/metrics.json").values():
+        for m in ms:
+            groups.setdefault((m["dataset"], m["variant"]), []).append(m)
     lines = ["| data set | model | seeds | clustering accuracy % | NMI | ARI | test -ELBO (nats) | minutes per run |",
              "|---|---|---|---|---|---|---|---|"]
-    for (ds, variant), ms in sorted(groups.items()):
-        lines.append(f"| {ds} | {ms[0]['model']} | {', '.join(str(m['seed']) for m in ms)} | "
-                     f"{_pct([m['clustering_accuracy'] for m in ms])} | "
-                     f"{np.mean([m['nmi'] for m in ms]):.3f} | {np.mean([m['ari'] for m in ms]):.3f} | "
+    for (ds, variant), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1])):
+        ms = sorted(ms, key=lambda m: m["seed"])
+        lines.append(f"| {ds} | {ms[0]['model']} | {_seeds(ms)} | {spread([m['clustering_accuracy'] for m in ms], 1)} | "
+                     f"{spread([m['nmi'] for m in ms], 3, 1).split(' (')[0]} | "
+                     f"{spread([m['ari'] for m in ms], 3, 1).split(' (')[0]} | "
                      f"{np.mean([m['test_elbo']['neg_elbo'] for m in ms]):.1f} | "
-                     f"{np.mean([_minutes(m) for m in ms]):.1f} |")
-    for ds in sorted({k[0] for k in groups}):
-        for name, acc, source in CLUSTERING_PEERS.get(ds, []):
-            lines.append(f"| {ds} | {name} (reference) | | {100 * acc:.1f} | | | | {source} |")
+                     f"{np.mean([run_minutes(m) for m in ms]):.1f} |")
+    if len(lines) == 2:
+        lines.append(_none("CatVAE runs", "python main_catvae.py", 7))
+    for ds in sorted({k[0] for k in groups}, key=_dataset_order):
+        peers = "; ".join(f"{name} {ref.percent_text(1)}" for name, ref in CLUSTERING_PEER_REFERENCES.get(ds, []))
+        if peers:
+            lines.append(f"| {ds} | other methods (context; sources in docs/references.md) | | {peers} | | | | |")
     return "\n".join(lines)
 
 
-def mlvae_table(out_dir="results") -> str:
-    """The reference table's layout (style / class code, train / test probe accuracy) per setting and grouping."""
-    lines = ["| data set | setting | class code from | style train | style test | class train | class test |",
-             "|---|---|---|---|---|---|---|"]
-    for m in _load("mlvae/*/*/metrics.json", out_dir):
-        for row in m["table"]:
-            lines.append(f"| {m['dataset']} | {m['setting']} | {row['description']} | {100 * row['style_train']:.2f} | "
-                         f"{100 * row['style_test']:.2f} | {100 * row['class_train']:.2f} | "
-                         f"{100 * row['class_test']:.2f} |")
+def mlvae_swaps(root="results") -> str:
+    """The ML-VAE's headline numbers per setting, over seeds: linear probes on the posterior means (class code of
+    one image; style code, lower = less class information in it), swaps judged by a CNN trained on real images,
+    and the metric that groups test images by their true label (it leaks the labels: context only)."""
+    lines = ["| data set | setting | seeds | class code, one image % | style code % (lower is better) | "
+             "swap keeps the column's class % | judge's own test accuracy % | grouped by TRUE label (LEAKS_LABELS, "
+             "context) % | minutes per run |", "|---|---|---|---|---|---|---|---|---|"]
+    for key, ms in seeded_runs(root, "mlvae/*/*/metrics.json").items():
+        evidence = [_get(m, "swap_class_kept_with_evidence_LEAKS_LABELS", "swap_class_kept_with_evidence")
+                    for m in ms]
+        lines.append(f"| {ms[0]['dataset']} | {ms[0]['setting']} | {_seeds(ms)} | "
+                     f"{spread([m['class_probe_test_accuracy_single_image'] for m in ms])} | "
+                     f"{spread([m['style_probe_test_accuracy'] for m in ms])} | "
+                     f"{spread([m['swap_class_kept'] for m in ms], 1)} | "
+                     f"{spread([m['judge_test_accuracy'] for m in ms], 2).split(' (')[0]} | "
+                     f"{spread(evidence, 1).split(' (')[0]} | {np.mean([run_minutes(m) for m in ms]):.1f} |")
+    if len(lines) == 2:
+        lines.append(_none("ML-VAE runs", "python main_mlvae.py", 8))
     return "\n".join(lines)
 
 
-def _get(m: dict, key: str, old: str):
-    """``m[key]``, or ``m[old]`` in a metrics.json written before the key was renamed to ``key``."""
-    return m[key] if key in m or old not in m else m[old]
-
-
-def mlvae_swaps(out_dir="results") -> str:
-    lines = ["| data set | setting | swap keeps the column's class | with 5 images of its TRUE class (leaks labels) | "
-             "style leak | judge on real test / on reconstructions | minutes |", "|---|---|---|---|---|---|---|"]
-    for m in _load("mlvae/*/*/metrics.json", out_dir):
-        evidence = _get(m, "swap_class_kept_with_evidence_LEAKS_LABELS", "swap_class_kept_with_evidence")
-        lines.append(f"| {m['dataset']} | {m['setting']} | {100 * m['swap_class_kept']:.1f} | "
-                     f"{100 * evidence:.1f} | {100 * m['swap_style_class_leak']:.1f} | "
-                     f"{100 * m['judge_test_accuracy']:.1f} / {100 * m['judge_accuracy_on_test_reconstructions']:.1f}"
-                     f" | {_minutes(m):.1f} |")
-    return "\n".join(lines)
-
-
-def aae_table(out_dir="results") -> str:
-    """Per head and setting: test error next to the paper's, epochs, images/s and minutes."""
-    lines = ["| head | setting | test error % (ours) | paper | epochs | images/s | minutes | other |",
+def aae_table(root="results") -> str:
+    """Per head and setting: test error % over seeds next to the paper's, epochs, minutes per run, and what the run
+    adds to the paper (from its metrics.json)."""
+    runs = seeded_runs(root, "aae/*/*/metrics.json")
+    lines = ["| head | setting | seeds | test error % | paper | epochs | minutes per run | other (first seed) |",
              "|---|---|---|---|---|---|---|---|"]
-    for m in _load("aae/*/*/metrics.json", out_dir):
+    for key, ms in runs.items():
+        m = ms[0]
         ref = AAE_REFERENCES.get((m["head"], m["setting"]))
-        paper = "-" if not ref else ref.percent_text()
-        err = f"{100 * m['test_error']:.2f}" if "test_error" in m else "-"
+        err = spread([r["test_error"] for r in ms]) if all("test_error" in r for r in ms) else "-"
         other = []
         if "nmi" in m:
             other.append(f"NMI {m['nmi']:.3f}, majority-label error {100 * m['test_error_majority_train_labels']:.1f}%")
@@ -184,16 +258,37 @@ def aae_table(out_dir="results") -> str:
             extras.insert(0, "augmented labels")
         if extras:
             other.append("not in the paper: " + ", ".join(extras))
-        lines.append(f"| {m['head']} | {m['setting']} | {err} | {paper} | {m['epochs']} | "
-                     f"{m['images_per_second'] or 0:.0f} | {_minutes(m):.1f} | {'; '.join(other)} |")
+        lines.append(f"| {m['head']} | {m['setting']} | {_seeds(ms)} | {err} | {ref.percent_text() if ref else '-'} | "
+                     f"{m['epochs']} | {np.mean([run_minutes(r) for r in ms]):.1f} | {'; '.join(other)} |")
+    if len(lines) == 2:
+        lines.append(_none("AAE runs", "python main_aae.py", 7))
     return "\n".join(lines)
+
+
+def mlvae_table(out_dir="results") -> str:
+    """The reference table's layout (style / class code, train / test probe accuracy) per setting and grouping."""
+    lines = ["| data set | setting | class code from | style train | style test | class train | class test |",
+             "|---|---|---|---|---|---|---|"]
+    for m in [m for ms in seeded_runs(out_dir, "mlvae/*/*/metrics.json").values() for m in ms]:
+        for row in m.get("table", []):
+            lines.append(f"| {m['dataset']} | {m['setting']} | {row['description']} | {100 * row['style_train']:.2f} | "
+                         f"{100 * row['style_test']:.2f} | {100 * row['class_train']:.2f} | "
+                         f"{100 * row['class_test']:.2f} |")
+    return "\n".join(lines)
+
+
+def _get(m: dict, key: str, old: str):
+    """``m[key]``, or ``m[old]`` in a metrics.json written before the key was renamed to ``key``."""
+    return m[key] if key in m or old not in m else m[old]
 
 
 def catvae_summary(out_dir: str) -> dict:
     """Mean and spread over seeds of every finished run under <out_dir>/catvae/<dataset>/<variant>/seed-*/."""
     table: dict = {}
     for path in sorted(Path(out_dir, "catvae").glob("*/*/seed-*/metrics.json")):
-        m = json.loads(path.read_text())
+        if subset_run(path):
+            continue
+        m = read_json(path)
         table.setdefault(m["dataset"], {}).setdefault(m["variant"], []).append(m)
     summary = {}
     for ds, variants in table.items():
@@ -243,33 +338,6 @@ def precision_table(records="records/selections/seq-precision") -> str:
     return "\n".join(lines)
 
 
-def seq_seed_table(records="records/seq") -> str:
-    """SEQ over seeds from committed records (``records/seq/<dataset>/<arch>/seed-<s>/``): test accuracy % of the
-    softmax and of the quantizer at K = 10, 20, 50, 100, 120, mean +- std over the seeds, then each seed (test-set
-    runs on the full data only)."""
-    groups: dict = {}
-    for path in sorted(Path(records).glob("*/*/seed-*/metrics.json")):
-        if not subset_run(path):
-            m = read_json(path)
-            m.setdefault("seed", read_json(path.parent / "config.json")["seed"])   # older runs: in the config
-            if m.get("eval_split", "test") == "test":
-                groups.setdefault((m["dataset"], m["arch"]), []).append(m)
-    ks = (10, 20, 50, 100, 120)
-    lines = ["| data set | encoder | seeds | softmax % | " + " | ".join(f"K={k} %" for k in ks) + " |",
-             "|---|---|---|---|" + "---|" * len(ks)]
-    for (ds, arch), ms in sorted(groups.items()):
-        ms = sorted(ms, key=lambda m: m["seed"])
-
-        def cell(values):
-            return f"{_pct(values, 2)} ({', '.join(f'{100 * v:.2f}' for v in values)})"
-
-        acc = [{r["k"]: r["test_accuracy"] for r in m["quantizer"]} for m in ms]
-        lines.append(f"| {ds} | {arch} | {', '.join(str(m['seed']) for m in ms)} | "
-                     f"{cell([m['softmax_test_accuracy'] for m in ms])} | "
-                     + " | ".join(cell([a[k] for a in acc]) if all(k in a for a in acc) else "-" for k in ks) + " |")
-    return "\n".join(lines)
-
-
 def kmeans_table(path="benchmarks/results/kmeans.json") -> str:
     """One k-means run per K against restarts (the lowest inertia kept), from benchmarks/bench_kmeans.py's record:
     per K the accuracy on the scored split (mean, lowest and highest over the k-means seeds) and seconds per K."""
@@ -290,11 +358,8 @@ def kmeans_table(path="benchmarks/results/kmeans.json") -> str:
 if __name__ == "__main__":
     import sys
 
-    generators = {"--precision": precision_table, "--kmeans": kmeans_table, "--seq-seeds": seq_seed_table}
-    if sys.argv[1:2] and sys.argv[1] in generators:
-        print(generators[sys.argv[1]](*sys.argv[2:3]))
-        raise SystemExit(0)
     root = sys.argv[1] if len(sys.argv) > 1 else "results"
-    for title, fn in [("SEQ", seq_table), ("CatVAE / InfoCatVAE", catvae_table), ("ML-VAE probes", mlvae_table),
-                      ("ML-VAE swaps", mlvae_swaps), ("AAE", aae_table)]:
+    for title, fn in [("SEQ", seq_table), ("SEQ decoders", decoder_table), ("CatVAE / InfoCatVAE", catvae_table),
+                      ("ML-VAE", mlvae_swaps), ("ML-VAE probes, the reference's layout", mlvae_table),
+                      ("AAE", aae_table)]:
         print(f"## {title}\n\n{fn(root)}\n")

@@ -16,8 +16,8 @@ def test_catvae_table_averages_the_seeds_of_each_variant(tmp_path):
                 "clustering_accuracy": acc, "nmi": 0.5, "ari": 0.4, "test_elbo": {"neg_elbo": 100.0},
                 "seconds": {"total": 120.0}})
     table = catvae_table(tmp_path)
-    assert "| mnist | InfoCatVAE | 0, 1, 2 | 85.0 +- 5.0 | 0.500 | 0.400 | 100.0 | 2.0 |" in table
-    assert "VaDE" in table  # the peers' reference rows follow
+    assert "| mnist | InfoCatVAE | 0, 1, 2 | 85.0 +- 5.0 (80.0, 90.0, 85.0) | 0.500 +- 0.000 | 0.400 +- 0.000 | 100.0 | 2.0 |" in table
+    assert "VaDE" in table.splitlines()[-1]  # the peers' reference row follows
 
 
 def test_aae_table_puts_the_paper_value_next_to_ours(tmp_path):
@@ -25,7 +25,7 @@ def test_aae_table_puts_the_paper_value_next_to_ours(tmp_path):
            {"head": "semi_supervised", "setting": "labels-100", "test_error": 0.0512, "epochs": 20,
             "images_per_second": 400.0, "seconds": {"total": 600.0}, "test_recon_mse": 0.02})
     row = [r for r in aae_table(tmp_path).splitlines() if "labels-100" in r][0]
-    assert "| 5.12 | 1.90 +- 0.10 | 20 | 400 | 10.0 |" in row
+    assert "| 0 | 5.12 (one seed) | 1.90 +- 0.10 | 20 | 10.0 |" in row
 
 
 # ------------------------------------------------------------------------------------------------ subset runs
@@ -181,11 +181,11 @@ def test_every_reference_says_how_far_it_can_be_trusted():
     assert R.AAE_REFERENCES[("semi_supervised", "labels-100")].percent_text() == "1.90 +- 0.10"
 
 
-def test_the_seq_seed_table_averages_test_runs_and_leaves_out_validation_and_subset_runs(tmp_path):
-    from reporting.tables import seq_seed_table
+def test_the_seq_table_averages_test_runs_over_seed_folders_and_leaves_out_validation_and_subset_runs(tmp_path):
+    from reporting.tables import seq_table
 
-    def run(seed, acc, **extra):
-        folder = tmp_path / "mnist" / "cae4" / f"seed-{seed}{extra.pop('suffix', '')}"
+    def run(root, seed, acc, **extra):
+        folder = root / "seq" / "mnist" / "cae4"
         folder.mkdir(parents=True)
         quantizer = [{"k": k, "test_accuracy": acc} for k in (10, 20, 50, 100, 120)]
         (folder / "metrics.json").write_text(json.dumps({"dataset": "mnist", "arch": "cae4", "seed": seed,
@@ -193,9 +193,11 @@ def test_the_seq_seed_table_averages_test_runs_and_leaves_out_validation_and_sub
                                                          **extra}))
         (folder / "config.json").write_text(json.dumps({"seed": seed, "train_limit": 0, "test_limit": 0}))
 
-    run(0, 0.98)
-    run(1, 0.99)
-    run(2, 0.10, eval_split="val", suffix="-val")
-    run(3, 0.20, subset=True, suffix="-small")
-    row = seq_seed_table(tmp_path).splitlines()[-1]
-    assert row.startswith("| mnist | cae4 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |") and row.count("98.50 +- 0.71") == 6
+    run(tmp_path, 0, 0.98)                       # seed 0 at the top, seed s under seed-<s>/ (reporting.plan)
+    run(tmp_path / "seed-1", 1, 0.99)
+    run(tmp_path / "val", 2, 0.10, eval_split="val")
+    run(tmp_path / "seed-3", 3, 0.20, subset=True)
+    rows = seq_table(tmp_path).splitlines()
+    assert rows[2].startswith("| mnist | CAE-4 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |")
+    assert rows[2].count("98.50 +- 0.71") == 6
+    assert rows[3].startswith("| mnist | CAE-4: the paper (digitized, +-0.2) | | 99.2 | 85.5 |")

@@ -1,6 +1,7 @@
 """reproduce.py, reporting/plan.py and reporting/report.py: the run plan, skipping and failures, and a report whose every number is read
 from a metrics.json file."""
 import json
+import shutil
 import os
 import re
 import sys
@@ -120,7 +121,7 @@ def test_row_is_mean_and_sample_std_over_the_seed_files(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ plan / run_jobs
 def _cfg(**kw):
-    cfg = {k: getattr(reproduce, k) for k in ("quick", "parts", "datasets", "seeds", "catvae_seeds", "seq_archs",
+    cfg = {k: getattr(reproduce, k) for k in ("quick", "parts", "datasets", "seeds", "other_seeds", "seq_archs",
                                               "mlvae_noise", "aae_heads", "data_dir", "device", "progress")}
     cfg.update(out_dir="results", **kw)
     return cfg
@@ -133,8 +134,16 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     names = [j.name for j in jobs]
     assert {j.script for j in jobs} == {"main_encoder.py", "main_decoder_mnist.py", "main_decoder_fmnist.py",
                                         "main_catvae.py", "main_mlvae.py", "main_aae.py"}
-    assert sum(j.script == "main_aae.py" for j in jobs) == 2 * sum(len(h["sweep"][1]) for h in HEADS.values())
-    assert sum(j.script == "main_catvae.py" for j in jobs) == 2 * 2 * 3       # datasets x variants x seeds
+    # headline runs over --seeds (0, 1), the others over --other_seeds (0)
+    headline = sum(len(h["sweep"][1]) for name, h in HEADS.items() if name in rp.HEADLINE_AAE_HEADS)
+    assert headline == 4
+    assert sum(j.script == "main_aae.py" for j in jobs) == 2 * headline + sum(len(h["sweep"][1]) for h in
+                                                                           HEADS.values()) - headline
+    assert sum(j.script == "main_catvae.py" for j in jobs) == 2 * 2 * 2       # datasets x variants x seeds
+    assert sorted(j.name for j in jobs if j.script == "main_mlvae.py") == [
+        "ML-VAE mnist noise 0.1 seed 0", "ML-VAE mnist noise 0.1 seed 1", "ML-VAE mnist noise 1.0 seed 0"]
+    assert sorted(j.name for j in jobs if "decoder" in j.script) == ["SEQ decoder fashion-mnist cae4 seed 0",
+                                                                     "SEQ decoder mnist cae4 seed 0"]
     for job in jobs:
         for dep in job.after:
             assert names.index(dep) < names.index(job.name)
@@ -214,10 +223,10 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
     """The tiny data have 40 images per class, so the AAE settings that need 100 labels per class are left out."""
     monkeypatch.setattr(rp, "QUICK_ARGS", TINY_ARGS)
     args = [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--quick=true", "--progress=false",
-            "--datasets=mnist", "--seq_archs=cae4", "--catvae_seeds=0,1", "--mlvae_noise=0.1",
+            "--datasets=mnist", "--seq_archs=cae4", "--seeds=0", "--mlvae_noise=0.1",
             "--aae_heads=semi_supervised:100,clustering:16"]
     jobs = reproduce.main(args)
-    assert len(jobs) == 2 + 1 + 2 + 2 * 2      # SEQ encoder + decoder, ML-VAE, 2 AAE, CatVAE 2 variants x 2 seeds
+    assert len(jobs) == 2 + 1 + 2 + 2          # SEQ encoder + decoder, ML-VAE, 2 AAE, CatVAE 2 variants
     root = tmp_path / "quick"
     text = (root / "REPORT.md").read_text()
     for title, *_ in __import__("reporting.report", fromlist=["SECTIONS"]).SECTIONS:
@@ -244,8 +253,8 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
         assert (root / link).is_file(), link
 
     # a second call skips every finished run; --report_only rewrites the report without running anything
-    call = rp.subprocess.call
-    monkeypatch.setattr(rp.subprocess, "call", lambda *a, **k: pytest.fail("a finished run was rerun"))
+    call = rp.run_command
+    monkeypatch.setattr(rp, "run_command", lambda *a, **k: pytest.fail("a finished run was rerun"))
     reproduce.main(args)
     (root / "REPORT.md").unlink()
     reproduce.main(args + ["--report_only=true"])
@@ -253,7 +262,7 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
 
     # another planned setting makes the ML-VAE run stale: the script replaces it (--overwrite=true), and it is done
     launched = []
-    monkeypatch.setattr(rp.subprocess, "call", lambda cmd, **k: launched.append(cmd) or call(cmd, **k))
+    monkeypatch.setattr(rp, "run_command", lambda cmd, **k: launched.append(cmd) or call(cmd, **k))
     monkeypatch.setattr(rp, "QUICK_ARGS", {**TINY_ARGS, "main_mlvae.py": [
         "--epochs=2" if a == "--epochs=1" else a for a in TINY_ARGS["main_mlvae.py"]]})
     jobs = reproduce.main(args + ["--parts=mlvae"])
@@ -265,14 +274,66 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
 @pytest.fixture
 def no_launch(monkeypatch):
     """Fail the test if any script would be launched."""
-    monkeypatch.setattr(rp.subprocess, "call", lambda *a, **k: pytest.fail(f"a run was launched: {a}"))
+    monkeypatch.setattr(rp, "run_command", lambda *a, **k: pytest.fail(f"a run was launched: {a}"))
+
+
+@pytest.fixture(autouse=True)
+def scratch_repo(tmp_path_factory, monkeypatch):
+    """reproduce.py writes records/, REPORT.md, README.md's and docs' tables and docs/figures/ of its repository:
+    in these tests a scratch one, never the real one."""
+    repo = tmp_path_factory.mktemp("repo")
+    (repo / "docs").mkdir()
+    (repo / "README.md").write_text("# scratch\n")
+    monkeypatch.setattr(reproduce, "REPO", repo)
+    return repo
+
+
+def test_finished_runs_are_recorded_and_the_report_and_tables_are_rewritten_from_records(tmp_path, no_launch,
+                                                                                         scratch_repo):
+    run = tmp_path / "out/mlvae/mnist/noise-0.1"
+    _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+    _write(run / "metrics.json", MLVAE_METRICS)
+    (run / "mlvae.pt").write_bytes(b"weights")                       # never recorded
+    logs = tmp_path / "out/logs"
+    logs.mkdir()
+    (logs / "ML-VAE-mnist-noise-0.1-seed-0.log").write_text("epoch 1\r epoch 2\nfinished\n")
+    readme = scratch_repo / "README.md"
+    readme.write_text("# x\n<!-- generated by: python -m reporting.records --summary records -->\nTYPED-IN\n"
+                      "<!-- end generated -->\n")
+    args = ["--parts=mlvae", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path / 'out'}"]
+    reproduce.main(args)
+    record = scratch_repo / "records/mlvae/mnist/noise-0.1"
+    assert sorted(p.name for p in record.iterdir()) == ["config.json", "log.txt", "metrics.json"]
+    assert json.loads((record / "metrics.json").read_text()) == MLVAE_METRICS
+    assert (record / "log.txt").read_text() == " epoch 2\nfinished\n"    # a progress bar's last state
+    report = (scratch_repo / "REPORT.md").read_text()
+    assert "| mnist noise-0.1 |" in report and "records/" in report
+    assert "TYPED-IN" not in readme.read_text() and "| Multi-Level VAE | class code of one image" in readme.read_text()
+    before = {p: p.read_text() for p in [readme, scratch_repo / "REPORT.md"]}
+    shutil.rmtree(tmp_path / "out")                                  # from records/ alone, and nothing changes
+    reproduce.main(["--report_only=true"])
+    assert {p: p.read_text() for p in before} == before
+    # a table edited by hand is put back
+    readme.write_text(readme.read_text().replace("| Multi-Level VAE |", "| typed |"))
+    reproduce.main(["--report_only=true"])
+    assert readme.read_text() == before[readme]
+
+
+def test_quick_runs_and_records_false_leave_records_alone(tmp_path, no_launch, scratch_repo):
+    run = tmp_path / "out/mlvae/mnist/noise-0.1"
+    _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+    _write(run / "metrics.json", MLVAE_METRICS)
+    reproduce.main(["--parts=mlvae", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path / 'out'}",
+                    "--records=false"])
+    assert not (scratch_repo / "records").exists() and not (scratch_repo / "REPORT.md").exists()
+    assert (tmp_path / "out/REPORT.md").is_file()
 
 
 # a bad value of every key of reproduce.py's header (test_every_key_has_a_bad_value checks that none is missing)
-BAD = {"quick": "maybe", "parts": "seq,mlvea", "datasets": "cifar", "seeds": "0,-1", "catvae_seeds": "x",
+BAD = {"quick": "maybe", "parts": "seq,mlvea", "datasets": "cifar", "seeds": "0,-1", "other_seeds": "x",
        "seq_archs": "cae9", "mlvae_noise": "0.1,-1", "aae_heads": "semi", "force": "perhaps", "dry_run": "2",
        "report_only": "sure", "data_dir": "{tmp}/no-such-folder", "device": "nonsense", "out_dir": "{tmp}/a-file/results",
-       "progress": "loud", "jobs": "0"}
+       "progress": "loud", "jobs": "0", "records": "often"}
 
 
 def test_every_key_has_a_bad_value():
@@ -311,7 +372,7 @@ def test_a_missing_data_set_stops_before_any_run_and_the_sample_is_no_fallback(t
     for name in ("mnist_train.csv", "mnist_test.csv"):
         (only_mnist / name).write_bytes((tiny_data_dir / name).read_bytes())
     monkeypatch.setattr("data.loader.SYSTEM_DIRS", {"mnist": (), "fashion-mnist": ()})   # no system copy either
-    base = ["--parts=catvae", "--catvae_seeds=0", f"--out_dir={tmp_path / 'out'}", "--progress=false"]
+    base = ["--parts=catvae", "--seeds=0", f"--out_dir={tmp_path / 'out'}", "--progress=false"]
     reproduce.main(base + [f"--data_dir={only_mnist}", "--dry_run=true"])
     assert f"a real run would stop before launching anything: {only_mnist}: the full fashion-mnist" in \
         capsys.readouterr().out
@@ -336,17 +397,18 @@ def test_no_data_is_needed_when_every_run_is_done(tmp_path, no_launch, monkeypat
     _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
     _write(run / "metrics.json", MLVAE_METRICS)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "no-data-here"))
-    reproduce.main(["--parts=mlvae", "--mlvae_noise=0.1", f"--out_dir={tmp_path}"])
+    reproduce.main(["--parts=mlvae", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path}", "--records=false"])
     assert "| mnist noise-0.1 |" in (tmp_path / "REPORT.md").read_text()
 
 
 def test_an_output_folder_that_cannot_be_written_is_one_line_also_for_report_only(tmp_path, no_launch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    for extra in ([], ["--report_only=true"]):
+    for extra in ([], ["--report_only=true", "--quick=true"]):       # a quick report goes to the output folder
         with pytest.raises(UserError) as err:
             reproduce.main(["--parts=mlvae", f"--out_dir={blocker}/results", *extra])
-        assert str(err.value).startswith(f"{blocker}/results: cannot write there") and "\n" not in str(err.value)
+        assert str(err.value).startswith(f"{blocker}/results") and "cannot write there" in str(err.value)
+        assert "\n" not in str(err.value)
 
 
 # ------------------------------------------------------------------------------------------------ done / stale / resume
@@ -379,7 +441,8 @@ def aae_runs(tmp_path):
     _aae_run(tmp_path, "clustering/clusters-16", subset=True, error=0.5)
     _aae_run(tmp_path, "clustering/clusters-30", metrics=False, checkpoint=True)
     heads = "semi_supervised:100,semi_supervised:1000,clustering:16,clustering:30,dim_reduction:20"
-    return ["--parts=aae", f"--aae_heads={heads}", f"--out_dir={tmp_path}", "--progress=false"]
+    return ["--parts=aae", f"--aae_heads={heads}", f"--out_dir={tmp_path}", "--progress=false", "--seeds=0",
+            "--records=false"]
 
 
 def test_dry_run_says_which_runs_are_done_stale_resumed_or_new(aae_runs, tiny_data_dir, capsys, no_launch):
@@ -400,7 +463,7 @@ def test_dry_run_says_which_runs_are_done_stale_resumed_or_new(aae_runs, tiny_da
 
 def _record_calls(monkeypatch) -> list:
     calls = []
-    monkeypatch.setattr(rp.subprocess, "call", lambda cmd, **k: calls.append(cmd) or 0)   # writes nothing: "fails"
+    monkeypatch.setattr(rp, "run_command", lambda cmd, **k: calls.append(cmd) or 0)   # writes nothing: "fails"
     return calls
 
 
