@@ -6,13 +6,12 @@ results/catvae/<dataset>/<variant>/seed-<seed>/ (config.json, metrics.json, mode
 interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) and results/catvae/summary.json
 (mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them.
 
-    python main_catvae.py                                   # defaults below
+    python main_catvae.py                                   # defaults below: the paper's model + IMSAT's VAT and balance terms
+    python main_catvae.py --paper_settings=true             # the paper's loss and training alone (PAPER below)
     python main_catvae.py --seeds=0                         # one seed of the four runs
     python main_catvae.py --datasets=mnist --variants=infocatvae --info_weight=10 --resume=true
     python main_catvae.py --reconstruction=mixture          # the original code's single soft-code decoder pass
     python main_catvae.py --mi_weight=50 --lr=3e-3 --out_dir=results/mi50   # + I(c; c') of two augmented views (not in the paper)
-    python main_catvae.py --vat_weight=300 --balance_weight=120 --batch_norm=true --dropout=0 --out_dir=results/vat
-                                                            # + IMSAT's VAT term: docs/catvae.md's recipe (not in the paper)
 """
 import time
 from pathlib import Path
@@ -46,8 +45,8 @@ clusters = 10                     # K, the number of prior modes (and of cluster
 sub_dim = 2                       # delta: latent coordinates owned by each cluster; latent size d = K * delta
 prior_scale = 2.0                 # lambda: the value of mu_c on its delta coordinates (||mu_c|| = lambda sqrt(delta))
 hidden = 400                      # hidden units of encoder and decoder
-dropout = 0.25                    # encoder dropout (training only)
-batch_norm = False                # batch normalisation after the encoder's hidden layer (not in the paper)
+dropout = 0.0                     # encoder dropout (training only; the paper: 0.25)
+batch_norm = True                 # batch normalisation after the encoder's hidden layer (not in the paper; IMSAT's network has it)
 reconstruction = "expected"       # expected: E_q(c|x) over K decoder passes (the ELBO); mixture: the original code
 # training
 epochs = 20                       # passes over the training set
@@ -56,9 +55,9 @@ lr = 1e-3                         # Adam learning rate
 schedule = "constant"             # constant (the original) or onecycle
 info_weight = 5.0                 # InfoCatVAE: weight of -log q(c|generated), in nats per image (original: 100 vs a sum)
 info_samples = 10                 # InfoCatVAE: generated images per cluster and step (the original: 10)
-balance_weight = 0.0              # weight of KL(batch mean of q(c|x) || uniform) against cluster collapse; 0 = the ELBO
+balance_weight = 120.0            # weight of KL(batch mean of q(c|x) || uniform) against cluster collapse (not in the paper; 0 = the ELBO)
 mi_weight = 0.0                   # weight of I(c; c') of two random affine views per image (IIC, not in the paper; 0 = off; try 50 with lr 3e-3)
-vat_weight = 0.0                  # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off)
+vat_weight = 300.0                # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off): docs/catvae.md, the VAT recipe
 vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
 # figures
 samples_per_cluster = 10          # columns of samples_by_cluster.png

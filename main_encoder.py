@@ -85,7 +85,7 @@ def train_encoder(model: Encoder, x: torch.Tensor, y: torch.Tensor, *, epochs: i
     """Cross-entropy training of encoder + softmax head on (x, y), checkpointed every epoch.
 
     ``label_smoothing`` > 0 pulls each class's features into a tighter cluster (Mueller et al., 2019), which is what
-    the k-means quantizer needs (docs/seq.md has the measurements).
+    the k-means quantizer needs (docs/seq.md: why, and how the default was chosen).
     """
     device = next(model.parameters()).device
     optimizer = make_optimizer(model, lr, device)

@@ -24,7 +24,7 @@ from utils.progress import log
 def neighbour_distance(x: torch.Tensor, k: int = 10, batch_size: int = 1000) -> torch.Tensor:
     """Euclidean distance of each row of ``x`` (flattened) to its k-th nearest other row, (N,).
 
-    Exact, by blocks of ``batch_size`` rows against all N (O(N^2) multiply-adds; docs/speed.md has its time).
+    Exact, by blocks of ``batch_size`` rows against all N (O(N^2) multiply-adds; each run records its time as seconds.vat_radii).
     Duplicates of a row count as neighbours at distance 0; the row itself does not."""
     flat = x.flatten(1).float()
     n = len(flat)

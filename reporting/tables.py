@@ -128,7 +128,8 @@ def _seeds(ms: list[dict]) -> str:
 
 
 def _none(what: str, command: str, columns: int) -> str:
-    return "| " + f"no {what} recorded yet (`{command}`)" + " |" * columns
+    """The one row of a table of ``columns`` columns that has no runs yet."""
+    return "| " + f"no {what} recorded yet (`{command}`)" + " |" * (columns - 1) + " |"
 
 
 ARCH_NAMES = {"cae4": "CAE-4", "lae4": "LAE-4", "lae2": "LAE-2"}
@@ -161,7 +162,7 @@ def seq_table(root="results", ks=(10, 20, 50, 100, 120)) -> str:
             lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)}: the paper (digitized, +-0.2) | | {soft} | "
                          + " | ".join(f"{100 * ref[k]:.1f}" if k in ref else "-" for k in ks) + " |")
     if len(lines) == 2:
-        lines.append(_none("SEQ runs", "python main_encoder.py", 3 + len(ks)))
+        lines.append(_none("SEQ runs", "python main_encoder.py", 4 + len(ks)))
     return "\n".join(lines)
 
 
@@ -182,7 +183,7 @@ def decoder_table(root="results") -> str:
                      f"{spread([m['convex_across_clusters']['class_kept'] for m in ms], 1)} | "
                      f"{np.mean([run_minutes(m) for m in ms]):.1f} |")
     if len(lines) == 2:
-        lines.append(_none("decoder runs", "python main_decoder_mnist.py", 6))
+        lines.append(_none("decoder runs", "python main_decoder_mnist.py", 7))
     return "\n".join(lines)
 
 
@@ -203,7 +204,7 @@ def catvae_table(root="results") -> str:
                      f"{np.mean([m['test_elbo']['neg_elbo'] for m in ms]):.1f} | "
                      f"{np.mean([run_minutes(m) for m in ms]):.1f} |")
     if len(lines) == 2:
-        lines.append(_none("CatVAE runs", "python main_catvae.py", 7))
+        lines.append(_none("CatVAE runs", "python main_catvae.py", 8))
     for ds in sorted({k[0] for k in groups}, key=_dataset_order):
         peers = "; ".join(f"{name} {ref.percent_text(1)}" for name, ref in CLUSTERING_PEER_REFERENCES.get(ds, []))
         if peers:
@@ -228,7 +229,7 @@ def mlvae_swaps(root="results") -> str:
                      f"{spread([m['judge_test_accuracy'] for m in ms], 2).split(' (')[0]} | "
                      f"{spread(evidence, 1).split(' (')[0]} | {np.mean([run_minutes(m) for m in ms]):.1f} |")
     if len(lines) == 2:
-        lines.append(_none("ML-VAE runs", "python main_mlvae.py", 8))
+        lines.append(_none("ML-VAE runs", "python main_mlvae.py", 9))
     return "\n".join(lines)
 
 
@@ -261,7 +262,7 @@ def aae_table(root="results") -> str:
         lines.append(f"| {m['head']} | {m['setting']} | {_seeds(ms)} | {err} | {ref.percent_text() if ref else '-'} | "
                      f"{m['epochs']} | {np.mean([run_minutes(r) for r in ms]):.1f} | {'; '.join(other)} |")
     if len(lines) == 2:
-        lines.append(_none("AAE runs", "python main_aae.py", 7))
+        lines.append(_none("AAE runs", "python main_aae.py", 8))
     return "\n".join(lines)
 
 
@@ -335,6 +336,49 @@ def precision_table(records="records/selections/seq-precision") -> str:
         lines.append(f"| {precision} | {len(ms)} | {cell([m['softmax_test_accuracy'] for m in ms])} | "
                      + " | ".join(cell([q[k] for q in quantizer]) for k in (20, 50, 100))
                      + f" | {np.mean([m['seconds']['train'] for m in ms]) / 60:.1f} |")
+    return "\n".join(lines)
+
+
+# The number a selection compares, per kind of run (the first key its metrics.json has), and its better direction.
+SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
+                     ("swap_class_kept", "swap keeps the class %", "higher"),
+                     ("test_error", "test error %", "lower"),
+                     ("test_bce", "test BCE per pixel", "lower"),
+                     ("softmax_test_accuracy", "softmax accuracy %", "higher")]
+_SEED_SUFFIX = re.compile(r"-seed(\d+)$")
+# Settings that say where or how a run went, not what it computed: left out of "differs in".
+_NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "resume", "overwrite", "seed", "seeds",
+                "data_source", "eval_batch_size"}
+
+
+def selection_table(folder) -> str:
+    """A selection record (records/selections/<choice>/<candidate>-seed<s>/, validation-split runs): per candidate,
+    the settings in which it differs from the others, its seeds, the compared number (SELECTION_METRICS: mean +- std
+    and each seed; percentages scaled) and minutes per run. The split each run was scored on is checked: a choice is
+    never made on the test set."""
+    groups: dict = {}
+    for path in sorted(Path(folder).glob("*/metrics.json")):
+        m, config = read_json(path), read_json(path.parent / "config.json")
+        if m.get("eval_split", config.get("eval_split")) != "val":
+            raise UserError(f"{path}: not a validation-split run (eval_split={m.get('eval_split')!r}); a selection "
+                            "record holds --eval_split=val runs only")
+        name = _SEED_SUFFIX.sub("", path.parent.name)
+        groups.setdefault(name, []).append((m, config))
+    if not groups:
+        raise UserError(f"{folder}: no runs (expected <candidate>-seed<s>/metrics.json)")
+    configs = [c for runs in groups.values() for _, c in runs]
+    keys = sorted(k for k in set().union(*configs) if k not in _NOT_CHOICES
+                  and len({json.dumps(c.get(k), sort_keys=True) for c in configs}) > 1)
+    first = next(iter(groups.values()))[0][0]
+    key, label, better = next((k, lab, b) for k, lab, b in SELECTION_METRICS if k in first)
+    scale = 1.0 if key == "test_bce" else 100.0
+    lines = [f"| candidate | differs in | seeds | {label} ({better} is better) | minutes per run |", "|---|---|---|---|---|"]
+    for name, runs in groups.items():
+        runs = sorted(runs, key=lambda mc: mc[1].get("seed", mc[0].get("seed", 0)))
+        differs = ", ".join(f"{k}={runs[0][1].get(k)}" for k in keys) or "-"
+        seeds = ", ".join(str(c.get("seed", m.get("seed", 0))) for m, c in runs)
+        lines.append(f"| {name} | {differs} | {seeds} | {spread([m[key] for m, _ in runs], 4 if scale == 1 else 2, scale)}"
+                     f" | {np.mean([run_minutes(m) for m, _ in runs]):.1f} |")
     return "\n".join(lines)
 
 
