@@ -16,6 +16,7 @@ any run is launched. reporting/plan.py plans and runs; reporting/report.py and r
     python reproduce.py --dry_run=true        # list the runs, their commands and what is already done
     python reproduce.py --jobs=2              # two runs at a time, one thread each (a 2-core CPU)
 """
+import importlib
 from pathlib import Path
 
 from data import DATASETS, DataError, DataNotFound, load_dataset
@@ -28,7 +29,7 @@ from reporting.tables import collect_curves
 from reporting.plan import PARTS, aae_settings, clock, mode, plan, run_jobs, statuses
 from reporting.records import copy_figures, publish, sync_records
 from reporting.report import write_report
-from utils.config import at_least, list_of, parse_config
+from utils.config import at_least, header_keys, list_of, parse_config
 from utils.datasets import data_folder
 from utils.errors import UserError
 from utils.io import REPO, ensure_writable, output_root
@@ -60,9 +61,17 @@ RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "se
          "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
 
 
+SCRIPTS = ("main_encoder", "main_decoder_mnist", "main_decoder_fmnist", "main_catvae", "main_mlvae", "main_aae")
+
+
+def script_defaults() -> dict:
+    """{main_x.py: its header defaults}: a finished run made with other defaults is stale (reporting.plan)."""
+    return {f"{name}.py": header_keys(vars(importlib.import_module(name))) for name in SCRIPTS}
+
+
 def planned_jobs(cfg: dict) -> list:
     """Every run of the reproduction (reporting.plan), with the AAE heads' default sweeps from main_aae.py."""
-    return plan(cfg, AAE_HEADS, lambda head, value: aae_resolve({}, head, value)["setting"])
+    return plan(cfg, AAE_HEADS, lambda head, value: aae_resolve({}, head, value)["setting"], script_defaults())
 
 
 def check_data(cfg: dict, jobs: list) -> None:

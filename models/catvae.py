@@ -90,7 +90,7 @@ class CatVAE(nn.Module):
 
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
-                 info_weight: float = 5.0, info_samples: int = 10, balance_weight: float = 0.0,
+                 info_weight: float = 1.0, info_samples: int = 10, balance_weight: float = 0.0,
                  mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25):
         super().__init__()
         if variant not in VARIANTS:

@@ -35,6 +35,10 @@ PARTS = ("seq", "catvae", "mlvae", "aae")
 NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir",
                 "datasets", "archs", "variants", "seeds", "head", "values"}
 
+# Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value"):
+# a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder.
+RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight"}}
+
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {
     "main_encoder.py": ["--train_limit=6000", "--test_limit=2000", "--cae_epochs_mnist=1", "--cae_epochs_fashion=1",
@@ -68,6 +72,7 @@ class Job:
     after: list[str] = field(default_factory=list)   # names of jobs whose outputs it reads
     datasets: list[str] = field(default_factory=list)   # the data sets it reads
     subset: bool = False           # runs on part of the data are planned (--quick), so they can be done
+    defaults: dict = field(default_factory=dict)   # the script's header defaults: a run made with others is stale
 
     def status(self) -> tuple[str, list[str]]:
         """("done" | "stale" | "resume" | "new", why): *stale* when a config.json or metrics.json it would write
@@ -81,6 +86,7 @@ class Job:
                 if config.is_file():
                     recorded = read_json(config)
                     why += differences(self.args, recorded)
+                    why += default_differences(self.defaults, self.args, recorded, RESOLVED_KEYS.get(self.script, ()))
                     if not self.subset and subset_of(metrics, recorded):
                         why.append("subset=true (it saw part of the data; a full run is planned)")
                 elif out.is_file():
@@ -122,6 +128,17 @@ def differences(args: list[str], recorded: dict) -> list[str]:
     return out
 
 
+def default_differences(defaults: dict, args: list[str], recorded: dict, resolved=()) -> list[str]:
+    """The script's current header defaults (``defaults``) that a finished run's config.json (``recorded``) holds
+    with another value, for the keys the plan does not set (``args``): a run made before a default changed is not
+    the default run any more. Keys in NOT_SETTINGS or ``resolved`` and keys the run does not record (it predates
+    them) are not compared."""
+    given = {a[2:].partition("=")[0] for a in args if a.startswith("--")}
+    return [f"{key}={recorded[key]} (the default is now {value})" for key, value in defaults.items()
+            if key in recorded and key not in given and key not in NOT_SETTINGS and key not in resolved
+            and recorded[key] != value]
+
+
 def statuses(jobs: list[Job]) -> dict[str, tuple[str, list[str]]]:
     """Each job's :meth:`Job.status`, by name; a done job that reads the outputs of one that runs again (a decoder
     whose encoder is rerun) is stale too: its numbers were made from the old outputs."""
@@ -148,12 +165,13 @@ def seed_root(out_dir: str, seed: int) -> str:
     return out_dir if seed == 0 else f"{out_dir}/seed-{seed}"
 
 
-def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
+def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) -> list[Job]:
     """Every run of the reproduction, in an order that respects what reads what (decoders after encoders). The
     headline runs (SEQ encoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the HEADLINE_AAE_HEADS) run
     for every seed of ``seeds``, the others (SEQ decoders, the ML-VAE's other noise, the other AAE heads) for those
     of ``other_seeds`` (a decoder only where its encoder runs too).
-    ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_setting(head, value)``: the run folder's name."""
+    ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_setting(head, value)``: the run folder's name;
+    ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts)."""
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, other_seeds = split_list(cfg["seeds"], int), split_list(cfg["other_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
@@ -165,7 +183,8 @@ def plan(cfg: dict, aae_heads: dict, aae_setting) -> list[Job]:
     def job(name, script, args, outputs, minutes_key, after=(), data=("mnist",)):
         extra = QUICK_ARGS.get(script, []) if quick else []
         return Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
-                   MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick)
+                   MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
+                   defaults=(defaults or {}).get(script, {}))
 
     jobs: list[Job] = []
     every = sorted(set(seeds) | set(other_seeds))

@@ -372,12 +372,14 @@ def test_the_swap_table_reads_the_renamed_key_and_the_old_one(tmp_path):
     from reporting.tables import mlvae_swaps
 
     base = {"dataset": "mnist", "subset": False, "swap_class_kept": 0.95, "swap_style_class_leak": 0.01,
-            "judge_test_accuracy": 0.98, "judge_accuracy_on_test_reconstructions": 0.96, "seconds": {"total": 60.0}}
+            "judge_test_accuracy": 0.98, "judge_accuracy_on_test_reconstructions": 0.96, "seconds": {"total": 60.0},
+            "seed": 0, "class_probe_test_accuracy_single_image": 0.97, "style_probe_test_accuracy": 0.2}
     for setting, key, value in [("new", "swap_class_kept_with_evidence_LEAKS_LABELS", 0.991),
                                 ("old", "swap_class_kept_with_evidence", 0.992)]:   # written before the rename
         run = tmp_path / "mlvae" / "mnist" / setting
         run.mkdir(parents=True)
         (run / "metrics.json").write_text(json.dumps({**base, "setting": setting, key: value}))
     table = mlvae_swaps(tmp_path)
-    assert "leaks labels" in table.splitlines()[0]
-    assert "| mnist | new | 95.0 | 99.1 |" in table and "| mnist | old | 95.0 | 99.2 |" in table
+    assert "LEAKS_LABELS" in table.splitlines()[0]
+    rows = {line.split(" | ")[1]: line for line in table.splitlines()[2:]}
+    assert rows["new"].endswith("| 98.00 | 99.1 | 1.0 |") and rows["old"].endswith("| 98.00 | 99.2 | 1.0 |")

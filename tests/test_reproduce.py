@@ -559,3 +559,24 @@ def test_a_metrics_file_without_the_number_is_a_one_line_error_naming_it(tmp_pat
     bad.write_text("{not json")
     with pytest.raises(UserError, match="clusters-16/metrics.json"):
         build_report(tmp_path)
+
+
+def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
+    """The plan compares a finished run with the script's current header defaults too (not only with the keys it
+    passes): a CatVAE run made with the paper's loss is not today's default run; the AAE's resolved keys (epochs 0 =
+    the head's) are not compared."""
+    import main_catvae
+
+    cfg = {**_cfg(parts="catvae", seeds="0", datasets="mnist"), "out_dir": str(tmp_path)}
+    job = next(j for j in reproduce.planned_jobs(cfg)
+               if "infocatvae" in j.name)
+    run = job.outputs[0].parent
+    recorded = {k: v for k, v in vars(main_catvae).items() if k in job.defaults}
+    _write(run / "config.json", {**recorded, "seeds": "0", "datasets": "mnist"})
+    _write(run / "metrics.json", {"seed": 0, "subset": False})
+    assert job.status() == ("done", [])
+    _write(run / "config.json", {**recorded, "vat_weight": 0.0})
+    state, why = job.status()
+    assert state == "stale" and why == [f"vat_weight=0.0 (the default is now {main_catvae.vat_weight})"]
+    assert rp.default_differences({"epochs": 0, "lr": 1e-4}, [], {"epochs": 30, "lr": 1e-4}, {"epochs"}) == []
+    assert rp.default_differences({"lr": 1e-4}, ["--lr=1e-3"], {"lr": 1e-3}) == []          # the plan's own value
