@@ -38,7 +38,7 @@ from utils.runtime import get_device
 
 # ---- hyperparameters: edit here, or override as --key=value (python reproduce.py -h lists them) ----
 quick = False                     # reduced run (subsets, 1-5 epochs; numbers NOT comparable) into <out_dir>/quick/
-parts = "seq,catvae,mlvae,aae"    # which papers: seq (encoder + decoders), catvae, mlvae, aae
+parts = "seq,catvae,mlvae,aae,probes"  # which parts: seq (encoder + decoders), catvae, mlvae, aae, probes (main_probes.py: the same probes on every code)
 datasets = "mnist,fashion-mnist"  # for SEQ and CatVAE (ML-VAE and the AAE heads run on MNIST, as the papers)
 seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/
 other_seeds = "0"                 # seeds of the other runs (SEQ decoders, ML-VAE noise 1.0, the other AAE heads)
@@ -61,7 +61,8 @@ RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "se
          "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
 
 
-SCRIPTS = ("main_encoder", "main_decoder_mnist", "main_decoder_fmnist", "main_catvae", "main_mlvae", "main_aae")
+SCRIPTS = ("main_encoder", "main_decoder_mnist", "main_decoder_fmnist", "main_catvae", "main_mlvae", "main_aae",
+           "main_probes")
 
 
 def script_defaults() -> dict:

@@ -25,14 +25,14 @@ from utils.errors import UserError
 from utils.io import REPO
 from utils.progress import log
 
-PARTS = ("seq", "catvae", "mlvae", "aae")
+PARTS = ("seq", "catvae", "mlvae", "aae", "probes")
 
 # Arguments that are not compared with a finished run's config.json: how a run is carried out, not what it computes;
 # where it goes and where the data are read (the run is found at its planned path, and the same data in another
 # folder are the same data); and which runs one call of a script makes (a user's `python main_catvae.py` makes the
 # three seeds that the plan makes one by one; the run's folder already names its data set, encoder, variant, seed,
 # head and setting).
-NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir",
+NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir",
                 "datasets", "archs", "variants", "seeds", "head", "values"}
 
 # Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value"):
@@ -49,12 +49,13 @@ QUICK_ARGS = {
     "main_mlvae.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=5", "--swap_pairs=1000",
                       "--tsne_points=500", "--judge_epochs=1"],
     "main_aae.py": ["--train_limit=15000", "--test_limit=2000", "--epochs=1"],   # 15000: 1000 labels per class
+    "main_probes.py": [],
 }
 
 # Estimated minutes of one run with the defaults (full) and with --quick, on a 2-core CPU without a GPU: they
 # only seed the time-left display, which rescales them by how long the finished runs actually took.
 MINUTES = {"seq-cae4": (17, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.12), "decoder": (10, 1.3),
-           "catvae": (12, 0.17), "mlvae": (25, 0.33), "aae": (50, 0.33)}
+           "catvae": (12, 0.17), "mlvae": (25, 0.33), "aae": (50, 0.33), "probes": (4, 1.0)}
 
 
 # The runs behind the headline numbers, which run over every seed of --seeds (the others over --other_seeds).
@@ -227,6 +228,16 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
                                      f"--out_dir={out}"],
                                     [f"{out}/catvae/{ds}/{variant}/seed-{seed}/metrics.json"], "catvae",
                                     data=[ds]))
+    if "probes" in parts:                              # after the runs whose codes it probes (main_probes.py)
+        for seed in seeds:
+            for ds in datasets:
+                reads = [j.name for j in jobs if j.name in (
+                    f"SEQ encoder {ds} cae4 seed {seed}", f"CatVAE {ds} catvae seed {seed}",
+                    f"CatVAE {ds} infocatvae seed {seed}", f"ML-VAE {ds} noise {HEADLINE_NOISE} seed {seed}")]
+                jobs.append(job(f"Probes {ds} seed {seed}", "main_probes.py",
+                                [f"--datasets={ds}", f"--seed={seed}", f"--runs_dir={out}", f"--out_dir={out}"],
+                                [f"{seed_root(out, seed)}/probes/{ds}/metrics.json"], "probes", after=reads,
+                                data=[ds]))
     return jobs
 
 

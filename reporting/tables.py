@@ -143,24 +143,27 @@ def _dataset_order(key: str) -> int:
 
 def seq_table(root="results", ks=(10, 20, 50, 100, 120)) -> str:
     """SEQ's test accuracy %: the softmax classifier and the quantizer at ``ks`` clusters, mean +- std over seeds
-    and each seed, per data set and encoder; under each encoder the paper's value (read off its figure)."""
+    and each seed, per data set and encoder, each cell followed by "/ the paper's value" (read off its figure 3,
+    digitized, +-0.2 points; its softmax line is drawn for CAE-4 only)."""
     runs = seeded_runs(root, "seq/*/*/metrics.json")
     arch_rank = {a: i for i, a in enumerate(ARCH_NAMES)}
-    lines = ["| data set | encoder | seeds | softmax | " + " | ".join(f"K={k}" for k in ks) + " |",
+    lines = ["| data set | encoder | seeds | softmax (ours / paper) | " + " | ".join(f"K={k}" for k in ks) + " |",
              "|---|---|---|---|" + "---|" * len(ks)]
     for key in sorted(runs, key=lambda k: (_dataset_order(k), arch_rank.get(k.split("/")[-1], 9), k)):
         ms = runs[key]
         ds, arch = ms[0]["dataset"], ms[0]["arch"]
-        acc = [{r["k"]: r["test_accuracy"] for r in m.get("quantizer", [])} for m in ms]
-        cells = [spread([a[k] for a in acc]) if all(k in a for a in acc) else "-" for k in ks]
-        lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {_seeds(ms)} | "
-                     f"{spread([m['softmax_test_accuracy'] for m in ms])} | " + " | ".join(cells) + " |")
         paper = SEQ_PAPER.get(ds, {})
-        if arch in paper:
-            ref = dict(zip(SEQ_KS, paper[arch]))
-            soft = f"{100 * paper['softmax']:.1f}" if arch == "cae4" else "-"
-            lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)}: the paper (digitized, +-0.2) | | {soft} | "
-                         + " | ".join(f"{100 * ref[k]:.1f}" if k in ref else "-" for k in ks) + " |")
+        ref = dict(zip(SEQ_KS, paper.get(arch, [])))
+        if arch == "cae4" and "softmax" in paper:
+            ref["softmax"] = paper["softmax"]
+
+        def cell(values, k):
+            return spread(values) + (f" / {100 * ref[k]:.1f}" if k in ref else "")
+
+        acc = [{r["k"]: r["test_accuracy"] for r in m.get("quantizer", [])} for m in ms]
+        cells = [cell([a[k] for a in acc], k) if all(k in a for a in acc) else "-" for k in ks]
+        lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {_seeds(ms)} | "
+                     f"{cell([m['softmax_test_accuracy'] for m in ms], 'softmax')} | " + " | ".join(cells) + " |")
     if len(lines) == 2:
         lines.append(_none("SEQ runs", "python main_encoder.py", 4 + len(ks)))
     return "\n".join(lines)
@@ -263,6 +266,28 @@ def aae_table(root="results") -> str:
                      f"{m['epochs']} | {np.mean([run_minutes(r) for r in ms]):.1f} | {'; '.join(other)} |")
     if len(lines) == 2:
         lines.append(_none("AAE runs", "python main_aae.py", 8))
+    return "\n".join(lines)
+
+
+def probes_table(root="results") -> str:
+    """main_probes.py's comparison: per data set and code, linear-probe accuracy, k-means (K = 10) Hungarian accuracy
+    and NMI, and the accuracy of a classifier fitted on 100 labelled training images, over seeds."""
+    groups: dict = {}
+    for ms in seeded_runs(root, "probes/*/metrics.json").values():
+        for m in ms:
+            for row in m["rows"]:
+                groups.setdefault((m["dataset"], row["code"]), []).append({**row, "seed": m["seed"]})
+    lines = ["| data set | code | seeds | size | linear probe % | k-means (K=10) accuracy % | k-means NMI | "
+             "classifier on 100 labels % |", "|---|---|---|---|---|---|---|---|"]
+    for (ds, code), rows in sorted(groups.items(), key=lambda kv: _dataset_order(kv[0][0])):
+        rows = sorted(rows, key=lambda r: r["seed"])
+        lines.append(f"| {ds} | {code} | {_seeds(rows)} | {rows[0]['dim']} | "
+                     f"{spread([r['linear_probe_accuracy'] for r in rows], 1)} | "
+                     f"{spread([r['kmeans_accuracy'] for r in rows], 1)} | "
+                     f"{spread([r['kmeans_nmi'] for r in rows], 3, 1).split(' (')[0]} | "
+                     f"{spread([r['few_labels_accuracy'] for r in rows], 1)} |")
+    if len(lines) == 2:
+        lines.append(_none("probe runs", "python main_probes.py", 8))
     return "\n".join(lines)
 
 

@@ -13,11 +13,13 @@ import main_decoder_fmnist
 import main_decoder_mnist
 import main_encoder
 import main_mlvae
+import main_probes
 import reproduce
 from utils.config import header_keys
 from utils.errors import run_cli
 
-SCRIPTS = [main_encoder, main_decoder_mnist, main_decoder_fmnist, main_catvae, main_mlvae, main_aae, reproduce]
+SCRIPTS = [main_encoder, main_decoder_mnist, main_decoder_fmnist, main_catvae, main_mlvae, main_aae, main_probes,
+           reproduce]
 CASES = [(script, key) for script in SCRIPTS for key in script.RULES]
 
 
@@ -42,7 +44,8 @@ def test_an_invalid_value_is_one_line_and_writes_nothing(script, key, tmp_path, 
     assert not out.exists()
 
 
-@pytest.mark.parametrize("script", [main_encoder, main_catvae, main_mlvae, main_aae], ids=lambda s: s.__name__)
+@pytest.mark.parametrize("script", [main_encoder, main_catvae, main_mlvae, main_aae, main_probes],
+                         ids=lambda s: s.__name__)
 def test_an_unwritable_output_folder_is_one_line_before_any_work(script, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -113,7 +116,7 @@ def test_an_encoder_run_on_the_validation_split_goes_to_its_own_folder(tiny_data
     assert not (tmp_path / "seq").exists()
 
 
-@pytest.mark.parametrize("script", [s for s in SCRIPTS if s is not reproduce], ids=lambda s: s.__name__)
+@pytest.mark.parametrize("script", [s for s in SCRIPTS if s not in (reproduce, main_probes)], ids=lambda s: s.__name__)
 def test_every_script_offers_the_papers_own_settings(script):
     from utils.config import check, parse_config
 

@@ -133,7 +133,11 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     jobs = reproduce.planned_jobs(_cfg(seeds="0,1"))
     names = [j.name for j in jobs]
     assert {j.script for j in jobs} == {"main_encoder.py", "main_decoder_mnist.py", "main_decoder_fmnist.py",
-                                        "main_catvae.py", "main_mlvae.py", "main_aae.py"}
+                                        "main_catvae.py", "main_mlvae.py", "main_aae.py", "main_probes.py"}
+    probes = next(j for j in jobs if j.name == "Probes mnist seed 1")          # after the runs it probes
+    assert sorted(probes.after) == ["CatVAE mnist catvae seed 1", "CatVAE mnist infocatvae seed 1",
+                                    "ML-VAE mnist noise 0.1 seed 1", "SEQ encoder mnist cae4 seed 1"]
+    assert str(probes.outputs[0]) == "results/seed-1/probes/mnist/metrics.json"
     # headline runs over --seeds (0, 1), the others over --other_seeds (0)
     headline = sum(len(h["sweep"][1]) for name, h in HEADS.items() if name in rp.HEADLINE_AAE_HEADS)
     assert headline == 4
@@ -226,7 +230,7 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
             "--datasets=mnist", "--seq_archs=cae4", "--seeds=0", "--mlvae_noise=0.1",
             "--aae_heads=semi_supervised:100,clustering:16"]
     jobs = reproduce.main(args)
-    assert len(jobs) == 2 + 1 + 2 + 2          # SEQ encoder + decoder, ML-VAE, 2 AAE, CatVAE 2 variants
+    assert len(jobs) == 2 + 1 + 2 + 2 + 1      # SEQ encoder + decoder, ML-VAE, 2 AAE, CatVAE 2 variants, probes
     root = tmp_path / "quick"
     text = (root / "REPORT.md").read_text()
     for title, *_ in __import__("reporting.report", fromlist=["SECTIONS"]).SECTIONS:

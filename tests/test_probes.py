@@ -1,0 +1,71 @@
+"""evaluation/probes.py and main_probes.py: the same probes on every system's code (issue 27's comparison)."""
+import json
+
+import pytest
+import torch
+
+import evaluation.probes as probes
+from evaluation.probes import probe
+
+
+def _codes(n: int, seed: int, noise: float):
+    """Codes that are the one-hot label plus Gaussian noise (``noise`` large: no class information)."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 10
+    return torch.eye(10)[y] + noise * torch.randn(n, 10, generator=g), y
+
+
+def test_codes_that_are_the_labels_score_full_marks_and_noise_scores_chance():
+    train, ytr = _codes(600, 0, 0.05)
+    test, yte = _codes(300, 1, 0.05)
+    clean = probe(train, ytr, test, yte, labels=100)
+    assert clean["linear_probe_accuracy"] == clean["kmeans_accuracy"] == clean["few_labels_accuracy"] == 1.0
+    assert clean["kmeans_nmi"] == pytest.approx(1.0) and clean["dim"] == 10
+    train, ytr = _codes(600, 0, 50.0)
+    test, yte = _codes(300, 1, 50.0)
+    noisy = probe(train, ytr, test, yte, labels=100)
+    for key in ("linear_probe_accuracy", "kmeans_accuracy", "few_labels_accuracy"):
+        assert noisy[key] < 0.3, key                                   # chance is 0.1
+    assert noisy["kmeans_nmi"] < 0.1
+
+
+def test_the_scored_labels_only_score(monkeypatch):
+    """Shuffling the scored labels changes no prediction (the k-means assignment and the fitted probes see the
+    training codes only), only the scores."""
+    seen = []
+    real = probes.clustering_metrics
+    monkeypatch.setattr(probes, "clustering_metrics", lambda y, clusters: seen.append(clusters.copy()) or real(y, clusters))
+    train, ytr = _codes(600, 0, 0.15)
+    test, yte = _codes(300, 1, 0.15)
+    shuffled = yte[torch.randperm(len(yte), generator=torch.Generator().manual_seed(3))]
+    a, b = probe(train, ytr, test, yte), probe(train, ytr, test, shuffled)
+    assert (seen[0] == seen[1]).all()
+    assert a["kmeans_accuracy"] > 0.9 > 0.3 > b["kmeans_accuracy"]
+    assert a["linear_probe_accuracy"] > 0.9 > 0.3 > b["linear_probe_accuracy"]
+
+
+@pytest.mark.slow
+def test_end_to_end_on_tiny_runs_of_every_system(tiny_data_dir, tmp_path):
+    import main_catvae
+    import main_encoder
+    import main_mlvae
+    import main_probes
+
+    common = [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--progress=false"]
+    main_encoder.main(["--datasets=mnist", "--archs=cae4", "--cae_epochs_mnist=1", "--ks=10", *common])
+    main_catvae.main(["--datasets=mnist", "--variants=catvae", "--seeds=0", "--epochs=1", "--batch_size=64",
+                      "--pca_points=100", *common])
+    main_mlvae.main(["--epochs=1", "--batch_size=64", "--judge_epochs=1", "--swap_pairs=200", "--tsne_points=100",
+                     *common])
+    out = tmp_path / "probes-out"
+    results = main_probes.main(["--datasets=mnist,fashion-mnist", f"--runs_dir={tmp_path}", f"--out_dir={out}",
+                                f"--data_dir={tiny_data_dir}", "--labels=10"])
+    assert list(results) == ["mnist"]                                   # no Fashion-MNIST runs: left out
+    m = json.loads((out / "probes/mnist/metrics.json").read_text())
+    assert [r["system"] for r in m["rows"]] == ["seq", "catvae", "mlvae", "mlvae"]
+    assert {r["dim"] for r in m["rows"]} == {128, 20, 10}
+    for row in m["rows"]:
+        for key in ("linear_probe_accuracy", "kmeans_accuracy", "few_labels_accuracy"):
+            assert 0.0 <= row[key] <= 1.0
+    assert m["rows"][0]["run"] == "seq/mnist/cae4" and "infocatvae" in json.loads(
+        (out / "probes/mnist/config.json").read_text())["systems"]
