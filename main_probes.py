@@ -130,6 +130,10 @@ def main(argv=None) -> dict:
         save_json(out / "metrics.json", metrics)
         results[tag] = metrics
         log(f"{tag}: {out / 'metrics.json'}")
+    if not results:
+        raise UserError(f"{runs}: no finished run of {cfg['systems']} for seed {cfg['seed']} on {cfg['datasets']}; "
+                        "run main_encoder.py, main_catvae.py or main_mlvae.py first (or point --runs_dir at their "
+                        "output folder)")
     return results
 
 

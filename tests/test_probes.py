@@ -69,3 +69,13 @@ def test_end_to_end_on_tiny_runs_of_every_system(tiny_data_dir, tmp_path):
             assert 0.0 <= row[key] <= 1.0
     assert m["rows"][0]["run"] == "seq/mnist/cae4" and "infocatvae" in json.loads(
         (out / "probes/mnist/config.json").read_text())["systems"]
+
+
+def test_no_runs_to_probe_is_one_line(tmp_path, capsys):
+    import main_probes
+    from utils.errors import run_cli
+
+    with pytest.raises(SystemExit) as stop:
+        run_cli(main_probes.main, [f"--runs_dir={tmp_path / 'nothing'}", f"--out_dir={tmp_path / 'out'}"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "no finished run" in err
