@@ -31,7 +31,7 @@ from utils.config import at_least, list_of, parse_config, split_list
 from utils.datasets import load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, load_checkpoint, output_root, save_json
-from utils.progress import log
+from utils.progress import bar, log
 from utils.runtime import get_device, seed_everything
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_probes.py -h lists them) ----
@@ -45,7 +45,9 @@ labels = 100                                # labelled training images of the fe
 device = "auto"                             # auto (cuda, then mps, then cpu), cpu, cuda, mps: where the codes are computed
 eval_batch_size = 1000                      # images per forward pass when encoding
 out_dir = ""                                # writes <out_dir>/probes/<dataset>/ (seed s: <out_dir>/seed-<s>/probes/...); empty: results/
-overwrite = False                           # replace an earlier probe run in the same folder
+resume = False                              # redo the probes in a folder that has them (they are recomputed: nothing to continue)
+overwrite = False                           # replace an earlier probe run in the same folder (with resume: refused)
+progress = True                             # a progress bar over the runs probed
 # ---------------------------------------------------------------------------------------------------
 SYSTEMS = ("seq", "catvae", "infocatvae", "mlvae")
 RULES = {"datasets": list_of(names=DATASETS), "systems": list_of(names=SYSTEMS), "seed": at_least(0),
@@ -106,11 +108,11 @@ def main(argv=None) -> dict:
         if split is None:
             raise UserError(f"{dataset} data not found (see the warning above)")
         tag, source = split[0], split[-1]
-        out = fresh_run_dir(out_root, "probes", tag, resume=False, overwrite=cfg["overwrite"])
+        out = fresh_run_dir(out_root, "probes", tag, resume=cfg["resume"], overwrite=cfg["overwrite"])
         save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": source, "device_used": str(device),
                                         "runs": {s: str(f) for s, f in found.items()}})
         t0, rows = time.perf_counter(), []
-        for system, folder in found.items():
+        for system, folder in bar(found.items(), enabled=cfg["progress"], desc=f"{dataset} probes", total=len(found)):
             run_config = read_json(folder / "config.json")
             if run_config.get("eval_split", "test") != "test":
                 raise UserError(f"{folder}: a validation-split run; the probes read test-split runs")

@@ -35,9 +35,10 @@ PARTS = ("seq", "catvae", "mlvae", "aae", "probes")
 NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir",
                 "datasets", "archs", "variants", "seeds", "head", "values"}
 
-# Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value"):
+# Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value", the
+# ML-VAE's empty setting = noise-<std>):
 # a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder.
-RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight"}}
+RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight"}, "main_mlvae.py": {"setting"}}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {

@@ -309,19 +309,22 @@ def _get(m: dict, key: str, old: str):
 
 
 def catvae_summary(out_dir: str) -> dict:
-    """Mean and spread over seeds of every finished run under <out_dir>/catvae/<dataset>/<variant>/seed-*/."""
+    """Mean and spread over seeds of every finished run under <out_dir>/catvae/<dataset>/<variant>/seed-*/. Runs on
+    part of the data are never averaged with full runs: a data set and variant with full runs uses those only;
+    one with subset runs only uses those and says so ("subset": true)."""
     table: dict = {}
     for path in sorted(Path(out_dir, "catvae").glob("*/*/seed-*/metrics.json")):
-        if subset_run(path):
-            continue
         m = read_json(path)
-        table.setdefault(m["dataset"], {}).setdefault(m["variant"], []).append(m)
+        table.setdefault(m["dataset"], {}).setdefault(m["variant"], []).append((subset_run(path), m))
     summary = {}
     for ds, variants in table.items():
-        for variant, runs in variants.items():
+        for variant, found in variants.items():
+            full = [m for sub, m in found if not sub]
+            runs = full or [m for _, m in found]
             acc = np.array([r["clustering_accuracy"] for r in runs])
             summary.setdefault(ds, {})[variant] = {
                 "seeds": [r["seed"] for r in runs],
+                "subset": not full,
                 "clustering_accuracy": acc.tolist(),
                 "clustering_accuracy_mean": float(acc.mean()),
                 "clustering_accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
@@ -338,7 +341,8 @@ def catvae_summary_lines(summary: dict) -> str:
         for variant, s in variants.items():
             lines.append(f"{ds:<14} {VARIANTS.get(variant, variant):<11} {len(s['seeds']):>5}  "
                          f"{100 * s['clustering_accuracy_mean']:6.2f}% +- {100 * s['clustering_accuracy_std']:5.2f}"
-                         f"{'':<9} {s['nmi_mean']:6.3f} {s['ari_mean']:6.3f}")
+                         f"{'':<9} {s['nmi_mean']:6.3f} {s['ari_mean']:6.3f}"
+                         + ("  (part of the data only: not comparable)" if s.get("subset") else ""))
     return "\n".join(lines)
 
 

@@ -22,8 +22,9 @@ COMMON = ["--epochs=2", "--batch_size=50", "--progress=false", "--device=cpu", "
 RUNS = {
     "aae": (main_aae, "aae_semi_supervised.pt", "model.pt",
             ["--head=semi_supervised", "--values=100", "--hidden=16"]),
-    "catvae": (main_catvae, "catvae_infocatvae.pt", "model.pt",
-               ["--datasets=mnist", "--variants=infocatvae", "--seeds=0", "--hidden=8"]),
+    "catvae": (main_catvae, "catvae_infocatvae.pt", "model.pt",              # that commit's defaults (changed since)
+               ["--datasets=mnist", "--variants=infocatvae", "--seeds=0", "--hidden=8", "--paper_settings=true",
+                "--info_weight=5"]),
     "mlvae": (main_mlvae, "mlvae.pt", "mlvae.pt",
               ["--hidden=8", "--judge_epochs=1", "--swap_pairs=100", "--tsne_points=100"]),
 }

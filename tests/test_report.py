@@ -201,3 +201,18 @@ def test_the_seq_table_averages_test_runs_over_seed_folders_and_leaves_out_valid
     assert len(rows) == 3 and rows[2].count("98.50 +- 0.71 (98.00, 99.00)") == 6
     assert rows[2].startswith("| mnist | CAE-4 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) / 99.2 | "
                               "98.50 +- 0.71 (98.00, 99.00) / 85.5 |")      # ours / the paper's (digitized)
+
+
+def test_the_catvae_summary_never_averages_subset_runs_with_full_ones(tmp_path):
+    from reporting.tables import catvae_summary
+
+    def run(seed, acc, subset):
+        _write(tmp_path / f"catvae/mnist/catvae/seed-{seed}/metrics.json",
+               {"dataset": "mnist", "variant": "catvae", "seed": seed, "subset": subset, "clustering_accuracy": acc,
+                "nmi": 0.5, "ari": 0.4, "test_elbo": {"neg_elbo": 100.0}})
+
+    run(0, 0.2, True)
+    assert catvae_summary(tmp_path)["mnist"]["catvae"]["subset"] is True      # subset runs only: used, and said so
+    run(1, 0.8, False)
+    s = catvae_summary(tmp_path)["mnist"]["catvae"]
+    assert s["seeds"] == [1] and s["clustering_accuracy_mean"] == 0.8 and s["subset"] is False
