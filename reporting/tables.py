@@ -123,6 +123,11 @@ def spread(values, digits: int = 2, scale: float = 100.0) -> str:
     return f"{v.mean():.{digits}f} +- {v.std(ddof=1):.{digits}f} ({', '.join(f'{x:.{digits}f}' for x in v)})"
 
 
+def mean_std(values, digits: int = 3, scale: float = 1.0) -> str:
+    """``mean +- std`` of ``values`` times ``scale`` without the per-seed values (:func:`spread`)."""
+    return spread(values, digits, scale).split(" (")[0]
+
+
 def _seeds(ms: list[dict]) -> str:
     return ", ".join(str(m["seed"]) for m in ms)
 
@@ -202,8 +207,8 @@ def catvae_table(root="results") -> str:
     for (ds, variant), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1])):
         ms = sorted(ms, key=lambda m: m["seed"])
         lines.append(f"| {ds} | {ms[0]['model']} | {_seeds(ms)} | {spread([m['clustering_accuracy'] for m in ms], 1)} | "
-                     f"{spread([m['nmi'] for m in ms], 3, 1).split(' (')[0]} | "
-                     f"{spread([m['ari'] for m in ms], 3, 1).split(' (')[0]} | "
+                     f"{mean_std([m['nmi'] for m in ms])} | "
+                     f"{mean_std([m['ari'] for m in ms])} | "
                      f"{np.mean([m['test_elbo']['neg_elbo'] for m in ms]):.1f} | "
                      f"{np.mean([run_minutes(m) for m in ms]):.1f} |")
     if len(lines) == 2:
@@ -229,8 +234,8 @@ def mlvae_swaps(root="results") -> str:
                      f"{spread([m['class_probe_test_accuracy_single_image'] for m in ms])} | "
                      f"{spread([m['style_probe_test_accuracy'] for m in ms])} | "
                      f"{spread([m['swap_class_kept'] for m in ms], 1)} | "
-                     f"{spread([m['judge_test_accuracy'] for m in ms], 2).split(' (')[0]} | "
-                     f"{spread(evidence, 1).split(' (')[0]} | {np.mean([run_minutes(m) for m in ms]):.1f} |")
+                     f"{mean_std([m['judge_test_accuracy'] for m in ms], 2, 100.0)} | "
+                     f"{mean_std(evidence, 1, 100.0)} | {np.mean([run_minutes(m) for m in ms]):.1f} |")
     if len(lines) == 2:
         lines.append(_none("ML-VAE runs", "python main_mlvae.py", 9))
     return "\n".join(lines)
@@ -284,7 +289,7 @@ def probes_table(root="results") -> str:
         lines.append(f"| {ds} | {code} | {_seeds(rows)} | {rows[0]['dim']} | "
                      f"{spread([r['linear_probe_accuracy'] for r in rows], 1)} | "
                      f"{spread([r['kmeans_accuracy'] for r in rows], 1)} | "
-                     f"{spread([r['kmeans_nmi'] for r in rows], 3, 1).split(' (')[0]} | "
+                     f"{mean_std([r['kmeans_nmi'] for r in rows])} | "
                      f"{spread([r['few_labels_accuracy'] for r in rows], 1)} |")
     if len(lines) == 2:
         lines.append(_none("probe runs", "python main_probes.py", 8))
