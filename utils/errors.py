@@ -17,6 +17,9 @@ def run_cli(main, argv=None) -> None:
     except (UserError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except BrokenPipeError:  # the reader of our output stopped (`... | head`): nothing went wrong here
+        sys.stderr.close()
+        raise SystemExit(0) from None
     except OSError as err:  # a full disk, a folder made read-only mid-run: name the file, keep the checkpoint
         where = f"{err.filename}: " if err.filename else ""
         print(f"error: {where}{err.strerror or err} (finished epochs are in the last checkpoint; --resume=true "
