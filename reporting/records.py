@@ -125,7 +125,7 @@ def publish(repo: Path = REPO) -> list[Path]:
     if not report.is_file() or report.read_text() != text:
         save_text(report, text)
         changed.append(report)
-    return changed + refresh_blocks([repo / "README.md", *sorted((repo / "docs").glob("*.md"))], repo=repo)
+    return changed + refresh_blocks(repo=repo)
 
 
 if __name__ == "__main__":
