@@ -77,3 +77,16 @@ def interrupt_after(monkeypatch):
             monkeypatch.setattr(utils.training, "batch_order", real)
 
     return stop
+
+
+@pytest.fixture(scope="session")
+def tiny_judges(tiny_data_dir, tmp_path_factory) -> Path:
+    """An out_dir holding main_judge.py's judges of both tiny data sets, for the test split (<dir>/judge/<dataset>/)
+    and the validation split (<dir>/val/judge/<dataset>/): pass --judge=<that folder> to a script under test."""
+    import main_judge
+
+    root = tmp_path_factory.mktemp("tiny_judges")
+    for split in ("test", "val"):
+        main_judge.main([f"--data_dir={tiny_data_dir}", f"--out_dir={root}", f"--eval_split={split}", "--epochs=20",
+                         "--batch_size=64", "--channels=8", "--hidden=32", "--dropout=0", "--progress=false"])
+    return root

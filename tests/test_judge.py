@@ -1,0 +1,51 @@
+"""The independent judge: trained by main_judge.py, loaded by evaluation/judge.py with one-line errors."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import main_judge
+from evaluation.judge import judge_folder, judged_as, load_judge
+from models.judge import Judge
+from utils.errors import UserError
+from utils.io import load_json
+
+CPU = torch.device("cpu")
+
+
+def test_judge_run_writes_its_folder_and_learns_the_tiny_classes(tiny_judges):
+    for split, sub in (("test", ""), ("val", "val/")):
+        for dataset in ("mnist", "fashion-mnist"):
+            folder = tiny_judges / f"{sub}judge" / dataset
+            assert {"config.json", "metrics.json", "judge.pt", "confusion.png"} <= {p.name for p in folder.iterdir()}
+            m = load_json(folder / "metrics.json")
+            assert m["eval_split"] == split and m["dataset"] == dataset and m["subset"] is False
+            assert sum(map(sum, m["confusion"])) == m["n_test"]
+            assert m["accuracy"] > 0.5  # the synthetic bars are easy; chance is 0.1
+
+
+def test_load_judge_reproduces_the_recorded_accuracy(tiny_judges, tiny_data_dir):
+    from utils.datasets import load_split
+
+    _, _, _, xte, yte, _ = load_split("mnist", str(tiny_data_dir))
+    judge, info = load_judge(tiny_judges / "judge" / "mnist", "mnist", "test", CPU)
+    assert info["accuracy"] == pytest.approx(judged_as(judge, xte, yte))
+    assert judge_folder("auto", tiny_judges, "mnist") == tiny_judges / "judge" / "mnist"
+    assert judge_folder("off", tiny_judges, "mnist") is None
+
+
+def test_a_missing_or_mismatched_judge_is_one_line_naming_the_folder(tiny_judges, tmp_path):
+    with pytest.raises(UserError, match="no finished judge there.*python main_judge.py --dataset=mnist"):
+        load_judge(tmp_path / "judge" / "mnist", "mnist", "test", CPU)
+    with pytest.raises(UserError, match="trained on fashion-mnist, not mnist"):
+        load_judge(tiny_judges / "judge" / "fashion-mnist", "mnist", "test", CPU)
+    with pytest.raises(UserError, match="--eval_split=test, this run uses val"):
+        load_judge(tiny_judges / "judge" / "mnist", "mnist", "val", CPU)
+
+
+def test_judged_as_counts_agreements():
+    class Fixed(Judge):
+        def predict(self, x, batch_size=1000):
+            return torch.tensor([0, 1, 2, 3])
+
+    assert judged_as(Fixed(), torch.zeros(4, 784), [0, 1, 9, 9]) == 0.5
