@@ -5,7 +5,10 @@ The model and its training phases are models/aae.py; this script holds the per-h
 evaluation call (evaluation/aae.py) and the figures (figures/aae.py). Each run writes
 results/aae/<head>/<setting>/ (config.json, metrics.json, model.pt, figures), e.g. results/aae/semi_supervised/labels-100/
 or results/aae/clustering/clusters-16/. Heads that classify or cluster report test_error (a fraction) on the 10,000
-MNIST test images; clusters are labelled from training data only.
+MNIST test images; clusters are labelled from training data only. With a judge (--judge, main_judge.py) every head
+also writes judged_generations_class_kept and judged_generations_per_category: the fraction of the images it
+generates per category (y = e_k, z from the prior; regularize_z: mixture component k) that the judge puts in that
+category's class (k, or the cluster's label from training data); samples.png shows them.
 
     python main_aae.py                                         # semi_supervised with 100 and 1000 labels
     python main_aae.py --head=clustering                       # 16 and 30 clusters
@@ -19,7 +22,8 @@ import time
 import numpy as np
 import torch
 
-from evaluation.aae import evaluate
+from evaluation.aae import category_classes, evaluate, generations, judged_generations
+from evaluation.judge import judge_folder, load_judge
 from figures.aae import figures_for
 from models.aae import AAE, AAE_KIND, CLUSTERING, make_optimizers, make_step, sgd_schedule
 from models.vat import radii
@@ -62,6 +66,8 @@ paper_settings = False            # true: the paper's own setup (PAPER below) in
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
 precision = "fp32"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (not validated for this model yet: docs/speed.md)
 eval_batch_size = 1000            # images per forward pass at evaluation
+judge = "auto"                    # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
+judge_samples = 100               # images generated per category (y = e_k, z from the prior; seeded) for the judge and samples.png
 out_dir = ""                      # runs go to <out_dir>/aae/<head>/<setting>/; empty: results/ in the repository
 resume = False                    # continue interrupted training from each run's model.pt
 overwrite = False                 # replace earlier runs in the same folders (without it, or resume, that is refused)
@@ -99,7 +105,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "vat_weight": Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
                             "must be empty (the head's) or a number >= 0", "-1"),
          "vat_radius": positive(), "sgd_milestones": list_of(int, low=1, empty=True), "seed": at_least(0),
-         "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
+         "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
 PAPER = {"augment": False, "consistency_weight": 0.0, "balance_weight": 0.0, "vat_weight": "0"}
 
@@ -178,8 +184,10 @@ def setting_of(run: dict, dataset: str) -> str:
     return run["setting"] + ("" if dataset == "mnist" else f"-{dataset}")
 
 
-def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str) -> dict:
-    """Train one head/setting, evaluate it on the test set, write metrics.json and the figures."""
+def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str, judge=None,
+            judge_info: dict | None = None) -> dict:
+    """Train one head/setting, evaluate it on the test set and, with a ``judge`` (evaluation.judge.load_judge), its
+    generated images; write metrics.json and the figures. A finished run resumed is evaluated again, untrained."""
     t0 = time.perf_counter()
     labelled = balanced_labelled(ytr, run["labels"], cfg["seed"]) if run["labels"] else None
     setting = setting_of(run, dataset)
@@ -208,10 +216,14 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                         **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
-    figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"])
+    generated = generations(model, cfg["judge_samples"], cfg["seed"], cfg["eval_batch_size"])
+    classes = category_classes(model, metrics)
+    judged = judged_generations(judge, generated, classes) if judge is not None else {}
+    figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"], generated=generated,
+                          classes=classes)
     done = [h for h in history if "seconds" in h]
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
-               **metrics, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
+               **metrics, **judged, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
                **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
                "epochs": run["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
@@ -222,7 +234,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
                            "vat_radii": radii_seconds if eps is not None else 0.0, "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, dataset),
-               "eval_split": cfg["eval_split"], "device": str(device),
+               "eval_split": cfg["eval_split"], "judge": judge_info, "device": str(device),
                "precision": precision,
                "checkpoint_kind": AAE_KIND,
                "figures": [p.name for p in figures]}
@@ -241,6 +253,9 @@ def describe(metrics: dict) -> str:
     if "style_probe_test_accuracy" in metrics:
         parts.append(f"style-code probe {100 * metrics['style_probe_test_accuracy']:.1f}%")
     parts.append(f"recon MSE {metrics['test_recon_mse']:.4f}")
+    if "judged_generations_class_kept" in metrics:
+        parts.append(f"generations judged as their class {100 * metrics['judged_generations_class_kept']:.1f}% "
+                     f"(judge accuracy {100 * metrics['judge']['accuracy']:.1f}%)")
     return ", ".join(parts)
 
 
@@ -258,12 +273,14 @@ def main(argv=None):
     if split is None:
         raise UserError(f"{cfg['dataset']} data not found (see the warning above)")
     tag, xtr, ytr, xte, yte, source = split
+    folder = judge_folder(cfg["judge"], root, tag)  # before any training: a missing judge costs nothing
+    judge, judge_info = load_judge(folder, tag, cfg["eval_split"], device) if folder else (None, None)
     for r in runs:  # every labelled subset can be drawn (enough images per class), before any training
         if r["labels"]:
             balanced_labelled(ytr, r["labels"], cfg["seed"])
     log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {source}; device {device}; writing to {root}; "
         f"{len(runs)} run(s): " + ", ".join(f"{r['head']}/{r['setting']}" for r in runs))
-    return [run_aae(cfg, root, run, xtr, ytr, xte, yte, device, tag, source) for run in runs]
+    return [run_aae(cfg, root, run, xtr, ytr, xte, yte, device, tag, source, judge, judge_info) for run in runs]
 
 
 if __name__ == "__main__":

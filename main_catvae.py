@@ -5,7 +5,11 @@ by argmax q(c|x), and score it against the labels (Hungarian-matched accuracy, N
 results/catvae/<dataset>/<variant>/seed-<seed>/ (config.json, metrics.json, model.pt, samples_by_cluster.png,
 interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) and results/catvae/summary.json
 (mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them.
+With a judge (main_judge.py), metrics.json also gets judged_prior_samples_*: the fraction of decoded prior samples of
+each mode that the judge classifies as the mode's class (the majority training label of the images the encoder puts
+in that mode), overall, per mode and the smallest, and how consistently each mode's samples are judged (label-free).
 
+    python main_judge.py                                    # once: the judges that score the prior samples
     python main_catvae.py                                   # defaults below: the paper's model + IMSAT's VAT and balance terms
     python main_catvae.py --paper_settings=true             # the paper's loss and training alone (PAPER below)
     python main_catvae.py --seeds=0                         # one seed of the four runs
@@ -18,7 +22,8 @@ from pathlib import Path
 
 import torch
 
-from evaluation.catvae import evaluate
+from evaluation.catvae import evaluate, judged_prior_samples, mode_classes
+from evaluation.judge import judge_folder, load_judge
 from figures.catvae import interpolation, lambda_traversal, latent_pca, reconstructions, samples_by_cluster
 from figures.plots import class_names
 from models.catvae import CATVAE_KIND, RECONSTRUCTIONS, VARIANTS, CatVAE
@@ -27,6 +32,7 @@ from reporting.tables import catvae_summary, catvae_summary_lines
 from data import DATASETS
 from utils.config import at_least, fraction, list_of, one_of, parse_config, positive, split_list
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
+from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
@@ -65,6 +71,9 @@ interpolation_steps = 10          # columns of interpolation.png
 traversal_max = 2.5               # lambda_traversal.png decodes t * mu_c for t = 0 .. traversal_max
 traversal_steps = 10              # columns of lambda_traversal.png
 pca_points = 5000                 # test codes drawn in latent_pca.png (the PCA is fitted on all of them)
+# evaluation
+judge = "auto"                    # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
+judge_samples = 100               # decoded prior samples per mode that the judge classifies
 # system
 seeds = "0,1,2"                   # one run per seed (seeds python, numpy and torch, and the batch order)
 paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
@@ -84,8 +93,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
          "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(),
          "samples_per_cluster": at_least(1), "interpolation_steps": at_least(2), "traversal_max": positive(),
-         "traversal_steps": at_least(2), "pca_points": at_least(1), "seeds": list_of(int, low=0),
-         "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
+         "traversal_steps": at_least(2), "pca_points": at_least(1), "judge_samples": at_least(1),
+         "seeds": list_of(int, low=0), "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3, "schedule": "constant",
          "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0}
@@ -114,8 +123,11 @@ def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int
                resume=resume, progress=progress, desc=desc, extra=extra, precision=precision)
 
 
-def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, xte, yte, device, source: str) -> dict:
-    """Train one (data set, variant, seed), then write metrics.json and the figures to its run folder."""
+def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr, xte, yte, device, source: str,
+               judge=None, judge_info: dict | None = None) -> dict:
+    """Train one (data set, variant, seed), then write metrics.json and the figures to its run folder. With a
+    ``judge``: judge the decoded prior samples against each mode's class, the majority of the training labels ``ytr``
+    of the training images that argmax q(c|x) puts in the mode (the labels only name modes, as in the clustering)."""
     t0 = time.perf_counter()
     run = fresh_run_dir(out, "catvae", tag, variant, f"seed-{seed}", resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "data_source": source,
@@ -150,42 +162,55 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, xte
                    names, f"{VARIANTS[variant]} on {tag}: PCA of the test codes E[z|x], coloured by true label",
                    max_points=cfg["pca_points"], seed=seed),
     ]
+    judged = {}
+    if judge is not None:
+        classes = mode_classes(model, xtr, ytr, cfg["eval_batch_size"])
+        judged = judged_prior_samples(model, judge, classes, cfg["judge_samples"], seed)
     metrics = {"dataset": tag, "variant": variant, "model": VARIANTS[variant], "seed": seed, **metrics,
-               "history": history, "model_config": model.config,
+               "judge": judge_info, **judged, "history": history, "model_config": model.config,
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
                            "vat_radii": radii_seconds if eps is not None else 0.0,
                            "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, tag), "eval_split": cfg["eval_split"],
-                "device": str(device), "precision": precision,
+               "device": str(device), "precision": precision,
                "checkpoint_kind": CATVAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(run / "metrics.json", metrics)
+    scored = (f"prior samples judged as their mode's class {100 * judged['judged_prior_samples_mode_class']:.1f}% "
+              f"(judge accuracy {100 * judge_info['accuracy']:.1f}%); " if judged else "")
     log(f"{desc}: clustering accuracy {100 * metrics['clustering_accuracy']:.2f}%, NMI {metrics['nmi']:.3f}, "
         f"ARI {metrics['ari']:.3f}, test -ELBO {metrics['test_elbo']['neg_elbo']:.1f} nats, "
-        f"{occ['clusters_used']}/{model.n_clusters} clusters used ({time.perf_counter() - t0:.0f} s); {run}")
+        f"{occ['clusters_used']}/{model.n_clusters} clusters used ({time.perf_counter() - t0:.0f} s); {scored}{run}")
     return metrics
 
 
 def main(argv=None):
     cfg = parse_config(globals(), argv, __file__)
+    run_datasets = split_list(cfg["datasets"])
     run_variants, run_seeds = split_list(cfg["variants"]), split_list(cfg["seeds"], int)
+    if cfg["judge"] not in ("auto", "off") and len(run_datasets) > 1:
+        raise UserError(f"--judge={cfg['judge']}: a judge folder serves one data set; run one with --datasets=..., "
+                        "or use --judge=auto")
     device = get_device(cfg["device"])
     out = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
-    guard_run_dirs([out / "catvae" / d / v / f"seed-{s}" for d in split_list(cfg["datasets"]) for v in run_variants
+    guard_run_dirs([out / "catvae" / d / v / f"seed-{s}" for d in run_datasets for v in run_variants
                     for s in run_seeds], resume=cfg["resume"], overwrite=cfg["overwrite"])
     log(f"device {device}; datasets {cfg['datasets']}; variants {run_variants}; seeds {run_seeds}; writing to {out}")
 
-    for name in split_list(cfg["datasets"]):
-        split = load_split(name, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"],
-                           cfg["eval_split"])
+    loaded = []  # every data set and its judge before any training: a missing judge costs nothing
+    for name in run_datasets:
+        split = load_split(name, cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"], cfg["eval_split"])
         if split is None:
             continue
-        tag, xtr, _, xte, yte, source = split
+        folder = judge_folder(cfg["judge"], out, split[0])
+        loaded.append((split, load_judge(folder, split[0], cfg["eval_split"], device) if folder else (None, None)))
+
+    for (tag, xtr, ytr, xte, yte, source), (judge, judge_info) in loaded:
         xtr, xte, yte = xtr.to(device), xte.to(device), yte.to(device)
         log(f"{tag}: {len(xtr)} train / {len(xte)} test images from {source}")
         for variant in run_variants:
             for seed in run_seeds:
-                run_catvae(cfg, out, tag, variant, seed, xtr, xte, yte, device, source)
+                run_catvae(cfg, out, tag, variant, seed, xtr, ytr, xte, yte, device, source, judge, judge_info)
 
     summary = catvae_summary(out)
     if summary:

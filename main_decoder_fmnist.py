@@ -3,7 +3,8 @@
 Needs `python main_encoder.py` first (it saves the frozen encoder, its features and the k-means
 centroids). Trains the decoder (the encoder's mirror, BCE loss, encoder frozen) and writes figures and
 metrics to results/seq/fashion-mnist/<arch>/decoder/. This is main_decoder_mnist.py with another header: the
-run itself is ``main_decoder_mnist.run``.
+run itself is ``main_decoder_mnist.run``, with the same judged metrics (judged_convex_<mode>, judged_style_transfer,
+judged_test_reconstructions) when a judge is loaded.
 
     python main_decoder_fmnist.py
     python main_decoder_fmnist.py --epochs=15 --batch_size=32 --schedule=constant   # the paper's settings
@@ -36,6 +37,7 @@ seed = 0
 device = "auto"               # auto (cuda, then mps, then cpu), cpu, cuda, mps
 precision = "fp32"            # fp32, bf16 (autocast), or auto: bf16 where the device has it natively
 out_dir = ""                  # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/; empty: results/ in the repository
+judge = "auto"                # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
 resume = False                # continue decoder training from decoder/decoder.pt
 overwrite = False             # replace an earlier decoder run (without it, or resume, that is refused)
 progress = True               # progress bars with the loss

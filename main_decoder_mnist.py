@@ -2,8 +2,10 @@
 
 Needs `python main_encoder.py` first (it saves the frozen encoder, its features and the k-means
 centroids). Trains the decoder (the encoder's mirror, BCE loss, encoder frozen) and writes figures and
-metrics to results/seq/mnist/<arch>/decoder/. main_decoder_fmnist.py is this script with another header: it
-calls ``run`` below.
+metrics to results/seq/mnist/<arch>/decoder/. With a judge (main_judge.py, --judge), metrics.json also has the
+fraction of decoded images that the independent judge puts in the expected class: judged_convex_<mode> (the grid
+cells other than the anchors), judged_style_transfer and judged_test_reconstructions. main_decoder_fmnist.py is this
+script with another header: it calls ``run`` below.
 
     python main_decoder_mnist.py
     python main_decoder_mnist.py --epochs=15 --batch_size=32 --schedule=constant   # the paper's settings
@@ -16,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 import figures.seq as seq_figures
+from evaluation.judge import judge_folder, judged_as, load_judge
 from evaluation.seq import DecodedClusters, convex_class_kept, style_transfer_class_kept
 from figures.plots import class_names
 from models.decoders import build_decoder
@@ -56,6 +59,7 @@ seed = 0
 device = "auto"               # auto (cuda, then mps, then cpu), cpu, cuda, mps
 precision = "fp32"            # fp32, bf16 (autocast), or auto: bf16 where the device has it natively
 out_dir = ""                  # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/; empty: results/ in the repository
+judge = "auto"                # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
 resume = False                # continue decoder training from decoder/decoder.pt
 overwrite = False             # replace an earlier decoder run (without it, or resume, that is refused)
 progress = True               # progress bars with the loss
@@ -84,6 +88,11 @@ def load_encoder_run(folder: Path, dataset: str, arch: str):
     return encoder_from_checkpoint(enc), feats, quants["quantizers"]
 
 
+def percent(value: float | None) -> str:
+    """A fraction for the log line; "none" where there was nothing to score."""
+    return "none" if value is None else f"{100 * value:.1f}%"
+
+
 def run(cfg: dict) -> dict:
     """Everything main_decoder_mnist.py and main_decoder_fmnist.py do; returns the metrics written to metrics.json."""
     t_start = time.perf_counter()
@@ -95,6 +104,8 @@ def run(cfg: dict) -> dict:
     if data is None:
         raise UserError(f"{dataset} data not found (see the warning above)")
     tag = "mnist-sample" if data.name == "mnist-sample" else dataset
+    folder = judge_folder(cfg["judge"], root, tag)
+    judge, judge_info = load_judge(folder, tag, cfg["eval_split"], device) if folder else (None, None)
     enc_run = root / "seq" / tag / arch
     encoder, feats, quantizers = load_encoder_run(enc_run, tag, arch)
     if cfg["k"] not in quantizers:
@@ -104,7 +115,7 @@ def run(cfg: dict) -> dict:
     ztr, zte = feats["train"].to(device), feats["test"].to(device)
     x_train, y_train, x_eval, y_eval, _ = split_arrays(data, cfg["eval_split"])
     xtr, _ = as_tensors(x_train, y_train, len(ztr))
-    xte, _ = as_tensors(x_eval, y_eval, len(zte))
+    xte, yte = as_tensors(x_eval, y_eval, len(zte))
     if len(xtr) != len(ztr) or not torch.equal(feats["train_labels"], torch.from_numpy(y_train[:len(ztr)])):
         raise UserError(f"{enc_run / 'features.pt'}: does not match the {tag} data in {data.source}; "
                         f"rerun `python main_encoder.py --datasets={dataset} --archs={arch}`")
@@ -130,15 +141,18 @@ def run(cfg: dict) -> dict:
                   desc=f"{tag} {DISPLAY[arch]} decoder", extra={"dataset": tag, "k": cfg["k"]}, precision=precision)
     train_seconds = time.perf_counter() - t0
 
-    # 2. test reconstruction error (BCE and MSE per pixel, averaged over the test set)
+    # 2. test reconstruction error (BCE and MSE per pixel, averaged over the test set) and, with a judge, the
+    #    fraction of reconstructions it puts in their test image's class (its view of the decoder's fidelity)
     recon = decoder.decode(zte)
     xte_cpu = xte.cpu()
     metrics = {
         "dataset": tag, "arch": arch, "k": cfg["k"],
         "test_bce": float(F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), xte_cpu)),
         "test_mse": float(F.mse_loss(recon, xte_cpu)),
-        "history": history,
+        "history": history, "judge": judge_info,
     }
+    if judge is not None:
+        metrics["judged_test_reconstructions"] = judged_as(judge, recon, yte)
 
     # 3. figures and the numbers behind them (one random stream, in this order, so the numbers repeat)
     encoder = encoder.to(device)
@@ -148,11 +162,17 @@ def run(cfg: dict) -> dict:
     seq_figures.reconstructions(xte_cpu[:12], recon[:12], out / "reconstructions.png")
     seq_figures.centroids_by_class(dc, names, cfg["centroids_per_class"], out / "centroids_by_class.png")
     seq_figures.subclass_styles(dc, names, cfg["style_members"], rng, out / "subclass_styles.png")
+    # the encoder's verdict on every decoded image (convex_*, style_transfer); the independent judge's (judged_*)
+    # on the same images, without the convex grids' anchors (decoded training images, not combinations)
+    judged = {}
     for mode in ("same_cluster", "across_clusters"):
-        metrics[f"convex_{mode}"] = convex_class_kept(dc, mode, cfg["convex_steps"], cfg["extrapolate"],
-                                                      cfg["convex_samples"], rng)
+        metrics[f"convex_{mode}"], judged[f"judged_convex_{mode}"] = convex_class_kept(
+            dc, mode, cfg["convex_steps"], cfg["extrapolate"], cfg["convex_samples"], rng, judge)
         seq_figures.convex(dc, names, mode, cfg["convex_steps"], cfg["extrapolate"], rng, out / f"convex_{mode}.png")
-    metrics["style_transfer"] = style_transfer_class_kept(dc, cfg["transfer_steps"])
+    metrics["style_transfer"], judged["judged_style_transfer"] = style_transfer_class_kept(dc, cfg["transfer_steps"],
+                                                                                           judge)
+    if judge is not None:
+        metrics.update(judged)
     seq_figures.style_transfer(dc, names, cfg["transfer_steps"], out / "style_transfer.png")
     # training time summed over the epochs (also right after --resume); this_run = wall time of this call
     metrics["seconds"] = {"train": sum(h["seconds"] for h in history), "this_run": time.perf_counter() - t_start,
@@ -161,10 +181,15 @@ def run(cfg: dict) -> dict:
     metrics["subset"] = is_subset({"train_limit": len(ztr) < len(x_train), "test_limit": len(zte) < len(x_eval)}, tag)
     metrics["eval_split"] = cfg["eval_split"]
     save_json(out / "metrics.json", metrics)
+    judged_text = "" if judge is None else (
+        f"; judged in the anchors' class (anchors left out): {percent(judged['judged_convex_same_cluster'])} (same "
+        f"cluster), {percent(judged['judged_convex_across_clusters'])} (across clusters) "
+        f"(judge accuracy {percent(judge_info['accuracy'])})")
     log(f"{tag} {DISPLAY[arch]} decoder: test BCE {metrics['test_bce']:.4f}, MSE {metrics['test_mse']:.4f}; "
         f"same-class convex combinations keep their class: "
         f"{100 * metrics['convex_same_cluster']['class_kept']:.1f}% (same cluster), "
-        f"{100 * metrics['convex_across_clusters']['class_kept']:.1f}% (across clusters); figures in {out}")
+        f"{100 * metrics['convex_across_clusters']['class_kept']:.1f}% (across clusters){judged_text}; "
+        f"figures in {out}")
     return metrics
 
 

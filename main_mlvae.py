@@ -3,16 +3,18 @@
 Groups are the class labels within each minibatch; the group's class posterior is the product of its
 members' Gaussians (group evidence accumulation, differentiable: the class heads are trained). Writes
 results/mlvae/<dataset>/<setting>/ (setting = noise-<group_noise_std>): config.json, metrics.json,
-mlvae.pt, judge.pt, swap_no_evidence.png, swap_with_evidence.png, tsne_class.png, tsne_style.png,
-loss_curves.png. The model is models/mlvae.py, the metrics evaluation/mlvae.py, the figures figures/mlvae.py.
+mlvae.pt, swap_no_evidence.png, swap_with_evidence.png, tsne_class.png, tsne_style.png,
+loss_curves.png. The model is models/mlvae.py, the metrics evaluation/mlvae.py, the figures figures/mlvae.py. Swapped
+images are classified by the independent judge of the data set (main_judge.py, trained on real images only): its
+verdicts give swap_class_kept and the other judged_/swap_ scores, its own accuracy is recorded beside them.
 
+    python main_judge.py --datasets=mnist                  # once: the judge the swaps are scored by
     python main_mlvae.py                                   # MNIST, group noise std 0.1
     python main_mlvae.py --style_kl_coef=1                 # the plain ELBO of the paper (more class information in the style code)
     python main_mlvae.py --group_noise_std=1.0             # the paper's sampling (one N(0, I) draw per group)
     python main_mlvae.py --dataset=fashion-mnist --resume=true
 """
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,7 +22,7 @@ import torch.nn.functional as F
 
 from evaluation.mlvae import class_exemplars, evaluate_codes, swap_grid, swap_scores
 from figures.mlvae import loss_curves, swap_figure, tsne_figure
-from models.judge import JUDGE_KIND, Judge
+from evaluation.judge import judge_folder, judged_as, load_judge
 from models.mlvae import MLVAE, MLVAE_KIND, RECON_LOSSES
 from reporting.references import MLVAE_REFERENCE
 from data import DATASETS
@@ -58,7 +60,7 @@ eval_group_size = 25              # images per group when codes are accumulated 
 swap_pairs = 10000                # random (style image, class image) test pairs behind swap_class_kept (+-0.2 points)
 swap_evidence = 5                 # test images of the column's class accumulated in swap_with_evidence.png (the user's group)
 tsne_points = 2000                # test images in the t-SNE figures
-judge_epochs = 2                  # epochs of the CNN (trained on real images) that classifies swapped images
+judge = "auto"                    # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
 eval_batch_size = 1000            # images per forward pass when encoding
 # system
 seed = 0                          # seeds python, numpy, torch, batch order, probes and pairs
@@ -77,7 +79,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "recon_loss": one_of(*RECON_LOSSES), "style_kl_coef": at_least(0), "class_kl_coef": at_least(0),
          "train_group_size": at_least(0), "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(),
          "schedule": one_of("constant", "onecycle"), "eval_group_size": at_least(1), "swap_pairs": at_least(1),
-         "swap_evidence": at_least(1), "tsne_points": at_least(2), "judge_epochs": at_least(1),
+         "swap_evidence": at_least(1), "tsne_points": at_least(2),
          "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS), "seed": at_least(0)}
 # the paper's ELBO, sampling and training (docs/originals.md 4.3-4.4)
 PAPER = {"group_noise_std": 1.0, "style_kl_coef": 1.0, "class_kl_coef": 1.0, "train_group_size": 0,
@@ -94,30 +96,6 @@ def train_mlvae(model: MLVAE, x: torch.Tensor, y: torch.Tensor, *, epochs: int, 
     return fit(model, optimizer, lambda idx: model.loss(x[idx], y[idx]), len(x), epochs=epochs,
                batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=MLVAE_KIND, model_config=model.config,
                scheduler=scheduler, resume=resume, progress=progress, desc=desc, extra=extra, precision=precision)
-
-
-def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int, seed: int, checkpoint, resume: bool,
-                progress: bool, desc: str) -> Judge:
-    """Cross-entropy training of :class:`Judge` on real training images (Adam 1e-3, batch 128), for ``epochs`` but
-    at least 200 steps (small data sets: a CNN learns nothing from a couple of steps)."""
-    device = x.device
-    batch_size = min(128, len(x))
-    at_least_200 = -(-200 // max(len(x) // batch_size, 1))
-    if at_least_200 > epochs:
-        log(f"{desc}: {at_least_200} epochs instead of --judge_epochs={epochs}, to make at least 200 steps on "
-            f"{len(x)} images")
-    epochs = max(epochs, at_least_200)
-    judge = Judge().to(device)
-    if resume and Path(checkpoint).is_file():  # a judge of another architecture (an older run) is retrained
-        old = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if not isinstance(old, dict) or old.get("model_config") != judge.config:
-            log(f"{checkpoint}: holds another judge; training a new one")
-            Path(checkpoint).unlink()
-    optimizer = make_optimizer(judge, 1e-3, device)
-    fit(judge, optimizer, lambda idx: {"loss": F.cross_entropy(judge(x[idx]), y[idx])}, len(x), epochs=epochs,
-        batch_size=batch_size, seed=seed + 7, checkpoint=checkpoint, kind=JUDGE_KIND, model_config=judge.config,
-        resume=resume, progress=progress, desc=desc)
-    return judge
 
 
 def setting_name(cfg: dict) -> str:
@@ -137,6 +115,8 @@ def main(argv=None) -> dict:
     if split is None:
         raise UserError(f"{dataset} data not found (see the warning above)")
     tag, xtr, ytr, xte, yte, source = split
+    folder = judge_folder(cfg["judge"], root, tag)
+    judge, judge_info = load_judge(folder, tag, cfg["eval_split"], device) if folder else (None, None)
     out = fresh_run_dir(root, "mlvae", tag, setting, resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, "dataset": tag, "setting": setting, "data_source": source,
                                     "device_used": str(device)})
@@ -172,14 +152,14 @@ def main(argv=None) -> dict:
     metrics["test_recon_mse_per_pixel"] = float(F.mse_loss(recon, xte))
     probe_seconds = time.perf_counter() - t1
 
-    # 3. the judge and the swaps
+    # 3. the swaps, judged
     t2 = time.perf_counter()
-    judge = train_judge(xtr_d, ytr_d, epochs=cfg["judge_epochs"], seed=cfg["seed"], checkpoint=out / "judge.pt",
-                        resume=cfg["resume"], progress=cfg["progress"], desc=f"{tag} judge (CNN)")
-    metrics["judge_test_accuracy"] = float((judge.predict(xte) == yte).float().mean())
-    metrics["judge_accuracy_on_test_reconstructions"] = float((judge.predict(recon) == yte).float().mean())
-    metrics.update(swap_scores(model, judge, cte, yte, pairs=cfg["swap_pairs"], evidence=cfg["swap_evidence"],
-                               seed=cfg["seed"]))
+    metrics["judge"] = judge_info
+    if judge is not None:
+        metrics["judge_test_accuracy"] = judge_info["accuracy"]
+        metrics["judge_accuracy_on_test_reconstructions"] = judged_as(judge, recon, yte)
+        metrics.update(swap_scores(model, judge, cte, yte, pairs=cfg["swap_pairs"], evidence=cfg["swap_evidence"],
+                                   seed=cfg["seed"]))
     swap_seconds = time.perf_counter() - t2
 
     # 4. figures
@@ -214,11 +194,12 @@ def main(argv=None) -> dict:
     metrics["precision"] = precision
     metrics["checkpoint_kind"] = MLVAE_KIND
     save_json(out / "metrics.json", metrics)
+    swaps = (f"swaps keep the column's class in {100 * metrics['swap_class_kept']:.1f}% (judge accuracy "
+             f"{100 * judge_info['accuracy']:.1f}%)" if judge is not None else "no judge (--judge=off): swaps not scored")
     log(f"{tag} ML-VAE {setting}: linear probe test accuracy, class code of one image "
         f"{100 * metrics['class_probe_test_accuracy_single_image']:.2f}%, style code "
-        f"{100 * metrics['style_probe_test_accuracy']:.2f}%; swaps keep the column's class in "
-        f"{100 * metrics['swap_class_kept']:.1f}% (judge test accuracy "
-        f"{100 * metrics['judge_test_accuracy']:.1f}%); {time.perf_counter() - t_start:.0f} s; results in {out}")
+        f"{100 * metrics['style_probe_test_accuracy']:.2f}%; {swaps}; {time.perf_counter() - t_start:.0f} s; "
+        f"results in {out}")
     return metrics
 
 

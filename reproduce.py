@@ -61,8 +61,8 @@ RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "se
          "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
 
 
-SCRIPTS = ("main_encoder", "main_decoder_mnist", "main_decoder_fmnist", "main_catvae", "main_mlvae", "main_aae",
-           "main_probes")
+SCRIPTS = ("main_judge", "main_encoder", "main_decoder_mnist", "main_decoder_fmnist", "main_catvae", "main_mlvae",
+           "main_aae", "main_probes")
 
 
 def script_defaults() -> dict:

@@ -1,8 +1,11 @@
-"""AAE metrics of a trained head on the test set (error rates as fractions); writes nothing.
+"""AAE metrics of a trained head on the test set (error rates as fractions), and the images it generates per
+category with what the independent judge (evaluation/judge.py) makes of them; writes nothing.
 
 Clusters are labelled from training data only: no test label decides a prediction (:func:`predictions` takes none),
 test labels only score. One input does read them: the supervised head's decoder is conditioned on the true label, so
-its reconstruction error is measured given the test labels (a reconstruction, not a label score).
+its reconstruction error is measured given the test labels (a reconstruction, not a label score). The generated
+images are judged against the class of their category: k itself for the heads trained with labels, the label a
+cluster takes from training data for the clustering heads (:func:`category_classes`); no test label.
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.aae import CLASSIFYING, CLUSTERING, AAE, circle_targets, mixture_centres
+from evaluation.judge import judged_as
+from models.aae import (CLASSIFYING, CLUSTERING, AAE, circle_targets, mixture_centres, sample_gaussian,
+                        sample_mixture)
 from utils.metrics import clustering_metrics, linear_probe
 
 
@@ -99,3 +104,36 @@ def evaluate(model: AAE, xtr, ytr, xte, yte, *, batch_size: int = 1000) -> tuple
     out["test_recon_mse"] = float(F.mse_loss(recon, xte.cpu()))
     out["eval_seconds"] = time.perf_counter() - t0
     return out, te
+
+
+def category_codes(model: AAE, n: int, seed: int) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """``n`` codes (y, z) per category k = 0..n_y-1, category after category, drawn as the model generates: y = e_k
+    and z from the prior N(0, I), which the decoder sees as [y; z], W_c y + z or 10 y + z (``AAE.representation``);
+    for regularize_z, whose decoder sees z only, y is None and z comes from mixture component k, the part of the
+    prior its discriminator gave class k. Drawn from a generator seeded with ``seed``."""
+    gen = torch.Generator().manual_seed(seed)
+    category = torch.arange(model.n_y).repeat_interleave(n)
+    if model.head == "regularize_z":
+        return None, sample_mixture(category, model.n_y, generator=gen)
+    return F.one_hot(category, model.n_y).float(), sample_gaussian(len(category), model.z_dim, generator=gen)
+
+
+def generations(model: AAE, n: int, seed: int, batch_size: int = 1000) -> torch.Tensor:
+    """The images decoded from :func:`category_codes`, (n_y, n, 1, 28, 28) in [0, 1]: row k = category k."""
+    return model.images(*category_codes(model, n, seed), batch_size).view(model.n_y, n, 1, 28, 28)
+
+
+def category_classes(model: AAE, metrics: dict) -> list[int]:
+    """The class that category k stands for: k for the heads trained with labels (and the supervised head, whose
+    label is the decoder's input); for the clustering heads the label :func:`evaluate` gave cluster k from TRAINING
+    data (``cluster_labels_paper``, the labelling of their test_error)."""
+    return list(metrics["cluster_labels_paper"]) if model.head in CLUSTERING else list(range(model.n_y))
+
+
+def judged_generations(judge, images: torch.Tensor, classes: list[int]) -> dict:
+    """What ``judge`` makes of :func:`generations` ``images``: ``judged_generations_per_category`` = the fraction of
+    category k's images it puts in ``classes[k]``, ``judged_generations_class_kept`` = the fraction of all images
+    (the mean of those, as every category has as many images). The judge sees these images only."""
+    per_category = [judged_as(judge, imgs, torch.full((len(imgs),), int(c))) for imgs, c in zip(images, classes)]
+    return {"judged_generations_class_kept": float(np.mean(per_category)),
+            "judged_generations_per_category": per_category}

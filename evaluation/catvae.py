@@ -1,6 +1,8 @@
 """CatVAE / InfoCatVAE metrics of a trained model; writes nothing.
 
 Clusters are argmax q(c|x); labels only score them (Hungarian accuracy, NMI, ARI): nothing here selects a model.
+The independent judge (evaluation/judge.py) scores decoded samples of each prior mode against the mode's class, the
+majority training label of the training images the encoder puts in that mode (:func:`judged_prior_samples`).
 """
 from __future__ import annotations
 
@@ -45,3 +47,35 @@ def evaluate(model: CatVAE, x: torch.Tensor, y: torch.Tensor, *, batch_size: int
         # label-free: are images generated from mode c classified back to c? (the info term at eval time)
         "generated": {"nll": float(info), "accuracy": float(hit), "per_cluster": generated_per_cluster},
     }
+
+
+def prior_samples(model: CatVAE, modes, n: int, seed: int = 0) -> torch.Tensor:
+    """Decoded samples (the decoder's mean) of z ~ N(mu_c, I), ``n`` per prior mode c of ``modes`` in that order, all
+    from one generator seeded with ``seed``: (len(modes), n, 1, 28, 28) on the CPU. The figure samples_by_cluster
+    draws its rows with it."""
+    gen = torch.Generator().manual_seed(seed)
+    mu = model.prior_mu.cpu()
+    return torch.stack([model.decode(mu[c] + torch.randn(n, model.latent_dim, generator=gen)) for c in modes])
+
+
+def mode_classes(model: CatVAE, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> list[int]:
+    """Each prior mode's class: the majority label of the images ``x`` (the training images) that argmax q(c|x) puts
+    in it; -1 for a mode that gets none of them."""
+    clusters = model.cluster_probs(x, batch_size).argmax(1).numpy()
+    majority = majority_labels(y.cpu().numpy(), clusters, model.n_clusters)
+    counts = np.bincount(clusters, minlength=model.n_clusters)
+    return np.where(counts > 0, majority, -1).tolist()
+
+
+def judged_prior_samples(model: CatVAE, judge, classes, n: int, seed: int = 0) -> dict:
+    """The judge's classes of ``n`` prior samples per mode (:func:`prior_samples`): the fractions judged as their
+    mode's class (``classes``, one per mode; -1 is never matched), overall, per mode and the smallest; and, label-free,
+    the mean share of a mode's samples in the class the judge gives most of them (how consistent each mode is)."""
+    k = model.n_clusters
+    judged = judge.predict(prior_samples(model, range(k), n, seed)).view(k, n)
+    per_mode = (judged == torch.as_tensor(classes).view(k, 1)).double().mean(1)
+    consistency = [float(row.bincount().max()) / n for row in judged]
+    return {"judged_prior_samples_mode_class": float(per_mode.mean()),
+            "judged_prior_samples_per_mode": per_mode.tolist(),
+            "judged_prior_samples_min_mode": float(per_mode.min()),
+            "judged_prior_samples_consistency": float(np.mean(consistency))}

@@ -1,6 +1,8 @@
 """SEQ metrics of trained models: the quantizer sweep (step 1) and what the decoder's images keep (step 2).
 
-Nothing here writes a file: main_encoder.py and main_decoder_*.py save what these functions return.
+Nothing here writes a file: main_encoder.py and main_decoder_*.py save what these functions return. Step 2 has two
+judges of a decoded image: the frozen encoder whose features were decoded (the scores the decoder scripts always
+had), and, when one is passed, the independent judge of models/judge.py (their ``judged_*`` scores).
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import time
 import numpy as np
 import torch
 
+from evaluation.judge import judged_as
 from models.kmeans import KMeansQuantizer
 from models.seq import combine, convex_grid_weights
 from utils.metrics import clustering_metrics
@@ -53,11 +56,12 @@ def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, te
 
 
 class DecodedClusters:
-    """The decoder script's view of the quantizer: which training images belong to which cluster, and a judge.
+    """The decoder script's view of the quantizer: which training images belong to which cluster, and the encoder's
+    verdict on a generated image.
 
     A cluster's members are the training images it holds whose true label is the cluster's label (a cluster
-    labelled "7" may hold a few 1s; they are not examples of a "7" style). The judge of a generated image is the
-    frozen encoder's softmax class and nearest centroid.
+    labelled "7" may hold a few 1s; they are not examples of a "7" style). :meth:`judge` is the frozen encoder's
+    softmax class and nearest centroid (the independent judge is a separate argument of the functions below).
     """
 
     def __init__(self, decoder, encoder, quantizer, ztr: torch.Tensor, ytr: np.ndarray, n_classes: int = 10):
@@ -105,27 +109,50 @@ class DecodedClusters:
         return [(c, *self.class_clusters(c)[:2]) for c in within[:limit]]
 
 
+def anchor_cells(weights: np.ndarray) -> np.ndarray:
+    """For each cell that :func:`models.seq.combine` decodes (the valid ones, in its order): True where the cell is
+    one of the three anchors itself (a weight of 1 on it, 0 on the others), False where it mixes anchors."""
+    flat = weights.reshape(-1, 3)
+    flat = flat[~np.isnan(flat).any(1)]
+    return np.isclose(flat, 0).sum(1) == 2
+
+
 def convex_class_kept(dc: DecodedClusters, mode: str, steps: int, extrapolate: bool, n_samples: int,
-                      rng: np.random.Generator) -> dict:
-    """Decode every valid grid cell of ``n_samples`` random anchor triples; the fraction the judge gives the
-    anchors' class, and the fraction whose nearest centroid is one of the anchors' clusters."""
+                      rng: np.random.Generator, judge=None) -> tuple[dict, float | None]:
+    """Decode every valid grid cell of ``n_samples`` random anchor triples; the fraction the encoder gives the
+    anchors' class, and the fraction whose nearest centroid is one of the anchors' clusters. Second: the fraction
+    of the cells other than the anchors themselves (decoded training images) that the independent ``judge`` puts
+    in the anchors' class, on the same triples (None without a judge)."""
     weights = convex_grid_weights(steps, extrapolate)
+    mixed = torch.from_numpy(~anchor_cells(weights))
     kept, near, total = 0, 0, 0
+    judged, classes = [], []
     for c, idx in dc.anchor_sets(mode, n_samples, rng):
         images = dc.decoder.decode(combine(dc.ztr[idx], weights))
         pred, nearest = dc.judge(images)
         kept += int((pred == c).sum())
         near += int(np.isin(nearest, dc.clusters[idx]).sum())
         total += len(pred)
-    return {"class_kept": kept / max(total, 1), "nearest_centroid_in_anchor_clusters": near / max(total, 1),
-            "images": total, "anchor_triples": n_samples, "extrapolate": extrapolate}
+        judged.append(images[mixed])
+        classes += [c] * int(mixed.sum())
+    scores = {"class_kept": kept / max(total, 1), "nearest_centroid_in_anchor_clusters": near / max(total, 1),
+              "images": total, "anchor_triples": n_samples, "extrapolate": extrapolate}
+    if judge is None or not classes:
+        return scores, None
+    return scores, judged_as(judge, torch.cat(judged), classes)
 
 
-def style_transfer_class_kept(dc: DecodedClusters, steps: int) -> dict:
-    """Along the straight path between two centroids of one class, the fraction of decoded images the judge keeps
-    in that class (averaged over the classes of :meth:`DecodedClusters.within_class_paths`)."""
+def style_transfer_class_kept(dc: DecodedClusters, steps: int, judge=None) -> tuple[dict, float | None]:
+    """Along the straight path between two centroids of one class, the fraction of decoded images the encoder keeps
+    in that class (averaged over the classes of :meth:`DecodedClusters.within_class_paths`). Second: the fraction
+    of the same images (every step, the decoded centroids at both ends included) that the independent ``judge``
+    puts in that class (None without a judge)."""
     centroids = dc.quantizer.centroids.cpu()
     t = torch.linspace(0, 1, steps)[:, None]
-    kept = [float((dc.judge(dc.decoder.decode((1 - t) * centroids[a] + t * centroids[b]))[0] == c).mean())
-            for c, a, b in dc.within_class_paths()]
-    return {"within_class_paths_class_kept": float(np.mean(kept)) if kept else None}
+    paths = [(c, dc.decoder.decode((1 - t) * centroids[a] + t * centroids[b])) for c, a, b in dc.within_class_paths()]
+    kept = [float((dc.judge(images)[0] == c).mean()) for c, images in paths]
+    scores = {"within_class_paths_class_kept": float(np.mean(kept)) if kept else None}
+    if judge is None or not paths:
+        return scores, None
+    images = torch.cat([images for _, images in paths])
+    return scores, judged_as(judge, images, [c for c, _ in paths for _ in range(steps)])

@@ -80,6 +80,14 @@ def reconstructions(model, x, y, codes: dict, path, title: str, n: int = 12):
                   row_labels=["test", "decoded"])
 
 
+def category_samples(model, images, classes: list[int], dataset: str, path, title: str, per_row: int = 10):
+    """One row per category k: the first ``per_row`` of the generated images the judge scores for it
+    (evaluation.aae.generations), labelled with the class it stands for (a cluster's from training data)."""
+    names = class_names(dataset)
+    labels = [f"cluster {k}: {names[c]}" if model.head in CLUSTERING else names[c] for k, c in enumerate(classes)]
+    return mosaic([list(row[:per_row, 0].numpy()) for row in images], path, title, row_labels=labels)
+
+
 def projection_heads(model, path, title: str):
     """Where P puts the heads 10 e_k against the targets on the circle of radius 5."""
     from figures.plots import plt, save
@@ -101,8 +109,10 @@ def projection_heads(model, path, title: str):
     return save(fig, path)
 
 
-def figures_for(model, x, y, codes: dict, dataset: str, out, setting: str, seed: int = 0) -> list:
-    """Every figure that fits the head; returns their paths."""
+def figures_for(model, x, y, codes: dict, dataset: str, out, setting: str, seed: int = 0, generated=None,
+                classes=None) -> list:
+    """Every figure that fits the head; returns their paths. ``generated``, ``classes``: the images generated per
+    category and their classes (evaluation.aae.generations, category_classes), drawn when given."""
     head, name = model.head, f"AAE {model.head}/{setting}"
     paths = [reconstructions(model, x, y, codes, out / "reconstructions.png",
                              f"{name}: test images (top) and reconstructions (bottom)"),
@@ -114,6 +124,10 @@ def figures_for(model, x, y, codes: dict, dataset: str, out, setting: str, seed:
     if head in CLUSTERING or head == "semi_supervised":
         paths.append(cluster_grid(model, x, codes, out / "clusters.png",
                                   f"{name}: cluster head (first column) and test images assigned to it", seed=seed))
+    if generated is not None:
+        prior = "mixture component k" if head == "regularize_z" else "y = e_k, z from the prior"
+        paths.append(category_samples(model, generated, classes, dataset, out / "samples.png",
+                                      f"{name}: generated images per category ({prior})"))
     if head == "projection":
         paths.append(projection_heads(model, out / "projection_heads.png",
                                       f"{name}: learned projection of the heads onto the circle"))

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
+from evaluation.catvae import prior_samples
 from figures.plots import mosaic, scatter_by_label
 
 
@@ -37,14 +38,10 @@ def cluster_order(majority: list[int], counts: list[int]) -> list[int]:
 
 
 def samples_by_cluster(model, path, n: int, majority, names, counts, seed: int = 0):
-    """Row c: ``n`` decoded samples z ~ N(mu_c, I) of prior mode c."""
-    gen = torch.Generator().manual_seed(seed)
+    """Row c: ``n`` decoded samples z ~ N(mu_c, I) of prior mode c (evaluation.catvae.prior_samples, the sampling
+    that the judge scores)."""
     order = cluster_order(majority, counts)
-    mu = model.prior_mu.cpu()
-    rows = []
-    for c in order:
-        z = mu[c] + torch.randn(n, model.latent_dim, generator=gen)
-        rows.append(list(model.decode(z)[:, 0].numpy()))
+    rows = [list(images[:, 0].numpy()) for images in prior_samples(model, order, n, seed)]
     return mosaic(rows, path, f"{model.variant_name}: samples z ~ N(mu_c, I) of each prior mode (row = cluster)",
                   row_labels=row_labels(order, majority, names, counts))
 

@@ -26,13 +26,14 @@ from utils.io import REPO
 from utils.progress import log
 
 PARTS = ("seq", "catvae", "mlvae", "aae", "probes")
+JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catvae.py", "main_mlvae.py", "main_aae.py")
 
 # Arguments that are not compared with a finished run's config.json: how a run is carried out, not what it computes;
 # where it goes and where the data are read (the run is found at its planned path, and the same data in another
 # folder are the same data); and which runs one call of a script makes (a user's `python main_catvae.py` makes the
 # three seeds that the plan makes one by one; the run's folder already names its data set, encoder, variant, seed,
 # head and setting).
-NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir",
+NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir", "judge",
                 "datasets", "archs", "variants", "seeds", "head", "values"}
 
 # Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value", the
@@ -48,15 +49,17 @@ QUICK_ARGS = {
     "main_decoder_fmnist.py": ["--epochs=1"],
     "main_catvae.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=3"],
     "main_mlvae.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=5", "--swap_pairs=1000",
-                      "--tsne_points=500", "--judge_epochs=1"],
+                      "--tsne_points=500"],
     "main_aae.py": ["--train_limit=15000", "--test_limit=2000", "--epochs=1"],   # 15000: 1000 labels per class
     "main_probes.py": [],
+    "main_judge.py": ["--train_limit=6000", "--test_limit=2000", "--epochs=1"],
 }
 
 # Estimated minutes of one run with the defaults (full) and with --quick, on a 2-core CPU without a GPU: they
 # only seed the time-left display, which rescales them by how long the finished runs actually took.
 MINUTES = {"seq-cae4": (17, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.12), "decoder": (10, 1.3),
-           "catvae": (12, 0.17), "mlvae": (25, 0.33), "aae": (50, 0.33), "probes": (4, 1.0)}
+           "catvae": (12, 0.17), "mlvae": (25, 0.33), "aae": (50, 0.33), "probes": (4, 1.0),
+           "judge": (18, 0.3)}
 
 
 # The runs behind the headline numbers, which run over every seed of --seeds (the others over --other_seeds).
@@ -75,6 +78,7 @@ class Job:
     datasets: list[str] = field(default_factory=list)   # the data sets it reads
     subset: bool = False           # runs on part of the data are planned (--quick), so they can be done
     defaults: dict = field(default_factory=dict)   # the script's header defaults: a run made with others is stale
+    judge: str = ""                # the judge job whose judge scores its generated images (it waits for it)
 
     def status(self) -> tuple[str, list[str]]:
         """("done" | "stale" | "resume" | "new", why): *stale* when a config.json or metrics.json it would write
@@ -150,8 +154,15 @@ def statuses(jobs: list[Job]) -> dict[str, tuple[str, list[str]]]:
         again = [d for d in job.after if out.get(d, ("done",))[0] != "done"]
         if state == "done" and again:
             state, why = "stale", [f"it reads {', '.join(again)}, which runs again"]
+        if state == "done" and job.judge and (out.get(job.judge, ("done",))[0] != "done" or unjudged(job)):
+            state, why = "resume", [f"to be scored by {job.judge}: re-evaluated from its checkpoint, not retrained"]
         out[job.name] = (state, why)
     return out
+
+
+def unjudged(job: Job) -> bool:
+    """Whether a finished run was made without the independent judge (before main_judge.py existed)."""
+    return any(read_json(p).get("judge") is None for p in job.outputs if p.is_file())
 
 
 def mode(state: str, force: bool = False) -> str:
@@ -184,11 +195,18 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
 
     def job(name, script, args, outputs, minutes_key, after=(), data=("mnist",)):
         extra = QUICK_ARGS.get(script, []) if quick else []
+        judged = script in JUDGED_SCRIPTS
+        if judged:   # one judge per data set, at <out>/judge/<dataset>/, whatever the seed folder of the run
+            args = [*args, f"--judge={out}/judge/{data[0]}"]
         return Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
                    MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
-                   defaults=(defaults or {}).get(script, {}))
+                   defaults=(defaults or {}).get(script, {}), judge=f"Judge {data[0]}" if judged else "")
 
-    jobs: list[Job] = []
+    needed = set(datasets) if {"seq", "catvae"} & set(parts) else set()
+    needed |= {"mnist"} if {"mlvae", "aae"} & set(parts) else set()
+    jobs: list[Job] = [job(f"Judge {ds}", "main_judge.py", [f"--datasets={ds}", f"--out_dir={out}"],
+                           [f"{out}/judge/{ds}/metrics.json"], "judge", data=[ds])
+                       for ds in ("mnist", "fashion-mnist") if ds in needed]
     every = sorted(set(seeds) | set(other_seeds))
     for seed in every:
         root = seed_root(out, seed)
@@ -314,13 +332,14 @@ def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Pa
             for job in list(pending):
                 if len(running) == at_once:
                     break
-                if any(name in failed for name in job.after):
+                needs = [*job.after, *([job.judge] if job.judge else [])]
+                if any(name in failed for name in needs):
                     started += 1
-                    log(f"[{started}/{len(todo)}] {job.name}: skipped, it needs {', '.join(job.after)} which failed")
+                    log(f"[{started}/{len(todo)}] {job.name}: skipped, it needs {', '.join(needs)}, which failed")
                     failed.append(job.name)
                     pending.remove(job)
                     continue
-                if any(other.name in job.after for other in [*pending, *running.values()]):
+                if any(other.name in needs for other in [*pending, *running.values()]):
                     continue                                      # what it reads is not finished yet
                 started += 1
                 elapsed = time.perf_counter() - t0

@@ -274,6 +274,61 @@ def aae_table(root="results") -> str:
     return "\n".join(lines)
 
 
+# What the independent judge (main_judge.py) scores, per system: (run folders, the row's name, [(metric, what)]).
+JUDGED = [
+    ("seq/*/*/decoder/metrics.json", lambda m: f"SEQ decoder ({ARCH_NAMES.get(m['arch'], m['arch'])})",
+     [("judged_convex_same_cluster", "convex combinations of three members of one cluster (anchors left out)"),
+      ("judged_convex_across_clusters", "convex combinations across clusters of one class (anchors left out)"),
+      ("judged_style_transfer", "style transfer: paths between two centroids of one class"),
+      ("judged_test_reconstructions", "decoded test features, as their image's class")]),
+    ("catvae/*/*/seed-*/metrics.json", lambda m: m["model"],
+     [("judged_prior_samples_mode_class", "prior samples of each mode, as the mode's majority class"),
+      ("judged_prior_samples_min_mode", "the same, the worst mode")]),
+    ("mlvae/*/*/metrics.json", lambda m: f"ML-VAE {m['setting']}",
+     [("swap_class_kept", "swaps (style of one image, class code of another), as the class code's image")]),
+    ("aae/*/*/metrics.json", lambda m: f"AAE {m['head']}/{m['setting']}",
+     [("judged_generations_class_kept", "generations per category (z from the prior), as the category's class")]),
+]
+
+
+def judged_table(root="results") -> str:
+    """Every generated image the independent judge scores, per data set and system: the fraction it puts in the
+    expected class, over seeds, with the judge's own accuracy beside it. Runs made before the judge (no "judge" in
+    their metrics) are left out."""
+    groups: dict = {}
+    for pattern, name, keys in JUDGED:
+        for ms in seeded_runs(root, pattern).values():
+            for m in ms:
+                if not m.get("judge"):
+                    continue
+                for key, what in keys:
+                    if m.get(key) is not None:
+                        groups.setdefault((m["dataset"], name(m), what), []).append((m, m[key]))
+    lines = ["| data set | system | judged images | seeds | in the expected class % | judge's own accuracy % |",
+             "|---|---|---|---|---|---|"]
+    for (ds, system, what), rows in sorted(groups.items(), key=lambda kv: _dataset_order(kv[0][0])):
+        rows = sorted(rows, key=lambda r: r[0]["seed"])
+        ms = [m for m, _ in rows]
+        lines.append(f"| {ds} | {system} | {what} | {_seeds(ms)} | {spread([v for _, v in rows], 1)} | "
+                     f"{mean_std([m['judge']['accuracy'] for m in ms], 2, 100.0)} |")
+    if len(lines) == 2:
+        lines.append(_none("judged runs", "python main_judge.py, then the scripts", 6))
+    return "\n".join(lines)
+
+
+def judge_table(root="results") -> str:
+    """The judges themselves (main_judge.py): accuracy on the scored images, the worst class, epochs, minutes."""
+    lines = ["| data set | scored on | accuracy % | worst class % | epochs | minutes |", "|---|---|---|---|---|---|"]
+    for key, ms in sorted(seeded_runs(root, "judge/*/metrics.json").items(), key=lambda kv: _dataset_order(kv[0])):
+        m = ms[0]
+        lines.append(f"| {m['dataset']} | {m['n_test']:,} test images | {100 * m['accuracy']:.2f} | "
+                     f"{100 * min(m['per_class_accuracy']):.1f} | {len(m['history'])} | "
+                     f"{m['seconds']['this_run'] / 60:.1f} |")
+    if len(lines) == 2:
+        lines.append(_none("judges", "python main_judge.py", 6))
+    return "\n".join(lines)
+
+
 def probes_table(root="results") -> str:
     """main_probes.py's comparison: per data set and code, linear-probe accuracy, k-means (K = 10) Hungarian accuracy
     and NMI, and the accuracy of a classifier fitted on 100 labelled training images, over seeds."""

@@ -1,5 +1,6 @@
 """Adversarial autoencoder heads: priors, the cluster-head cost, the projection, which phase updates what, the
-cluster-labelling protocol, exact resume, and main_aae.py end to end on every head."""
+cluster-labelling protocol, exact resume, the generated images per category and their judged scores, and main_aae.py
+end to end on every head."""
 import json
 import math
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 import main_aae
-from evaluation.aae import cluster_labels_paper
+from evaluation.aae import category_classes, category_codes, cluster_labels_paper, generations, judged_generations
 from main_aae import HEADS, resolve
 from models.aae import (AAE, HEAD_NAMES, SGD_RECIPE, _update, circle_targets, disc_loss, gen_loss, head_distance_cost,
                         make_optimizers, make_step, mixture_centres, sample_categorical, sample_mixture, sgd_schedule)
@@ -18,7 +19,8 @@ from utils.datasets import balanced_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TINY = ["--train_limit=400", "--test_limit=200", "--epochs=1", "--hidden=32", "--batch_size=50", "--progress=false"]
+TINY = ["--train_limit=400", "--test_limit=200", "--epochs=1", "--hidden=32", "--batch_size=50", "--progress=false",
+        "--judge=off", "--judge_samples=20"]
 
 
 def test_categorical_prior_samples_uniform_one_hots():
@@ -139,16 +141,17 @@ def _run(tmp_path, data_dir, *extra):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("head, value, figures", [
-    ("supervised", "16", {"analogy.png", "scatter.png", "reconstructions.png"}),
-    ("semi_supervised", "100", {"analogy.png", "clusters.png", "scatter.png"}),
-    ("regularize_z", "100", {"scatter.png"}),
-    ("clustering", "16", {"clusters.png", "scatter.png"}),
-    ("dim_reduction", "20", {"clusters.png", "scatter.png"}),
-    ("semi_dim_reduction", "100", {"scatter.png"}),
-    ("projection", "100", {"scatter.png", "projection_heads.png"}),
+    ("supervised", "16", {"analogy.png", "scatter.png", "reconstructions.png", "samples.png"}),
+    ("semi_supervised", "100", {"analogy.png", "clusters.png", "scatter.png", "samples.png"}),
+    ("regularize_z", "100", {"scatter.png", "samples.png"}),
+    ("clustering", "16", {"clusters.png", "scatter.png", "samples.png"}),
+    ("dim_reduction", "20", {"clusters.png", "scatter.png", "samples.png"}),
+    ("semi_dim_reduction", "100", {"scatter.png", "samples.png"}),
+    ("projection", "100", {"scatter.png", "projection_heads.png", "samples.png"}),
 ])
-def test_every_head_end_to_end_tiny(tiny_data_dir, tmp_path, head, value, figures):
-    (metrics,) = _run(tmp_path, tiny_data_dir, f"--head={head}", f"--values={value}")
+def test_every_head_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path, head, value, figures):
+    (metrics,) = _run(tmp_path, tiny_data_dir, f"--head={head}", f"--values={value}",
+                      f"--judge={tiny_judges}/judge/mnist")
     folder = tmp_path / "aae" / head / metrics["setting"]
     on_disk = json.loads((folder / "metrics.json").read_text())
     assert figures <= set(on_disk["figures"]) and all((folder / f).stat().st_size > 5000 for f in figures)
@@ -160,6 +163,10 @@ def test_every_head_end_to_end_tiny(tiny_data_dir, tmp_path, head, value, figure
         assert len(on_disk["cluster_labels_paper"]) == int(value)
     if head == "supervised":
         assert 0 <= on_disk["style_probe_test_accuracy"] <= 1
+    per_category = on_disk["judged_generations_per_category"]
+    assert len(per_category) == HEADS[head]["n_y"] and all(0 <= p <= 1 for p in per_category)
+    assert on_disk["judged_generations_class_kept"] == pytest.approx(sum(per_category) / len(per_category))
+    assert on_disk["judge"]["dataset"] == "mnist" and on_disk["judge"]["accuracy"] > 0.5
 
 
 @pytest.mark.slow
@@ -293,3 +300,111 @@ def test_vat_term_joins_the_generator_step_of_a_clustering_head_and_moves_only_t
                                                                               model.named_parameters() if n in enc}
     with pytest.raises(ValueError, match="vat_eps"):
         make_step(model, opts, x, torch.zeros(8).long(), None, batch_size=8, vat_weight=1.0)
+
+
+@pytest.mark.parametrize("head, n_y, z_dim", [("clustering", 4, 3), ("dim_reduction", 3, 2), ("projection", 10, 10),
+                                             ("supervised", 10, 5), ("regularize_z", 10, 2)])
+def test_generated_codes_follow_each_heads_prior_and_decoder(head, n_y, z_dim):
+    """n codes per category, category after category: y = e_k and z ~ N(0, I) (regularize_z: y None, z from mixture
+    component k), seeded; the images are the decoder's output for them, through the head's own representation
+    (W_c e_k + z for the cluster heads)."""
+    torch.manual_seed(0)
+    model = AAE(head, n_y=n_y, z_dim=z_dim, hidden=8, init_std=0.3)
+    n = 3000
+    y, z = category_codes(model, n, seed=5)
+    category = torch.arange(n_y).repeat_interleave(n)
+    assert z.shape == (n_y * n, z_dim)
+    if head == "regularize_z":
+        assert y is None
+        means = torch.stack([z[category == k].mean(0) for k in range(n_y)])
+        assert torch.allclose(means, mixture_centres(10), atol=0.05)
+    else:
+        assert torch.equal(y, torch.nn.functional.one_hot(category, n_y).float())
+        assert z.mean(0).abs().max() < 0.05 and (z.std(0) - 1).abs().max() < 0.05
+    again = category_codes(model, n, seed=5)
+    assert torch.equal(again[1], z) and not torch.equal(category_codes(model, n, seed=6)[1], z)
+    images = generations(model, 4, seed=1)
+    assert images.shape == (n_y, 4, 1, 28, 28) and 0 <= images.min() and images.max() <= 1
+    y, z = category_codes(model, 4, seed=1)
+    with torch.no_grad():
+        r = {"dim_reduction": lambda: y @ model.cluster_heads.t() + z, "projection": lambda: 10 * y + z,
+             "regularize_z": lambda: z}.get(head, lambda: torch.cat([y, z], 1))()
+        expected = (model.decoder(r) + 1) / 2
+    assert torch.allclose(images.reshape(n_y * 4, 784), expected, atol=1e-6)
+
+
+class RecordingJudge:
+    """A stand-in judge: the class of an image is round(10 x its mean pixel) % 10; it keeps every image it sees."""
+
+    def __init__(self):
+        self.seen = []
+
+    def predict(self, x, batch_size=1000):
+        self.seen.append(x.reshape(-1, 784).clone())
+        return (x.reshape(-1, 784).mean(1) * 10).round().long() % 10
+
+
+def test_judged_generations_score_each_category_against_its_class():
+    # category 0: 4 images judged 7 (class 7); category 1: two judged 2, two judged 5 (class 2); category 2: none 2
+    value = torch.tensor([[0.7] * 4, [0.2, 0.5, 0.2, 0.5], [0.5] * 4])
+    images = value[:, :, None, None, None].expand(3, 4, 1, 28, 28)
+    judge = RecordingJudge()
+    out = judged_generations(judge, images, [7, 2, 2])
+    assert out["judged_generations_per_category"] == [1.0, 0.5, 0.0]
+    assert out["judged_generations_class_kept"] == pytest.approx(0.5)
+    assert torch.equal(torch.cat(judge.seen), images.reshape(12, 784))           # these images, each once
+    model = AAE("clustering", n_y=3, z_dim=2, hidden=8)
+    assert category_classes(model, {"cluster_labels_paper": [7, 2, 2]}) == [7, 2, 2]
+    assert category_classes(AAE("semi_dim_reduction", z_dim=2, hidden=8), {}) == list(range(10))
+
+
+@pytest.mark.slow
+def test_the_judge_sees_only_the_generated_images_of_each_cluster_against_its_training_label(tiny_data_dir, tmp_path,
+                                                                                            monkeypatch):
+    """End to end with a stand-in judge: it is given exactly judge_samples images per cluster, the ones the trained
+    model decodes from category_codes, and each cluster's score counts the images judged as the label the run gave
+    that cluster from training data."""
+    judge = RecordingJudge()
+    monkeypatch.setattr(main_aae, "load_judge", lambda *a: (judge, {"accuracy": 0.9, "folder": "stand-in"}))
+    (m,) = _run(tmp_path, tiny_data_dir, "--head=clustering", "--values=16", "--judge=somewhere", "--seed=2")
+    state = torch.load(tmp_path / "aae/clustering/clusters-16/model.pt", weights_only=False)
+    model = AAE(**state["model_config"])
+    model.load_state_dict(state["model"])
+    images = generations(model, 20, seed=2)
+    assert torch.allclose(torch.cat(judge.seen), images.reshape(-1, 784), atol=1e-6)
+    judged = judge.predict(images).view(16, 20)
+    labels = torch.tensor(m["cluster_labels_paper"])
+    assert m["judged_generations_per_category"] == pytest.approx((judged == labels[:, None]).float().mean(1).tolist())
+    assert m["judged_generations_class_kept"] == pytest.approx(float((judged == labels[:, None]).float().mean()))
+    assert m["judge"]["folder"] == "stand-in"
+    assert "generations judged as their class" in main_aae.describe(m)
+    assert "(judge accuracy 90.0%)" in main_aae.describe(m)
+
+
+def test_a_missing_judge_stops_before_training_in_one_line(tiny_data_dir, tmp_path, monkeypatch):
+    from utils.errors import UserError
+
+    monkeypatch.setattr(main_aae, "train_aae", lambda *a, **k: pytest.fail("trained without a judge"))
+    with pytest.raises(UserError) as err:
+        _run(tmp_path, tiny_data_dir, "--head=semi_supervised", "--values=100", "--judge=auto")
+    assert "no finished judge there" in str(err.value) and "\n" not in str(err.value)
+    assert str(tmp_path / "judge" / "mnist") in str(err.value) and not (tmp_path / "aae").exists()
+
+
+@pytest.mark.slow
+def test_a_finished_run_resumed_with_a_judge_gains_the_judged_scores_and_keeps_the_rest(tiny_data_dir, tiny_judges,
+                                                                                      tmp_path):
+    """A run made without a judge, rerun with --resume=true and one: no training, the same metrics, plus the judged
+    scores (the same as a run judged from the start)."""
+    args = ["--head=clustering", "--values=16"]
+    (before,) = _run(tmp_path / "a", tiny_data_dir, *args)
+    assert before["judge"] is None and not any(k.startswith("judged_") for k in before)
+    judge = f"--judge={tiny_judges}/judge/mnist"
+    (after,) = _run(tmp_path / "a", tiny_data_dir, *args, "--resume=true", judge)
+    (fresh,) = _run(tmp_path / "b", tiny_data_dir, *args, judge)
+    added = {"judged_generations_class_kept", "judged_generations_per_category"}
+    assert set(after) - set(before) == added and after["judge"]["accuracy"] > 0.5
+    for key in set(before) - {"judge", "seconds", "eval_seconds"}:
+        assert after[key] == before[key], key
+    for key in added | {"test_error", "cluster_labels_paper", "nmi", "test_recon_mse"}:
+        assert after[key] == fresh[key], key

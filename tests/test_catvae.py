@@ -1,23 +1,34 @@
-"""CatVAE / InfoCatVAE: prior, closed-form KLs, the info term's gradient, and main_catvae.py end to end."""
+"""CatVAE / InfoCatVAE: prior, closed-form KLs, the info term's gradient, the judged prior samples, and
+main_catvae.py end to end."""
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.distributions import Categorical, Normal, kl_divergence
 
+import figures.catvae as catvae_figures
 import main_catvae
+from evaluation.catvae import judged_prior_samples, mode_classes, prior_samples
+from evaluation.judge import load_judge
 from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means, view_mutual_information
-from utils.errors import UserError
+from utils.datasets import load_split
+from utils.errors import UserError, run_cli
+from utils.io import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
 TINY = ["--train_limit=300", "--test_limit=150", "--epochs=1", "--seeds=0", "--batch_size=64", "--pca_points=100",
         "--progress=false"]
+JUDGED = ("judged_prior_samples_mode_class", "judged_prior_samples_per_mode", "judged_prior_samples_min_mode",
+          "judged_prior_samples_consistency")
 
 
 @pytest.mark.parametrize("k, delta, scale", [(10, 2, 2.0), (4, 3, 1.5)])
@@ -146,7 +157,8 @@ def test_the_vat_term_enters_the_loss_and_trains_the_cluster_head_and_trunk_only
 
 
 @pytest.mark.slow
-def test_end_to_end_tiny(tiny_data_dir, tmp_path):
+def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
+    shutil.copytree(tiny_judges / "judge", tmp_path / "judge")          # --judge=auto finds one per data set
     main_catvae.main(TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"])
     for ds in ("mnist", "fashion-mnist"):
         for variant in ("catvae", "infocatvae"):
@@ -164,6 +176,9 @@ def test_end_to_end_tiny(tiny_data_dir, tmp_path):
             assert math.isclose(elbo["neg_elbo"], elbo["recon"] + elbo["kl_z"] + elbo["kl_c"], rel_tol=1e-6)
             assert 0 <= m["generated"]["accuracy"] <= 1
             assert ("info" in m["history"][0]) == (variant == "infocatvae")
+            assert m["judge"]["folder"] == str(tmp_path / "judge" / ds) and m["judge"]["dataset"] == ds
+            assert all(0 <= m[k] <= 1 for k in JUDGED if k != "judged_prior_samples_per_mode")
+            assert len(m["judged_prior_samples_per_mode"]) == 10
             cfg = json.loads((run / "config.json").read_text())
             assert cfg["variant"] == variant and cfg["seed"] == 0 and cfg["train_limit"] == 300
     summary = json.loads((tmp_path / "catvae" / "summary.json").read_text())
@@ -174,7 +189,7 @@ def test_end_to_end_tiny(tiny_data_dir, tmp_path):
 @pytest.mark.parametrize("extra", [["--paper_settings=true"], []])
 def test_resume_skips_finished_training(tiny_data_dir, tmp_path, extra):
     args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=infocatvae",
-                   *extra]
+                   "--judge=off", *extra]
     main_catvae.main(args)
     first = json.loads((tmp_path / "catvae/mnist/infocatvae/seed-0/metrics.json").read_text())
     vat = not extra                                 # the defaults add VAT and batch norm; the paper's setup has neither
@@ -209,7 +224,8 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result(tiny_data_dir, tmp_pa
     import signal
     import time
 
-    args = [sys.executable, "main_catvae.py", *TINY, "--epochs=40", "--hidden=16", f"--data_dir={tiny_data_dir}"]
+    args = [sys.executable, "main_catvae.py", *TINY, "--epochs=40", "--hidden=16", "--judge=off",
+            f"--data_dir={tiny_data_dir}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run([*args, f"--out_dir={tmp_path / 'a'}"], cwd=ROOT, env=env, check=True, capture_output=True)
     killed = subprocess.Popen([*args, f"--out_dir={tmp_path / 'b'}"], cwd=ROOT, env=env,
@@ -228,3 +244,111 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result(tiny_data_dir, tmp_pa
     a, b = (json.loads((tmp_path / f"{r}/catvae/mnist/catvae/seed-0/metrics.json").read_text()) for r in "ab")
     assert a["clustering_accuracy"] == b["clustering_accuracy"] and a["test_elbo"] == b["test_elbo"]
     assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
+
+
+# ----------------------------------------------------------------------------- the judged prior samples
+class FixedJudge:
+    """A judge whose verdicts are given: records the images it is shown."""
+
+    def __init__(self, verdicts):
+        self.verdicts, self.seen = torch.tensor(verdicts), []
+
+    def predict(self, images):
+        self.seen.append(images)
+        return self.verdicts.clone()
+
+
+def test_judged_prior_samples_scores_each_mode_against_its_class():
+    torch.manual_seed(0)
+    model = CatVAE(variant="catvae", n_clusters=3, hidden=8)
+    judge = FixedJudge([0, 0, 0, 1,            # mode 0 (class 0): 3 of 4 right, 3 of 4 in one class
+                        2, 2, 2, 2,            # mode 1 (class 2): all right and all alike
+                        5, 5, 1, 1])           # mode 2 (no training image, class -1): never right, 2 of 4 alike
+    scores = judged_prior_samples(model, judge, [0, 2, -1], n=4, seed=7)
+    assert scores["judged_prior_samples_per_mode"] == [0.75, 1.0, 0.0]
+    assert scores["judged_prior_samples_mode_class"] == pytest.approx(7 / 12)
+    assert scores["judged_prior_samples_min_mode"] == 0.0
+    assert scores["judged_prior_samples_consistency"] == pytest.approx((0.75 + 1.0 + 0.5) / 3)
+    # the judge saw only the decoded prior samples, 4 per mode in mode order, drawn with the seed
+    assert len(judge.seen) == 1 and torch.equal(judge.seen[0], prior_samples(model, range(3), 4, seed=7))
+    gen = torch.Generator().manual_seed(7)
+    noise = [torch.randn(4, model.latent_dim, generator=gen) for _ in range(2)]
+    assert torch.equal(judge.seen[0][1], model.decode(model.prior_mu[1] + noise[1]))   # mode 1: z ~ N(mu_1, I)
+    assert not torch.equal(judge.seen[0], prior_samples(model, range(3), 4, seed=8))
+
+
+def test_mode_classes_are_the_majority_training_label_and_minus_one_when_empty():
+    clusters = torch.tensor([0, 0, 0, 1, 1, 3, 3])
+    labels = torch.tensor([3, 3, 5, 7, 7, 2, 4])               # mode 3: a tie, the smaller label; mode 2: no image
+    model = SimpleNamespace(n_clusters=4, cluster_probs=lambda x, batch_size: F.one_hot(clusters, 4).float())
+    assert mode_classes(model, torch.zeros(7, 784), labels) == [3, 7, -1, 2]
+
+
+def test_the_figure_draws_the_judged_sampling(monkeypatch, tmp_path):
+    """samples_by_cluster's rows are prior_samples of its row order with the run's seed: what the judge scores."""
+    model = CatVAE(variant="catvae", n_clusters=4, hidden=8)
+    seen = {}
+    monkeypatch.setattr(catvae_figures, "mosaic", lambda rows, path, title, **kw: seen.setdefault("rows", rows))
+    majority, counts = [2, 0, 1, 0], [3, 1, 4, 0]
+    catvae_figures.samples_by_cluster(model, tmp_path / "s.png", 5, majority, ["a", "b", "c"], counts, seed=3)
+    order = catvae_figures.cluster_order(majority, counts)
+    assert order == [1, 2, 0, 3]
+    for row, images in zip(seen["rows"], prior_samples(model, order, 5, seed=3)):
+        assert all(np.array_equal(a, b) for a, b in zip(row, images[:, 0].numpy()))
+
+
+@pytest.mark.slow
+def test_resume_adds_the_judged_scores_and_keeps_the_clustering(tiny_data_dir, tiny_judges, tmp_path):
+    """A finished run re-evaluated with --resume=true and a judge: no training, the judged keys appear, every other
+    score is the same; the judged scores are seeded (a second re-evaluation repeats them)."""
+    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=catvae",
+                   "--paper_settings=true"]
+    main_catvae.main(args + ["--judge=off"])
+    path = tmp_path / "catvae/mnist/catvae/seed-0/metrics.json"
+    first = json.loads(path.read_text())
+    assert first["judge"] is None and not any(k.startswith("judged_") for k in first)
+    judged_args = args + ["--resume=true", f"--judge={tiny_judges / 'judge' / 'mnist'}", "--judge_samples=30"]
+    main_catvae.main(judged_args)
+    again = json.loads(path.read_text())
+    for key in ("history", "clustering_accuracy", "majority_accuracy", "nmi", "ari", "test_elbo", "occupancy",
+                "generated"):
+        assert again[key] == first[key], key
+    assert again["judge"]["accuracy"] > 0.5 and again["judge"]["folder"] == str(tiny_judges / "judge" / "mnist")
+    per_mode = again["judged_prior_samples_per_mode"]
+    assert len(per_mode) == 10 and all(0 <= f <= 1 and (30 * f) == round(30 * f) for f in per_mode)
+    assert again["judged_prior_samples_mode_class"] == pytest.approx(sum(per_mode) / 10)
+    assert again["judged_prior_samples_min_mode"] == min(per_mode)
+    assert 0.1 <= again["judged_prior_samples_consistency"] <= 1
+    # the same scores from the checkpoint: modes named by the TRAINING labels, judge_samples per mode, the run's seed
+    state = load_checkpoint(path.parent / "model.pt", "catvae")
+    model = CatVAE.from_config(state["model_config"])
+    model.load_state_dict(state["model"])
+    _, xtr, ytr, *_ = load_split("mnist", str(tiny_data_dir), 300, 150)
+    judge, _ = load_judge(tiny_judges / "judge" / "mnist", "mnist", "test", torch.device("cpu"))
+    recomputed = judged_prior_samples(model, judge, mode_classes(model, xtr, ytr), 30, seed=0)
+    assert recomputed == {k: again[k] for k in JUDGED}
+    main_catvae.main(judged_args)
+    assert {k: v for k, v in json.loads(path.read_text()).items() if k != "seconds"} == \
+        {k: v for k, v in again.items() if k != "seconds"}
+
+
+@pytest.mark.slow
+def test_a_missing_judge_is_one_line_before_any_training(tiny_data_dir, tiny_judges, tmp_path, capsys):
+    """With --judge=auto every data set's judge is loaded first: Fashion-MNIST's is missing, so not even the MNIST
+    runs start."""
+    shutil.copytree(tiny_judges / "judge" / "mnist", tmp_path / "judge" / "mnist")
+    with pytest.raises(SystemExit) as stop:
+        run_cli(main_catvae.main, TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {tmp_path / 'judge' / 'fashion-mnist'}: no finished judge there"), err
+    assert not (tmp_path / "catvae").exists()
+
+
+def test_an_explicit_judge_folder_needs_one_data_set(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        run_cli(main_catvae.main, [f"--judge={tmp_path / 'judge' / 'mnist'}", "--datasets=mnist,fashion-mnist",
+                                   f"--out_dir={tmp_path}", f"--data_dir={tmp_path}"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "a judge folder serves one data set" in err, err
+    assert not (tmp_path / "catvae").exists()

@@ -100,13 +100,13 @@ def test_split_groups_respect_keys_and_sizes():
     assert torch.equal(chunk_groups(keys, 0, seed=0), group_index(keys)[0])  # 0: one group per key
 
 
-TINY = ["--train_limit=300", "--test_limit=200", "--epochs=1", "--batch_size=64", "--judge_epochs=1",
+TINY = ["--train_limit=300", "--test_limit=200", "--epochs=1", "--batch_size=64",
         "--swap_pairs=200", "--tsne_points=100", "--progress=false"]
 
 
 @pytest.mark.slow
-def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path, interrupt_after):
-    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"]
+def test_end_to_end_tiny_and_resume(tiny_data_dir, tiny_judges, tmp_path, interrupt_after):
+    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", f"--judge={tiny_judges / 'judge' / 'mnist'}"]
     main_mlvae.main(args)
     run = tmp_path / "mlvae" / "mnist" / "noise-0.1"
     for name in ("swap_no_evidence", "swap_with_evidence", "tsne_class", "tsne_style", "loss_curves"):
@@ -121,7 +121,11 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tmp_path, interrupt_after):
     assert all(0 <= r[k] <= 1 for r in m["table"] for k in ("style_train", "style_test", "class_train", "class_test"))
     assert m["swap_pairs"] == 200 and len(m["history"]) == 1
     assert {"recon", "kl_class", "kl_style"} <= set(m["history"][0])
-    assert m["judge_test_accuracy"] > 0.5  # the synthetic classes are easy
+    # the swaps are judged by main_judge.py's judge, whose own accuracy is recorded beside them
+    assert m["judge"]["folder"] == str(tiny_judges / "judge" / "mnist")
+    judge_metrics = json.loads((tiny_judges / "judge" / "mnist" / "metrics.json").read_text())
+    assert m["judge_test_accuracy"] == m["judge"]["accuracy"] == judge_metrics["accuracy"]
+    assert not (run / "judge.pt").exists()
     assert json.loads((run / "config.json").read_text())["group_noise_std"] == 0.1
 
     # a finished run keeps the weights only: it cannot be extended, and a rerun without --resume is refused
@@ -157,11 +161,11 @@ def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment)
 
 
 @pytest.mark.slow
-def test_the_judge_says_when_it_trains_longer_than_asked(tmp_path, capsys):
-    """On few images --judge_epochs=1 would be a handful of steps; the judge trains at least 200 and says so."""
-    x, y = torch.rand(256, 1, 28, 28), torch.arange(256) % 10
-    main_mlvae.train_judge(x, y, epochs=1, seed=0, checkpoint=tmp_path / "judge.pt", resume=False, progress=False,
-                           desc="judge")
-    out = capsys.readouterr().out
-    assert "judge: 100 epochs instead of --judge_epochs=1, to make at least 200 steps on 256 images" in out
-    assert torch.load(tmp_path / "judge.pt", weights_only=False)["epoch"] == 100
+def test_a_missing_judge_stops_the_run_before_training_and_off_skips_the_swaps(tiny_data_dir, tmp_path):
+    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}"]
+    with pytest.raises(UserError, match=f"{tmp_path / 'judge' / 'mnist'}: no finished judge there"):
+        main_mlvae.main(args)
+    assert not (tmp_path / "mlvae" / "mnist" / "noise-0.1" / "mlvae.pt").exists()
+    m = main_mlvae.main(args + ["--judge=off"])
+    assert m["judge"] is None and "swap_class_kept" not in m and "judge_test_accuracy" not in m
+    assert 0 <= m["style_probe_test_accuracy"] <= 1

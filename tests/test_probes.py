@@ -54,8 +54,8 @@ def test_end_to_end_on_tiny_runs_of_every_system(tiny_data_dir, tmp_path):
     common = [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--progress=false"]
     main_encoder.main(["--datasets=mnist", "--archs=cae4", "--cae_epochs_mnist=1", "--ks=10", *common])
     main_catvae.main(["--datasets=mnist", "--variants=catvae", "--seeds=0", "--epochs=1", "--batch_size=64",
-                      "--pca_points=100", *common])
-    main_mlvae.main(["--epochs=1", "--batch_size=64", "--judge_epochs=1", "--swap_pairs=200", "--tsne_points=100",
+                      "--pca_points=100", "--judge=off", *common])
+    main_mlvae.main(["--epochs=1", "--batch_size=64", "--judge=off", "--swap_pairs=200", "--tsne_points=100",
                      *common])
     out = tmp_path / "probes-out"
     results = main_probes.main(["--datasets=mnist,fashion-mnist", f"--runs_dir={tmp_path}", f"--out_dir={out}",

@@ -133,7 +133,16 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     jobs = reproduce.planned_jobs(_cfg(seeds="0,1"))
     names = [j.name for j in jobs]
     assert {j.script for j in jobs} == {"main_encoder.py", "main_decoder_mnist.py", "main_decoder_fmnist.py",
-                                        "main_catvae.py", "main_mlvae.py", "main_aae.py", "main_probes.py"}
+                                        "main_catvae.py", "main_mlvae.py", "main_aae.py", "main_probes.py",
+                                        "main_judge.py"}
+    # one judge per data set, first; every script that judges waits for its data set's judge and is told where it is
+    assert names[:2] == ["Judge mnist", "Judge fashion-mnist"]
+    for job in jobs:
+        if job.script in rp.JUDGED_SCRIPTS:
+            ds = job.datasets[0]
+            assert job.judge == f"Judge {ds}" and f"--judge=results/judge/{ds}" in job.args, job.name
+        else:
+            assert job.judge == "", job.name
     probes = next(j for j in jobs if j.name == "Probes mnist seed 1")          # after the runs it probes
     assert sorted(probes.after) == ["CatVAE mnist catvae seed 1", "CatVAE mnist infocatvae seed 1",
                                     "ML-VAE mnist noise 0.1 seed 1", "SEQ encoder mnist cae4 seed 1"]
@@ -163,8 +172,27 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
 
 
 def test_quick_plan_adds_the_reduced_settings():
-    job = reproduce.planned_jobs(_cfg(quick=True, parts="mlvae", mlvae_noise="0.1"))[0]
+    judge, job, *_ = reproduce.planned_jobs(_cfg(quick=True, parts="mlvae", mlvae_noise="0.1"))
     assert "--epochs=5" in job.args and "--train_limit=6000" in job.args
+    assert judge.script == "main_judge.py" and "--epochs=1" in judge.args
+
+
+def test_a_finished_run_without_judged_scores_is_re_evaluated_not_retrained(tmp_path):
+    """A run made before main_judge.py (metrics without "judge"), or whose judge runs again, gets --resume=true:
+    the script re-evaluates the finished checkpoint with the judge instead of training again."""
+    judge = rp.Job("Judge mnist", "main_judge.py", [], [tmp_path / "judge/mnist/metrics.json"], 1.0)
+    run = rp.Job("ML-VAE", "main_mlvae.py", [], [tmp_path / "mlvae/metrics.json"], 1.0, judge="Judge mnist")
+    for folder, metrics in (("judge/mnist", {"accuracy": 0.99}), ("mlvae", {"swap_class_kept": 0.9})):
+        _write(tmp_path / folder / "metrics.json", metrics)
+        _write(tmp_path / folder / "config.json", {})
+    state = rp.statuses([judge, run])
+    assert state["Judge mnist"][0] == "done" and state["ML-VAE"][0] == "resume"
+    assert rp.mode(state["ML-VAE"][0]) == "--resume=true"
+    _write(tmp_path / "mlvae/metrics.json", {"swap_class_kept": 0.9, "judge": {"accuracy": 0.99}})
+    assert rp.statuses([judge, run])["ML-VAE"][0] == "done"
+    (tmp_path / "judge/mnist/metrics.json").unlink()                  # the judge runs again: so does the scoring
+    assert rp.statuses([judge, run])["ML-VAE"] == (
+        "resume", ["to be scored by Judge mnist: re-evaluated from its checkpoint, not retrained"])
 
 
 def test_run_jobs_skips_finished_runs_goes_on_after_a_failure_and_skips_its_dependants(tmp_path, capsys):
@@ -216,9 +244,10 @@ TINY_ARGS = {
     "main_decoder_mnist.py": ["--k=20", "--epochs=1", "--batch_size=64", "--convex_samples=10"],
     "main_decoder_fmnist.py": ["--k=20", "--epochs=1", "--batch_size=64", "--convex_samples=10"],
     "main_catvae.py": ["--train_limit=300", "--test_limit=150", "--epochs=1", "--batch_size=64", "--pca_points=100"],
-    "main_mlvae.py": ["--train_limit=300", "--test_limit=200", "--epochs=1", "--batch_size=64", "--judge_epochs=1",
+    "main_mlvae.py": ["--train_limit=300", "--test_limit=200", "--epochs=1", "--batch_size=64",
                       "--swap_pairs=200", "--tsne_points=100"],
     "main_aae.py": ["--train_limit=300", "--test_limit=100", "--epochs=1", "--batch_size=50"],
+    "main_judge.py": ["--epochs=3", "--batch_size=64", "--channels=4", "--hidden=16"],
 }
 
 
@@ -230,7 +259,7 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
             "--datasets=mnist", "--seq_archs=cae4", "--seeds=0", "--mlvae_noise=0.1",
             "--aae_heads=semi_supervised:100,clustering:16"]
     jobs = reproduce.main(args)
-    assert len(jobs) == 2 + 1 + 2 + 2 + 1      # SEQ encoder + decoder, ML-VAE, 2 AAE, CatVAE 2 variants, probes
+    assert len(jobs) == 1 + 2 + 1 + 2 + 2 + 1  # judge, SEQ encoder + decoder, ML-VAE, 2 AAE, CatVAE 2 variants, probes
     root = tmp_path / "quick"
     text = (root / "REPORT.md").read_text()
     for title, *_ in __import__("reporting.report", fromlist=["SECTIONS"]).SECTIONS:
@@ -296,6 +325,7 @@ def test_finished_runs_are_recorded_and_the_report_and_tables_are_rewritten_from
     run = tmp_path / "out/mlvae/mnist/noise-0.1"
     _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
     _write(run / "metrics.json", MLVAE_METRICS)
+    _finished_judge(run.parents[2])
     (run / "mlvae.pt").write_bytes(b"weights")                       # never recorded
     logs = tmp_path / "out/logs"
     logs.mkdir()
@@ -326,6 +356,7 @@ def test_quick_runs_and_records_false_leave_records_alone(tmp_path, no_launch, s
     run = tmp_path / "out/mlvae/mnist/noise-0.1"
     _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
     _write(run / "metrics.json", MLVAE_METRICS)
+    _finished_judge(run.parents[2])
     reproduce.main(["--parts=mlvae", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path / 'out'}",
                     "--records=false"])
     assert not (scratch_repo / "records").exists() and not (scratch_repo / "REPORT.md").exists()
@@ -381,7 +412,7 @@ def test_a_missing_data_set_stops_before_any_run_and_the_sample_is_no_fallback(t
         capsys.readouterr().out
     with pytest.raises(UserError) as err:
         reproduce.main(base + [f"--data_dir={only_mnist}"])
-    assert str(err.value).startswith(f"{only_mnist}: the full fashion-mnist data set is missing, and 2 run(s) need it")
+    assert str(err.value).startswith(f"{only_mnist}: the full fashion-mnist data set is missing, and 3 run(s) need it")
     assert "no run was launched" in str(err.value) and "\n" not in str(err.value)
     # MNIST missing: the scripts would fall back to the 5,000-image sample, reproduce.py stops instead
     empty = tmp_path / "empty"
@@ -399,6 +430,7 @@ def test_no_data_is_needed_when_every_run_is_done(tmp_path, no_launch, monkeypat
     run = tmp_path / "mlvae/mnist/noise-0.1"
     _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
     _write(run / "metrics.json", MLVAE_METRICS)
+    _finished_judge(run.parents[2])
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "no-data-here"))
     reproduce.main(["--parts=mlvae", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path}", "--records=false"])
     assert "| mnist noise-0.1 |" in (tmp_path / "REPORT.md").read_text()
@@ -417,7 +449,17 @@ def test_an_output_folder_that_cannot_be_written_is_one_line_also_for_report_onl
 # ------------------------------------------------------------------------------------------------ done / stale / resume
 MLVAE_METRICS = {"seed": 0, "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.9,
                  "style_probe_test_accuracy": 0.2, "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS": 1.0,
-                 "swap_class_kept": 0.8, "seconds": {"total": 60.0}, "device": "cpu"}
+                 "swap_class_kept": 0.8, "seconds": {"total": 60.0}, "device": "cpu",
+                 "judge": {"accuracy": 0.99, "dataset": "mnist", "eval_split": "test"}}
+
+
+def _finished_judge(out: Path, dataset: str = "mnist") -> Path:
+    """main_judge.py's finished run of ``dataset`` under ``out`` (what the judged runs of a plan wait for)."""
+    folder = out / "judge" / dataset
+    _write(folder / "config.json", {"dataset": dataset, "train_limit": 0})
+    _write(folder / "metrics.json", {"dataset": dataset, "accuracy": 0.99, "eval_split": "test",
+                                     "seconds": {"train": 60.0, "this_run": 61.0}})
+    return folder
 
 
 def _aae_run(root: Path, setting: str, *, seed=0, metrics=True, subset=None, checkpoint=False, error=0.05) -> Path:
@@ -428,7 +470,7 @@ def _aae_run(root: Path, setting: str, *, seed=0, metrics=True, subset=None, che
                                     "test_limit": 0, "dataset": "mnist", "out_dir": "elsewhere", "progress": True})
     if metrics:
         m = {"head": head, "setting": name, "seed": seed, "test_error": error, "test_recon_mse": 0.02, "epochs": 40,
-             "seconds": {"total": 60.0}, "device": "cpu"}
+             "seconds": {"total": 60.0}, "device": "cpu", "judge": {"accuracy": 0.99}}
         _write(folder / "metrics.json", m if subset is None else {**m, "subset": subset})
     if checkpoint:
         (folder / "model.pt").write_bytes(b"weights")
@@ -438,7 +480,8 @@ def _aae_run(root: Path, setting: str, *, seed=0, metrics=True, subset=None, che
 @pytest.fixture
 def aae_runs(tmp_path):
     """Five planned AAE runs: one done with the planned settings, one with another seed recorded, one on part of the
-    data, one interrupted (checkpoint, no metrics), one never started."""
+    data, one interrupted (checkpoint, no metrics), one never started; and the judge they wait for, finished."""
+    _finished_judge(tmp_path)
     _aae_run(tmp_path, "semi_supervised/labels-100")
     _aae_run(tmp_path, "semi_supervised/labels-1000", seed=3)
     _aae_run(tmp_path, "clustering/clusters-16", subset=True, error=0.5)
@@ -465,8 +508,16 @@ def test_dry_run_says_which_runs_are_done_stale_resumed_or_new(aae_runs, tiny_da
 
 
 def _record_calls(monkeypatch) -> list:
+    """A fake launch that records each command and writes nothing, so the run "fails" (but the judge finishes)."""
     calls = []
-    monkeypatch.setattr(rp, "run_command", lambda cmd, **k: calls.append(cmd) or 0)   # writes nothing: "fails"
+
+    def fake(cmd, **kwargs):
+        calls.append(cmd)
+        if cmd[1].endswith("main_judge.py"):
+            _finished_judge(Path(next(a for a in cmd if a.startswith("--out_dir="))[10:]))
+        return 0
+
+    monkeypatch.setattr(rp, "run_command", fake)
     return calls
 
 
@@ -489,7 +540,7 @@ def test_force_reruns_everything_with_overwrite_never_resume(aae_runs, tiny_data
     calls = _record_calls(monkeypatch)
     with pytest.raises(UserError, match="4 run\\(s\\) failed"):    # the fake call leaves the done run as it was
         reproduce.main(aae_runs + [f"--data_dir={tiny_data_dir}", "--force=true"])
-    assert len(calls) == 5
+    assert len(calls) == 6 and calls[0][1].endswith("main_judge.py")           # the judge first, then the 5 runs
     assert all(c[-1] == "--overwrite=true" and not any(a.startswith("--resume") for a in c) for c in calls)
 
 
