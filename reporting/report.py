@@ -18,7 +18,7 @@ import numpy as np
 from models.catvae import VARIANTS
 from reporting.references import (AAE_REFERENCES, CATVAE_REFERENCES, DIGITIZATION_ERROR, FIGURE_COUNTERPARTS,
                                   MLVAE_REFERENCE, MLVAE_REFERENCES, SEQ_KS, SEQ_REFERENCES, Reference)
-from reporting.tables import read_json, run_minutes, subset_run
+from reporting.tables import judge_table, judged_table, read_json, run_minutes, subset_run
 from utils.errors import UserError
 from utils.io import save_text
 
@@ -356,6 +356,10 @@ def build_report(out_dir="results", *, title_note: str = "", failed=(), quick: b
                 else figure_lines(root, part, quick))
         if figs:
             out += ["Figures:", "", *figs, ""]
+    out += ["## Generated images, judged independently (docs/judge.md)", "",
+            "The judges (`python main_judge.py`), then every score they give with the judge's own accuracy beside it "
+            "(no reference and no verdict: issue 27's targets are in docs/judge.md and the papers' docs).", "",
+            judge_table(root), "", judged_table(root), ""]
     return "\n".join(out)
 
 

@@ -434,7 +434,8 @@ def test_no_data_is_needed_when_every_run_is_done(tmp_path, no_launch, monkeypat
     _write(run / "metrics.json", MLVAE_METRICS)
     _finished_judge(run.parents[2])
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "no-data-here"))
-    reproduce.main(["--parts=mlvae", "--datasets=mnist", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path}", "--records=false"])
+    reproduce.main(["--parts=mlvae", "--datasets=mnist", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path}",
+                    "--records=false"])
     assert "| mnist noise-0.1 |" in (tmp_path / "REPORT.md").read_text()
 
 
@@ -449,7 +450,7 @@ def test_an_output_folder_that_cannot_be_written_is_one_line_also_for_report_onl
 
 
 # ------------------------------------------------------------------------------------------------ done / stale / resume
-MLVAE_METRICS = {"seed": 0, "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.9,
+MLVAE_METRICS = {"seed": 0, "dataset": "mnist", "setting": "noise-0.1", "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.9,
                  "style_probe_test_accuracy": 0.2, "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS": 1.0,
                  "swap_class_kept": 0.8, "seconds": {"total": 60.0}, "device": "cpu",
                  "judge": {"accuracy": 0.99, "dataset": "mnist", "eval_split": "test"}}
@@ -459,7 +460,8 @@ def _finished_judge(out: Path, dataset: str = "mnist") -> Path:
     """main_judge.py's finished run of ``dataset`` under ``out`` (what the judged runs of a plan wait for)."""
     folder = out / "judge" / dataset
     _write(folder / "config.json", {"dataset": dataset, "train_limit": 0})
-    _write(folder / "metrics.json", {"dataset": dataset, "accuracy": 0.99, "eval_split": "test",
+    _write(folder / "metrics.json", {"dataset": dataset, "accuracy": 0.99, "eval_split": "test", "n_test": 10000,
+                                     "per_class_accuracy": [0.99] * 10, "history": [{"epoch": 1}], "seed": 0,
                                      "seconds": {"train": 60.0, "this_run": 61.0}})
     return folder
 
