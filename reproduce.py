@@ -22,10 +22,11 @@ from pathlib import Path
 from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import resolve as aae_resolve
+from figures.probes import comparison
 from figures.seq import accuracy_vs_clusters
 from models.encoders import ARCHS, DISPLAY
 from reporting.references import SEQ_KS, SEQ_PAPER
-from reporting.tables import collect_curves
+from reporting.tables import collect_curves, probe_groups
 from reporting.plan import PARTS, aae_settings, clock, mode, plan, run_jobs, statuses
 from reporting.records import copy_figures, publish, sync_records
 from reporting.report import write_report
@@ -94,13 +95,17 @@ def check_data(cfg: dict, jobs: list) -> None:
 
 
 def publish_all() -> list[Path]:
-    """REPORT.md and the generated tables from records/ (reporting.records.publish), and the SEQ accuracy figure
-    drawn from the seed-0 records (docs/figures/seq_accuracy_vs_clusters.png); returns the files rewritten."""
+    """REPORT.md and the generated tables from records/ (reporting.records.publish), the SEQ accuracy figure drawn
+    from the seed-0 records (docs/figures/seq_accuracy_vs_clusters.png) and the probes' comparison from every seed's
+    (docs/figures/probes_comparison.png); returns the files rewritten."""
     changed = []
     curves = collect_curves(REPO / "records", subsets=False)
     if curves:
         changed.append(accuracy_vs_clusters(curves, {"ks": SEQ_KS, **SEQ_PAPER}, DISPLAY,
                                             REPO / "docs" / "figures" / "seq_accuracy_vs_clusters.png"))
+    groups = probe_groups(REPO / "records")
+    if groups:
+        changed.append(comparison(groups, REPO / "docs" / "figures" / "probes_comparison.png"))
     return changed + publish(REPO)
 
 

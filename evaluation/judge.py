@@ -10,8 +10,6 @@ from models.judge import JUDGE_KIND, Judge
 from utils.errors import UserError
 from utils.io import load_checkpoint, load_json
 
-JUDGE_OPTION = 'the judge run folder: "auto" = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), "off" = no judged scores, or a path'
-
 
 def judge_folder(option: str, root: Path, dataset: str) -> Path | None:
     """Where a script's ``--judge`` points: None for "off", <root>/judge/<dataset>/ for "auto", else the path."""

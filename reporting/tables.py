@@ -182,16 +182,22 @@ def decoder_table(root="results") -> str:
     the frozen encoder), mean +- std over seeds and each seed."""
     runs = seeded_runs(root, "seq/*/*/decoder/metrics.json")
     lines = ["| data set | encoder | seeds | test BCE per pixel | same-cluster combinations keep the class % | "
-             "across-cluster combinations keep the class % | minutes per run |", "|---|---|---|---|---|---|---|"]
+             "across-cluster combinations keep the class % | the same, independent judge, anchors left out % "
+             "(judge's accuracy) | minutes per run |", "|---|---|---|---|---|---|---|---|"]
     for key in sorted(runs, key=lambda k: (_dataset_order(k), k)):
         ms = runs[key]
+        judged = "-"
+        if all(m.get("judge") for m in ms):
+            judged = (f"{mean_std([m['judged_convex_same_cluster'] for m in ms], 1, 100.0)} / "
+                      f"{mean_std([m['judged_convex_across_clusters'] for m in ms], 1, 100.0)} "
+                      f"({mean_std([m['judge']['accuracy'] for m in ms], 2, 100.0)})")
         lines.append(f"| {ms[0]['dataset']} | {ARCH_NAMES.get(ms[0]['arch'], ms[0]['arch'])} | {_seeds(ms)} | "
                      f"{spread([m['test_bce'] for m in ms], 4, 1)} | "
                      f"{spread([m['convex_same_cluster']['class_kept'] for m in ms], 1)} | "
-                     f"{spread([m['convex_across_clusters']['class_kept'] for m in ms], 1)} | "
+                     f"{spread([m['convex_across_clusters']['class_kept'] for m in ms], 1)} | {judged} | "
                      f"{np.mean([run_minutes(m) for m in ms]):.1f} |")
     if len(lines) == 2:
-        lines.append(_none("decoder runs", "python main_decoder_mnist.py", 7))
+        lines.append(_none("decoder runs", "python main_decoder_mnist.py", 8))
     return "\n".join(lines)
 
 
@@ -329,18 +335,23 @@ def judge_table(root="results") -> str:
     return "\n".join(lines)
 
 
-def probes_table(root="results") -> str:
-    """main_probes.py's comparison: per data set and code, linear-probe accuracy, k-means (K = 10) Hungarian accuracy
-    and NMI, and the accuracy of a classifier fitted on 100 labelled training images, over seeds."""
+def probe_groups(root="results") -> dict:
+    """main_probes.py's rows over seeds: {(data set, code): [row with its seed, by seed]}, data sets in order."""
     groups: dict = {}
     for ms in seeded_runs(root, "probes/*/metrics.json").values():
         for m in ms:
             for row in m["rows"]:
                 groups.setdefault((m["dataset"], row["code"]), []).append({**row, "seed": m["seed"]})
+    return {key: sorted(rows, key=lambda r: r["seed"])
+            for key, rows in sorted(groups.items(), key=lambda kv: _dataset_order(kv[0][0]))}
+
+
+def probes_table(root="results") -> str:
+    """main_probes.py's comparison: per data set and code, linear-probe accuracy, k-means (K = 10) Hungarian accuracy
+    and NMI, and the accuracy of a classifier fitted on 100 labelled training images, over seeds."""
     lines = ["| data set | code | seeds | size | linear probe % | k-means (K=10) accuracy % | k-means NMI | "
              "classifier on 100 labels % |", "|---|---|---|---|---|---|---|---|"]
-    for (ds, code), rows in sorted(groups.items(), key=lambda kv: _dataset_order(kv[0][0])):
-        rows = sorted(rows, key=lambda r: r["seed"])
+    for (ds, code), rows in probe_groups(root).items():
         lines.append(f"| {ds} | {code} | {_seeds(rows)} | {rows[0]['dim']} | "
                      f"{spread([r['linear_probe_accuracy'] for r in rows], 1)} | "
                      f"{spread([r['kmeans_accuracy'] for r in rows], 1)} | "
