@@ -27,8 +27,8 @@ from models.encoders import DISPLAY
 from models.mlvae import MLVAE, MLVAE_KIND
 from reporting.plan import seed_root
 from reporting.tables import read_json, subset_run
-from utils.config import at_least, list_of, parse_config, split_list
-from utils.datasets import load_split
+from utils.config import at_least, list_of, one_of, parse_config, split_list
+from utils.datasets import EVAL_SPLITS, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, load_checkpoint, output_root, save_json
 from utils.progress import bar, log
@@ -39,6 +39,7 @@ datasets = "mnist,fashion-mnist"            # comma-separated: mnist, fashion-mn
 systems = "seq,catvae,infocatvae,mlvae"     # whose codes: seq (CAE-4 features), catvae, infocatvae, mlvae (class and style codes)
 data_dir = ""                               # empty: $DATA_DIR if set, else data/ in the repository
 runs_dir = ""                               # where the runs to probe are; empty: results/ in the repository
+eval_split = "test"                         # test: probe the test-split runs on the test images; val: the validation-split runs (<runs_dir>/val/) on the last 10,000 training images (the test set is not read; writes <out_dir>/val/)
 seed = 0                                    # whose runs (seed 0: <runs_dir>/..., seed s: <runs_dir>/seed-<s>/...; CatVAE: its seed-<s> folder); also seeds the probes
 clusters = 10                               # K of the k-means probe
 labels = 100                                # labelled training images of the few-label probe (the same number per class)
@@ -48,9 +49,12 @@ out_dir = ""                                # writes <out_dir>/probes/<dataset>/
 resume = False                              # redo the probes in a folder that has them (they are recomputed: nothing to continue)
 overwrite = False                           # replace an earlier probe run in the same folder (with resume: refused)
 progress = True                             # a progress bar over the runs probed
+paper_settings = False                      # no paper has these probes: accepted for symmetry with the other scripts, changes nothing
 # ---------------------------------------------------------------------------------------------------
 SYSTEMS = ("seq", "catvae", "infocatvae", "mlvae")
-RULES = {"datasets": list_of(names=DATASETS), "systems": list_of(names=SYSTEMS), "seed": at_least(0),
+PAPER = {}
+RULES = {"eval_split": one_of(*EVAL_SPLITS), "datasets": list_of(names=DATASETS), "systems": list_of(names=SYSTEMS),
+         "seed": at_least(0),
          "clusters": at_least(2), "labels": at_least(10), "eval_batch_size": at_least(1)}
 MLVAE_SETTING = "noise-0.1"
 
@@ -92,8 +96,8 @@ def codes_of(system: str, folder: Path, split, device, batch_size: int) -> list[
 def main(argv=None) -> dict:
     cfg = parse_config(globals(), argv, __file__)
     device = get_device(cfg["device"])
-    runs = output_root(cfg["runs_dir"])
-    out_root = Path(seed_root(str(ensure_writable(output_root(cfg["out_dir"]))), cfg["seed"]))
+    runs = output_root(cfg["runs_dir"], cfg["eval_split"])
+    out_root = Path(seed_root(str(ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))), cfg["seed"]))
     results = {}
     for dataset in split_list(cfg["datasets"]):
         found = {s: run_folders(runs, dataset, s, cfg["seed"]) for s in split_list(cfg["systems"])}
@@ -104,7 +108,7 @@ def main(argv=None) -> dict:
         if not found:
             log(f"{dataset}: no finished run to probe under {runs} for seed {cfg['seed']}")
             continue
-        split = load_split(dataset, cfg["data_dir"] or None)
+        split = load_split(dataset, cfg["data_dir"] or None, eval_split=cfg["eval_split"])
         if split is None:
             raise UserError(f"{dataset} data not found (see the warning above)")
         tag, source = split[0], split[-1]
@@ -114,8 +118,9 @@ def main(argv=None) -> dict:
         t0, rows = time.perf_counter(), []
         for system, folder in bar(found.items(), enabled=cfg["progress"], desc=f"{dataset} probes", total=len(found)):
             run_config = read_json(folder / "config.json")
-            if run_config.get("eval_split", "test") != "test":
-                raise UserError(f"{folder}: a validation-split run; the probes read test-split runs")
+            if run_config.get("eval_split", "test") != cfg["eval_split"]:
+                raise UserError(f"{folder}: a run of --eval_split={run_config.get('eval_split', 'test')}; these probes "
+                                f"read --eval_split={cfg['eval_split']} runs")
             for name, train, ytr_run, test, yte_run in codes_of(system, folder, split, device, cfg["eval_batch_size"]):
                 seed_everything(cfg["seed"])
                 row = {"system": system, "code": name, "run": folder.relative_to(runs).as_posix(),
@@ -126,7 +131,7 @@ def main(argv=None) -> dict:
                 log(f"{tag} {name}: linear {100 * row['linear_probe_accuracy']:.2f}%, k-means "
                     f"{100 * row['kmeans_accuracy']:.2f}% (NMI {row['kmeans_nmi']:.3f}), {cfg['labels']} labels "
                     f"{100 * row['few_labels_accuracy']:.2f}%")
-        metrics = {"dataset": tag, "seed": cfg["seed"], "eval_split": "test", "rows": rows,
+        metrics = {"dataset": tag, "seed": cfg["seed"], "eval_split": cfg["eval_split"], "rows": rows,
                    "subset": any(r["run_subset"] for r in rows) or tag == "mnist-sample",
                    "seconds": {"total": time.perf_counter() - t0}}
         save_json(out / "metrics.json", metrics)

@@ -12,6 +12,7 @@ import main_catvae
 import main_decoder_fmnist
 import main_decoder_mnist
 import main_encoder
+import main_judge
 import main_mlvae
 import main_probes
 import reproduce
@@ -19,7 +20,7 @@ from utils.config import header_keys
 from utils.errors import run_cli
 
 SCRIPTS = [main_encoder, main_decoder_mnist, main_decoder_fmnist, main_catvae, main_mlvae, main_aae, main_probes,
-           reproduce]
+           main_judge, reproduce]
 CASES = [(script, key) for script in SCRIPTS for key in script.RULES]
 
 
@@ -44,7 +45,7 @@ def test_an_invalid_value_is_one_line_and_writes_nothing(script, key, tmp_path, 
     assert not out.exists()
 
 
-@pytest.mark.parametrize("script", [main_encoder, main_catvae, main_mlvae, main_aae, main_probes],
+@pytest.mark.parametrize("script", [main_encoder, main_catvae, main_mlvae, main_aae, main_probes, main_judge],
                          ids=lambda s: s.__name__)
 def test_an_unwritable_output_folder_is_one_line_before_any_work(script, tmp_path, capsys):
     blocker = tmp_path / "file"
@@ -116,7 +117,8 @@ def test_an_encoder_run_on_the_validation_split_goes_to_its_own_folder(tiny_data
     assert not (tmp_path / "seq").exists()
 
 
-@pytest.mark.parametrize("script", [s for s in SCRIPTS if s not in (reproduce, main_probes)], ids=lambda s: s.__name__)
+@pytest.mark.parametrize("script", [s for s in SCRIPTS if s not in (reproduce, main_probes, main_judge)],
+                         ids=lambda s: s.__name__)
 def test_every_script_offers_the_papers_own_settings(script):
     from utils.config import check, parse_config
 
@@ -126,3 +128,14 @@ def test_every_script_offers_the_papers_own_settings(script):
     cfg = parse_config(vars(script), ["--paper_settings=true"])
     check(cfg, script.RULES)
     assert {k: cfg[k] for k in script.PAPER} == script.PAPER
+
+
+@pytest.mark.parametrize("script", [main_probes, main_judge], ids=lambda s: s.__name__)
+def test_the_scripts_without_a_paper_still_take_both_keys(script):
+    """No paper has the judge or the probes: --paper_settings=true is accepted and changes nothing."""
+    from utils.config import parse_config
+
+    header = header_keys(vars(script))
+    assert "paper_settings" in header and "eval_split" in header
+    assert {k: v for k, v in parse_config(vars(script), ["--paper_settings=true"]).items()
+            if k != "paper_settings"} == {k: v for k, v in header.items() if k != "paper_settings"}
