@@ -54,9 +54,11 @@ def _clean_log(text: str) -> str:
 
 def copy_figures(out_dir: Path, figures_dir: Path = REPO / "docs" / "figures") -> list[Path]:
     """Copy the FIGURES present under ``out_dir`` to ``figures_dir``; returns the files written (a PNG over
-    FIGURE_LIMIT bytes is left out)."""
+    FIGURE_LIMIT bytes is left out, and so is the SEQ accuracy figure: reproduce.py draws it from records/)."""
     written = []
     for src, name in FIGURES:
+        if src == "seq/accuracy_vs_clusters.png":
+            continue
         path = Path(out_dir) / src
         if path.is_file() and path.stat().st_size <= FIGURE_LIMIT:
             figures_dir.mkdir(parents=True, exist_ok=True)

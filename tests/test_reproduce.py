@@ -638,3 +638,14 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
     assert state == "stale" and why == [f"vat_weight=0.0 (the default is now {main_catvae.vat_weight})"]
     assert rp.default_differences({"epochs": 0, "lr": 1e-4}, [], {"epochs": 30, "lr": 1e-4}, {"epochs"}) == []
     assert rp.default_differences({"lr": 1e-4}, ["--lr=1e-3"], {"lr": 1e-3}) == []          # the plan's own value
+
+
+def test_copy_figures_copies_the_run_figures_but_never_the_one_drawn_from_records(tmp_path):
+    from reporting.records import copy_figures
+
+    out, figures = tmp_path / "results", tmp_path / "figures"
+    for src in ("seq/accuracy_vs_clusters.png", "mlvae/mnist/noise-0.1/swap_no_evidence.png"):
+        (out / src).parent.mkdir(parents=True, exist_ok=True)
+        (out / src).write_bytes(b"png")
+    assert copy_figures(out, figures) == [figures / "mlvae_mnist_swap_no_evidence.png"]
+    assert not (figures / "seq_accuracy_vs_clusters.png").exists()
