@@ -222,8 +222,8 @@ def mlvae_rows(root: Path, quick: bool = False) -> list[Row]:
         ds, setting = path.parts[-3], path.parts[-2]
         noise = read_json(files[0]).get("group_noise_std")
 
-        def ref(evidence, column):
-            r = MLVAE_REFERENCES.get((noise, evidence, column))
+        def ref(evidence, column):          # the reference repository ran MNIST only
+            r = MLVAE_REFERENCES.get((noise, evidence, column)) if ds == "mnist" else None
             return None if r is None else replace(r, source=src)
 
         rows += [

@@ -216,3 +216,19 @@ def test_the_catvae_summary_never_averages_subset_runs_with_full_ones(tmp_path):
     run(1, 0.8, False)
     s = catvae_summary(tmp_path)["mnist"]["catvae"]
     assert s["seeds"] == [1] and s["clustering_accuracy_mean"] == 0.8 and s["subset"] is False
+
+
+def test_the_mlvae_reference_applies_to_mnist_runs_only(tmp_path):
+    """The reference repository's table is MNIST's: a Fashion-MNIST run of the same setting gets no reference."""
+    from reporting.report import mlvae_rows
+
+    m = {"seed": 0, "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.8,
+         "style_probe_test_accuracy": 0.3, "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS": 0.9,
+         "swap_class_kept": 0.8, "seconds": {"total": 60.0}}
+    for ds in ("mnist", "fashion-mnist"):
+        _write(tmp_path / f"mlvae/{ds}/noise-0.1/metrics.json", {**m, "dataset": ds})
+        _write(tmp_path / f"mlvae/{ds}/noise-0.1/config.json", {"seed": 0, "dataset": ds, "train_limit": 0})
+    rows = mlvae_rows(tmp_path)
+    by_ds = {ds: [r for r in rows if r.setting.startswith(f"{ds} ")] for ds in ("mnist", "fashion-mnist")}
+    assert any(r.ref is not None for r in by_ds["mnist"])
+    assert by_ds["fashion-mnist"] and all(r.ref is None for r in by_ds["fashion-mnist"])
