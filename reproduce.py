@@ -98,15 +98,17 @@ def publish_all() -> list[Path]:
     """REPORT.md and the generated tables from records/ (reporting.records.publish), the SEQ accuracy figure drawn
     from the seed-0 records (docs/figures/seq_accuracy_vs_clusters.png) and the probes' comparison from every seed's
     (docs/figures/probes_comparison.png); returns the files rewritten."""
-    changed = []
+    figures = REPO / "docs" / "figures"
+    before = {p: p.read_bytes() for p in figures.glob("*.png")}
     curves = collect_curves(REPO / "records", subsets=False)
+    drawn = []
     if curves:
-        changed.append(accuracy_vs_clusters(curves, {"ks": SEQ_KS, **SEQ_PAPER}, DISPLAY,
-                                            REPO / "docs" / "figures" / "seq_accuracy_vs_clusters.png"))
+        drawn.append(accuracy_vs_clusters(curves, {"ks": SEQ_KS, **SEQ_PAPER}, DISPLAY,
+                                          figures / "seq_accuracy_vs_clusters.png"))
     groups = probe_groups(REPO / "records")
     if groups:
-        changed.append(comparison(groups, REPO / "docs" / "figures" / "probes_comparison.png"))
-    return changed + publish(REPO)
+        drawn.append(comparison(groups, figures / "probes_comparison.png"))
+    return [p for p in drawn if before.get(p) != p.read_bytes()] + publish(REPO)
 
 
 def main(argv=None):
@@ -121,7 +123,8 @@ def main(argv=None):
             log(f"report: {write_report(ensure_writable(cfg['out_dir']), title_note=note, quick=True)}")
         else:
             changed = publish_all()
-            log(f"from records/: {', '.join(str(p.relative_to(REPO)) for p in changed)} written")
+            log(f"from records/: {', '.join(str(p.relative_to(REPO)) for p in changed)} written" if changed else
+                "from records/: REPORT.md, the generated tables and figures are up to date (nothing changed)")
         return []
     jobs = planned_jobs(cfg)
     state = statuses(jobs)
