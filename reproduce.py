@@ -153,7 +153,7 @@ def main(argv=None):
         figures = copy_figures(Path(cfg["out_dir"]), REPO / "docs" / "figures")
         changed = publish_all()
         log(f"records/: {len(recorded)} run(s) recorded, {len(figures)} figure(s) copied to docs/figures/; "
-            f"from records/: {', '.join(str(p.relative_to(REPO)) for p in changed)} written")
+            f"from records/: {', '.join(str(p.relative_to(REPO)) for p in changed) or 'nothing'} rewritten")
     if failed:
         raise UserError(f"{len(failed)} run(s) failed: {', '.join(failed)} (their rows are missing from the report)")
     return jobs
