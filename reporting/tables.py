@@ -233,7 +233,7 @@ def mlvae_swaps(root="results") -> str:
     lines = ["| data set | setting | seeds | class code, one image % | style code % (lower is better) | "
              "swap keeps the column's class % | judge's own test accuracy % | grouped by TRUE label (LEAKS_LABELS, "
              "context) % | minutes per run |", "|---|---|---|---|---|---|---|---|---|"]
-    for key, ms in seeded_runs(root, "mlvae/*/*/metrics.json").items():
+    for key, ms in sorted(seeded_runs(root, "mlvae/*/*/metrics.json").items(), key=lambda kv: _dataset_order(kv[0])):
         evidence = [_get(m, "swap_class_kept_with_evidence_LEAKS_LABELS", "swap_class_kept_with_evidence")
                     for m in ms]
         lines.append(f"| {ms[0]['dataset']} | {ms[0]['setting']} | {_seeds(ms)} | "
