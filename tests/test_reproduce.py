@@ -267,7 +267,8 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
         assert f"## {title}" in text
     assert "No finished runs yet" not in text and "failed" not in text
 
-    rows = [line for line in text.splitlines() if line.startswith("| ") and "`" in line and not line.startswith("| no ")]
+    rows = [line for line in text.splitlines()
+            if line.startswith("| ") and "`" in line and not line.startswith("| no ")]
     assert len(rows) > 10
     checked = 0
     for line in rows:
