@@ -447,8 +447,9 @@ SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                      ("softmax_test_accuracy", "softmax accuracy %", "higher")]
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")
 # Settings that say where or how a run went, not what it computed: left out of "differs in".
-_NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "resume", "overwrite", "seed", "seeds",
-                "data_source", "eval_batch_size"}
+# not choices a selection compares: where and how a run went, and the judge that scores its images (not its training)
+_NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "resume", "overwrite",
+                "seed", "seeds", "data_source", "eval_batch_size", "judge", "judge_samples"}
 
 
 def selection_table(folder) -> str:
