@@ -67,10 +67,10 @@ def train_judge(judge: Judge, x: torch.Tensor, y: torch.Tensor, *, epochs: int, 
     device = x.device
     optimizer = make_optimizer(judge, lr, device)
     scheduler = make_scheduler(optimizer, "onecycle", lr, epochs * max(len(x) // batch_size, 1))
-    generator = torch.Generator().manual_seed(seed + 11)
 
     def step(idx):
-        images = random_affine(x[idx], rotation=10.0, generator=generator) if augment else x[idx]
+        # the global RNG: fit() saves and restores it with each checkpoint, so a resumed run draws the same transforms
+        images = random_affine(x[idx], rotation=10.0) if augment else x[idx]
         logits = judge(images).float()
         return {"loss": F.cross_entropy(logits, y[idx]), "acc": (logits.argmax(1) == y[idx]).float().mean().detach()}
 

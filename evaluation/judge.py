@@ -23,7 +23,7 @@ def load_judge(folder: Path, dataset: str, eval_split: str, device: torch.device
     data set and split, its folder. A one-line error when there is none, or when it was trained on another data
     set or, for a validation run, on images the run scores (a judge of the test protocol saw the validation images)."""
     ckpt, metrics_path = folder / "judge.pt", folder / "metrics.json"
-    hint = f"train it with python main_judge.py --dataset={dataset} --eval_split={eval_split} (same --out_dir), " \
+    hint = f"train it with python main_judge.py --datasets={dataset} --eval_split={eval_split} (same --out_dir), " \
            "or pass --judge=off"
     if not metrics_path.is_file():
         raise UserError(f"{folder}: no finished judge there; {hint}")

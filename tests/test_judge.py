@@ -35,7 +35,7 @@ def test_load_judge_reproduces_the_recorded_accuracy(tiny_judges, tiny_data_dir)
 
 
 def test_a_missing_or_mismatched_judge_is_one_line_naming_the_folder(tiny_judges, tmp_path):
-    with pytest.raises(UserError, match="no finished judge there.*python main_judge.py --dataset=mnist"):
+    with pytest.raises(UserError, match="no finished judge there.*python main_judge.py --datasets=mnist "):
         load_judge(tmp_path / "judge" / "mnist", "mnist", "test", CPU)
     with pytest.raises(UserError, match="trained on fashion-mnist, not mnist"):
         load_judge(tiny_judges / "judge" / "fashion-mnist", "mnist", "test", CPU)
@@ -49,3 +49,18 @@ def test_judged_as_counts_agreements():
             return torch.tensor([0, 1, 2, 3])
 
     assert judged_as(Fixed(), torch.zeros(4, 784), [0, 1, 9, 9]) == 0.5
+
+
+@pytest.mark.slow
+def test_an_interrupted_judge_resumes_to_the_same_result(tiny_data_dir, tmp_path, interrupt_after):
+    """The augmentation draws from the RNG that each checkpoint saves, so a resumed run repeats the uninterrupted one."""
+    args = [f"--data_dir={tiny_data_dir}", "--datasets=mnist", "--epochs=2", "--batch_size=64", "--channels=4",
+            "--hidden=16", "--progress=false", "--device=cpu"]
+    whole = main_judge.main(args + [f"--out_dir={tmp_path / 'a'}"])["mnist"]
+    with interrupt_after(1):
+        main_judge.main(args + [f"--out_dir={tmp_path / 'b'}"])
+    resumed = main_judge.main(args + [f"--out_dir={tmp_path / 'b'}", "--resume=true"])["mnist"]
+    strip = [{k: v for k, v in h.items() if k not in ("seconds", "images_per_second")} for h in whole["history"]]
+    assert [{k: v for k, v in h.items() if k not in ("seconds", "images_per_second")} for h in resumed["history"]] \
+        == strip
+    assert resumed["accuracy"] == whole["accuracy"] and resumed["confusion"] == whole["confusion"]
