@@ -15,6 +15,7 @@ any run is launched. reporting/plan.py plans and runs; reporting/report.py and r
     python reproduce.py --report_only=true    # only rewrite REPORT.md and the docs' tables from records/
     python reproduce.py --dry_run=true        # list the runs, their commands and what is already done
     python reproduce.py --jobs=2              # two runs at a time, one thread each (a 2-core CPU)
+    python reproduce.py --parts=selections    # the validation-split runs behind the defaults (reporting/selections.py)
 """
 import importlib
 from pathlib import Path
@@ -27,7 +28,7 @@ from figures.seq import accuracy_vs_clusters
 from models.encoders import ARCHS, DISPLAY
 from reporting.references import SEQ_KS, SEQ_PAPER
 from reporting.tables import collect_curves, probe_groups
-from reporting.plan import PARTS, aae_settings, clock, mode, plan, run_jobs, statuses
+from reporting.plan import PARTS, aae_settings, chosen_selections, clock, mode, plan, run_jobs, statuses
 from reporting.records import copy_figures, publish, sync_records
 from reporting.report import write_report
 from utils.config import at_least, header_keys, list_of, parse_config
@@ -39,7 +40,8 @@ from utils.runtime import get_device
 
 # ---- hyperparameters: edit here, or override as --key=value (python reproduce.py -h lists them) ----
 quick = False                     # reduced run (subsets, 1-5 epochs; numbers NOT comparable) into <out_dir>/quick/
-parts = "seq,catvae,mlvae,aae,probes"  # which parts: seq (encoder + decoders), catvae, mlvae, aae, probes (main_probes.py: the same probes on every code)
+parts = "seq,catvae,mlvae,aae,probes"  # which parts: seq (encoder + decoders), catvae, mlvae, aae, probes (main_probes.py: the same probes on every code), selections (the validation-split runs behind the defaults)
+selections = "all"                # with --parts=selections: all, or some of the names in reporting/selections.py
 datasets = "mnist,fashion-mnist"  # for SEQ and CatVAE (ML-VAE and the AAE heads run on MNIST, as the papers)
 seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/
 other_seeds = "0"                 # seeds of the other runs (SEQ decoders, ML-VAE noise 1.0, the other AAE heads)
@@ -56,7 +58,7 @@ device = "auto"                   # passed to every script: auto, cpu, cuda, mps
 out_dir = ""                      # where the runs and REPORT.md go; empty: results/ in the repository (--quick appends /quick)
 progress = True                   # the scripts' progress bars (the run-by-run display is always on)
 # ---------------------------------------------------------------------------------------------------
-# aae_heads: checked by reporting.plan.aae_settings; device: by utils.runtime.get_device; data_dir: by check_data
+# aae_heads, selections: checked by reporting.plan (aae_settings, chosen_selections); device: by utils.runtime.get_device; data_dir: by check_data
 RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0),
          "other_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
          "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
@@ -114,6 +116,7 @@ def publish_all() -> list[Path]:
 def main(argv=None):
     cfg = parse_config(globals(), argv, __file__)
     aae_settings(cfg["aae_heads"], AAE_HEADS)         # known heads, whole-number settings (also when aae is not run)
+    chosen_selections(cfg["selections"])              # known selections (also when they are not run)
     get_device(cfg["device"])                          # one that exists here
     root = output_root(cfg["out_dir"])
     cfg["out_dir"] = str(root / "quick" if cfg["quick"] else root)

@@ -19,13 +19,14 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reporting.selections import SELECTIONS
 from reporting.tables import read_json, subset_of
 from utils.config import convert, split_list
 from utils.errors import UserError
 from utils.io import REPO
 from utils.progress import log
 
-PARTS = ("seq", "catvae", "mlvae", "aae", "probes")
+PARTS = ("seq", "catvae", "mlvae", "aae", "probes", "selections")
 JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catvae.py", "main_mlvae.py", "main_aae.py")
 
 # Arguments that are not compared with a finished run's config.json: how a run is carried out, not what it computes;
@@ -79,6 +80,7 @@ class Job:
     subset: bool = False           # runs on part of the data are planned (--quick), so they can be done
     defaults: dict = field(default_factory=dict)   # the script's header defaults: a run made with others is stale
     judge: str = ""                # the judge job whose judge scores its generated images (it waits for it)
+    record: str = ""               # its folder under records/ when not its path below out_dir (the selections)
 
     def status(self) -> tuple[str, list[str]]:
         """("done" | "stale" | "resume" | "new", why): *stale* when a config.json or metrics.json it would write
@@ -259,10 +261,40 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
                                 [f"--datasets={ds}", f"--seed={seed}", f"--runs_dir={out}", f"--out_dir={out}"],
                                 [f"{seed_root(out, seed)}/probes/{ds}/metrics.json"], "probes", after=reads,
                                 data=[ds]))
+    if "selections" in parts:
+        jobs += selection_jobs(cfg, common, defaults or {})
     needed = {j.datasets[0] for j in jobs if j.judge}           # the judges first: one per data set judged
     return [job(f"Judge {ds}", "main_judge.py", [f"--datasets={ds}", f"--out_dir={out}"],
                 [f"{out}/judge/{ds}/metrics.json"], "judge", data=[ds])
             for ds in ("mnist", "fashion-mnist") if ds in needed] + jobs
+
+
+def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
+    """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
+    one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
+    records/selections/<name>/<candidate>-seed<s>/. With --quick they see the scripts' --quick subsets."""
+    jobs = []
+    for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
+        extra = QUICK_ARGS.get(sel.script, []) if cfg["quick"] else []
+        for cand, seed, folder, args in sel.runs():
+            run_dir = f"{cfg['out_dir']}/selections/{sel.name}/{folder}"
+            jobs.append(Job(f"Selection {sel.name} {cand} seed {seed}", sel.script,
+                            [*args, f"--out_dir={run_dir}", *extra, *common],
+                            [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][cfg["quick"]],
+                            datasets=[sel.dataset], subset=cfg["quick"], defaults=defaults.get(sel.script, {}),
+                            record=f"selections/{sel.name}/{folder}"))
+    return jobs
+
+
+def chosen_selections(spec: str) -> list[str]:
+    """``all`` or comma-separated names of reporting.selections.SELECTIONS; an unknown name is a UserError."""
+    chosen = list(SELECTIONS) if spec == "all" else split_list(spec)
+    unknown = [n for n in chosen if n not in SELECTIONS]
+    if unknown or not chosen:
+        what = ", ".join(unknown) if unknown else repr(spec)
+        raise UserError(f"--selections: unknown {what} (use all or some of "
+                        f"{', '.join(SELECTIONS)})")
+    return chosen
 
 
 def aae_settings(spec: str, heads: dict) -> list[tuple[str, list]]:

@@ -114,7 +114,7 @@ def sync_records(jobs, out_dir, records_root: Path, log_dir: Path | None = None)
         if job.subset or not job.done():
             continue
         for metrics in job.outputs:
-            rel = metrics.parent.resolve().relative_to(Path(out_dir).resolve())
+            rel = job.record or metrics.parent.resolve().relative_to(Path(out_dir).resolve())
             written.append(record_run(metrics.parent, records_root / rel, log_path(job, log_dir)))
     return written
 

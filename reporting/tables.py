@@ -439,24 +439,43 @@ def precision_table(records="records/selections/seq-precision") -> str:
     return "\n".join(lines)
 
 
-# The number a selection compares, per kind of run (the first key its metrics.json has), and its better direction.
+# The number a selection compares, per kind of run (the first key its metrics.json has), and its better direction;
+# a declared selection (reporting.selections) names its own numbers, the first deciding.
 SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                      ("swap_class_kept", "swap keeps the class %", "higher"),
                      ("test_error", "test error %", "lower"),
                      ("test_bce", "test BCE per pixel", "lower"),
                      ("softmax_test_accuracy", "softmax accuracy %", "higher")]
+_QUANTIZER_K = re.compile(r"quantizer_k(\d+)$")        # SEQ's quantizer accuracy at K clusters
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")
-# Settings that say where or how a run went, not what it computed: left out of "differs in".
-# not choices a selection compares: where and how a run went, and the judge that scores its images (not its training)
+# Not choices a selection compares: where and how a run went, and the judge that scores its images (not its training).
 _NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "resume", "overwrite",
                 "seed", "seeds", "data_source", "eval_batch_size", "judge", "judge_samples"}
 
 
+def selection_value(m: dict, key: str) -> float:
+    """A selection's number from a run's metrics.json: a key of it, or ``quantizer_k<K>`` (SEQ at K clusters)."""
+    k = _QUANTIZER_K.match(key)
+    if k:
+        return next(r["test_accuracy"] for r in m["quantizer"] if r["k"] == int(k.group(1)))
+    return m[key]
+
+
+def _metric_label(key: str) -> tuple[str, str]:
+    k = _QUANTIZER_K.match(key)
+    if k:
+        return f"quantizer K={k.group(1)} accuracy %", "higher"
+    return next((lab, b) for name, lab, b in SELECTION_METRICS if name == key)
+
+
 def selection_table(folder) -> str:
     """A selection record (records/selections/<choice>/<candidate>-seed<s>/, validation-split runs): per candidate,
-    the settings in which it differs from the others, its seeds, the compared number (SELECTION_METRICS: mean +- std
-    and each seed; percentages scaled) and minutes per run. The split each run was scored on is checked: a choice is
-    never made on the test set."""
+    the settings in which it differs from the others, its seeds, the compared numbers (mean +- std and each seed;
+    percentages scaled: the selection's own, declared in reporting.selections, the first deciding; else the first
+    of SELECTION_METRICS the runs have) and minutes per run. The split each run was scored on is checked: a choice
+    is never made on the test set."""
+    from reporting.selections import selection_for
+
     groups: dict = {}
     for path in sorted(Path(folder).glob("*/metrics.json")):
         m, config = read_json(path), read_json(path.parent / "config.json")
@@ -470,16 +489,24 @@ def selection_table(folder) -> str:
     configs = [c for runs in groups.values() for _, c in runs]
     keys = sorted(k for k in set().union(*configs) if k not in _NOT_CHOICES
                   and len({json.dumps(c.get(k), sort_keys=True) for c in configs}) > 1)
+    declared = selection_for(folder)
     first = next(iter(groups.values()))[0][0]
-    key, label, better = next((k, lab, b) for k, lab, b in SELECTION_METRICS if k in first)
-    scale = 1.0 if key == "test_bce" else 100.0
-    lines = [f"| candidate | differs in | seeds | {label} ({better} is better) | minutes per run |", "|---|---|---|---|---|"]
+    metrics = list(declared.metrics) if declared and declared.metrics else \
+        [next(k for k, _, _ in SELECTION_METRICS if k in first)]
+    heads = []
+    for i, key in enumerate(metrics):
+        label, better = _metric_label(key)
+        heads.append(f"{label} ({better} is better{'; decides' if i == 0 and len(metrics) > 1 else ''})")
+    lines = [f"| candidate | differs in | seeds | {' | '.join(heads)} | minutes per run |",
+             "|---" * (4 + len(metrics)) + "|"]
     for name, runs in groups.items():
         runs = sorted(runs, key=lambda mc: mc[1].get("seed", mc[0].get("seed", 0)))
         differs = ", ".join(f"{k}={runs[0][1].get(k)}" for k in keys) or "-"
         seeds = ", ".join(str(c.get("seed", m.get("seed", 0))) for m, c in runs)
-        lines.append(f"| {name} | {differs} | {seeds} | {spread([m[key] for m, _ in runs], 4 if scale == 1 else 2, scale)}"
-                     f" | {np.mean([run_minutes(m) for m, _ in runs]):.1f} |")
+        cells = [spread([selection_value(m, key) for m, _ in runs], 4 if key == "test_bce" else 2,
+                        1.0 if key == "test_bce" else 100.0) for key in metrics]
+        lines.append(f"| {name} | {differs} | {seeds} | {' | '.join(cells)} | "
+                     f"{np.mean([run_minutes(m) for m, _ in runs]):.1f} |")
     return "\n".join(lines)
 
 

@@ -1,0 +1,87 @@
+"""The validation-split selections: every default that README.md or docs/ justify by a comparison, as runs anyone
+can repeat.
+
+A selection compares candidates (each a set of ``--key=value`` overrides of one script) over seeds, every run with
+``--eval_split=val`` (trained on the first 50,000 training images, scored on the last 10,000; the test set is not
+read). ``python reproduce.py --parts=selections`` plans one run per candidate and seed (reporting.plan), writes it
+to ``<out_dir>/selections/<name>/<candidate>-seed<s>/`` and copies its config.json, metrics.json and log to
+``records/selections/<name>/<candidate>-seed<s>/``; ``python -m reporting.records --selection
+records/selections/<name>`` prints the comparison (reporting.tables.selection_table), the numbers of ``metrics``
+with the first deciding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# The CatVAE recipe flags that are today's defaults, written out so a record says what it compared.
+_CATVAE_RECIPE = ("--vat_weight=300", "--balance_weight=120", "--batch_norm=true", "--dropout=0")
+
+
+@dataclass(frozen=True)
+class Selection:
+    name: str                              # records/selections/<name>/
+    script: str                            # main_*.py
+    dataset: str                           # the data set it reads
+    args: tuple[str, ...]                  # the settings every candidate shares
+    candidates: dict                       # {candidate name: its own --key=value settings}
+    seeds: tuple[int, ...]
+    output: str                            # the run's metrics.json below its --out_dir ({seed} is filled in)
+    kind: str                              # its key in reporting.plan.MINUTES (the time estimate)
+    metrics: tuple[str, ...] = ()          # the compared numbers, the first decides (empty: the table's default)
+    decides: str = ""                      # the default it decides
+
+    def runs(self):
+        """(candidate, seed, its folder name, its full argument list) for every run."""
+        for cand, own in self.candidates.items():
+            for seed in self.seeds:
+                yield cand, seed, f"{cand}-seed{seed}", ["--eval_split=val", *self.args, *own, _seed_flag(self, seed)]
+
+
+def _seed_flag(sel: Selection, seed: int) -> str:
+    return f"--seeds={seed}" if sel.script == "main_catvae.py" else f"--seed={seed}"
+
+
+def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides=""):
+    return Selection(name, "main_catvae.py", dataset,
+                     (f"--datasets={dataset}", "--variants=infocatvae", "--judge=off", "--epochs=20", *extra),
+                     candidates, tuple(seeds), f"val/catvae/{dataset}/infocatvae/seed-{{seed}}/metrics.json",
+                     "catvae", ("clustering_accuracy",), decides)
+
+
+def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides=""):
+    return Selection(name, "main_encoder.py", dataset,
+                     (f"--datasets={dataset}", f"--archs={arch}", "--ks=10,20,50,100", *extra),
+                     candidates, tuple(seeds), f"val/seq/{dataset}/{arch}/metrics.json",
+                     f"seq-{arch}", ("quantizer_k10", "quantizer_k100", "softmax_test_accuracy"), decides)
+
+
+SELECTIONS = {s.name: s for s in [
+    _seq("seq-precision", "mnist", "cae4", {"fp32": ("--precision=fp32",), "bf16": ("--precision=bf16",)},
+         decides="main_encoder.py precision=auto (bf16 where the CPU has it)"),
+    _seq("seq-label-smoothing-mnist", "mnist", "lae4",
+         {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0", "0.1", "0.2")},
+         decides="main_encoder.py label_smoothing"),
+    _seq("seq-label-smoothing-fashion-mnist", "fashion-mnist", "lae4",
+         {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0", "0.1", "0.2")},
+         decides="main_encoder.py label_smoothing"),
+    _catvae("catvae-vat-recipe-mnist", "mnist",
+            {"paper": ("--vat_weight=0", "--balance_weight=0", "--batch_norm=false", "--dropout=0.25"),
+             "vat-recipe": _CATVAE_RECIPE}, extra=("--info_weight=5", "--precision=fp32"),
+            decides="main_catvae.py: the VAT recipe against the paper's loss"),
+    _catvae("catvae-vat-weights-mnist", "mnist",
+            {f"vat-{v}-balance-{b}": (f"--vat_weight={v}", f"--balance_weight={b}") for v, b in
+             ((100, 40), (300, 120), (1000, 400))}, seeds=(0, 1, 2),
+            extra=("--batch_norm=true", "--dropout=0", "--info_weight=1", "--precision=fp32"),
+            decides="main_catvae.py vat_weight, balance_weight"),
+    *[_catvae(f"catvae-info-weight-{ds}", ds, {f"info_weight-{w}": (f"--info_weight={w}",) for w in (1, 5)},
+              extra=(*_CATVAE_RECIPE, "--precision=fp32"), decides="main_catvae.py info_weight")
+      for ds in ("mnist", "fashion-mnist")],
+    _catvae("catvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
+            extra=(*_CATVAE_RECIPE, "--info_weight=1"), decides="main_catvae.py precision"),
+]}
+
+
+def selection_for(folder) -> Selection | None:
+    """The declared selection whose records folder is ``folder`` (matched by its name), if any."""
+    return SELECTIONS.get(Path(folder).name)

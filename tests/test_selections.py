@@ -1,0 +1,101 @@
+"""reporting/selections.py and its place in reproduce.py: every declared selection plans validation-split runs that the
+scripts accept, recorded under records/selections/<name>/, and the committed selection records are the runs declared."""
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+import reproduce
+from reporting.plan import Job, differences
+from reporting.records import sync_records
+from reporting.selections import SELECTIONS
+from reporting.tables import selection_table
+from utils.config import parse_config
+from utils.errors import UserError
+from utils.io import REPO
+
+
+def _cfg(**kw):
+    cfg = {k: getattr(reproduce, k) for k in ("quick", "datasets", "seeds", "other_seeds", "seq_archs", "mlvae_noise",
+                                              "aae_heads", "data_dir", "device", "progress")}
+    cfg.update({"out_dir": "results", "parts": "selections", "selections": "all", **kw})
+    return cfg
+
+
+def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_its_script_accepts():
+    jobs = reproduce.planned_jobs(_cfg())
+    assert len(jobs) == sum(len(s.candidates) * len(s.seeds) for s in SELECTIONS.values())
+    assert all(not j.judge for j in jobs), "a selection decides on its own metric: no judge job is planned for it"
+    for sel in SELECTIONS.values():
+        mine = [j for j in jobs if j.name.startswith(f"Selection {sel.name} ")]
+        assert len(mine) == len(sel.candidates) * len(sel.seeds)
+        script = importlib.import_module(sel.script[:-3])
+        for job, (cand, seed, folder, _) in zip(mine, sel.runs()):
+            assert "--eval_split=val" in job.args and job.record == f"selections/{sel.name}/{folder}"
+            assert job.outputs == [Path(f"results/selections/{sel.name}/{folder}") / sel.output.format(seed=seed)]
+            cfg = parse_config(vars(script), job.args)        # every flag exists and has a valid value
+            assert cfg["eval_split"] == "val"
+            assert cfg.get("seed", seed) == seed and str(seed) in str(cfg.get("seeds", seed))
+        # the candidates differ from each other in at least one setting
+        assert len({tuple(own) for own in sel.candidates.values()}) == len(sel.candidates)
+
+
+def test_one_selection_can_be_chosen_and_an_unknown_one_is_a_one_line_error():
+    jobs = reproduce.planned_jobs(_cfg(selections="catvae-info-weight-mnist"))
+    assert [j.name for j in jobs] == ["Selection catvae-info-weight-mnist info_weight-1 seed 0",
+                                      "Selection catvae-info-weight-mnist info_weight-5 seed 0"]
+    with pytest.raises(UserError, match="--selections: unknown nope"):
+        reproduce.planned_jobs(_cfg(selections="nope"))
+
+
+def test_committed_selection_records_are_the_declared_runs():
+    """Each records/selections/<name>/<candidate>-seed<s>/ of a declared selection is one of its runs, and its
+    config.json holds every setting the declaration gives it (so the table's "differs in" is what was compared)."""
+    root = REPO / "records" / "selections"
+    checked = 0
+    for sel in SELECTIONS.values():
+        if not (root / sel.name).is_dir():
+            continue
+        runs = {folder: args for _, _, folder, args in sel.runs()}
+        for record in sorted(p for p in (root / sel.name).iterdir() if p.is_dir()):
+            assert record.name in runs, f"{record}: not a run of the declared selection {sel.name}"
+            recorded = json.loads((record / "config.json").read_text())
+            assert differences(runs[record.name], recorded) == [], record
+            checked += 1
+    assert checked >= 10
+
+
+def _run(folder: Path, config: dict, metrics: dict):
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"eval_split": "val", **config}))
+    (folder / "metrics.json").write_text(json.dumps({"eval_split": "val", "seconds": {"this_run": 60}, **metrics}))
+
+
+def test_a_declared_selection_table_shows_its_own_numbers_the_first_deciding(tmp_path):
+    folder = tmp_path / "seq-label-smoothing-mnist"
+    for name, smoothing, accs in [("smoothing-0", 0.0, (0.90, 0.92)), ("smoothing-0.1", 0.1, (0.98, 0.99))]:
+        for seed, acc in enumerate(accs):
+            _run(folder / f"{name}-seed{seed}", {"label_smoothing": smoothing, "seed": seed},
+                 {"softmax_test_accuracy": 0.99, "quantizer": [{"k": 10, "test_accuracy": acc},
+                                                               {"k": 100, "test_accuracy": 0.985}]})
+    table = selection_table(folder)
+    assert "quantizer K=10 accuracy % (higher is better; decides)" in table.splitlines()[0]
+    assert "| smoothing-0 | label_smoothing=0.0 | 0, 1 | 91.00 +- 1.41 (90.00, 92.00) | 98.50 +- 0.00" in table
+    assert "| smoothing-0.1 | label_smoothing=0.1 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |" in table
+
+
+def test_a_test_split_run_in_a_selection_is_refused(tmp_path):
+    _run(tmp_path / "x" / "a-seed0", {"eval_split": "test"}, {"eval_split": "test", "clustering_accuracy": 0.5})
+    with pytest.raises(UserError, match="not a validation-split run"):
+        selection_table(tmp_path / "x")
+
+
+def test_sync_records_writes_a_selection_run_to_its_declared_record_folder(tmp_path):
+    run = tmp_path / "out" / "selections" / "s" / "a-seed0" / "val" / "seq" / "mnist" / "lae4"
+    _run(run, {}, {"clustering_accuracy": 0.5})
+    job = Job("Selection s a seed 0", "main_encoder.py", [], [run / "metrics.json"], 1.0,
+              record="selections/s/a-seed0")
+    written = sync_records([job], tmp_path / "out", tmp_path / "records")
+    assert written == [tmp_path / "records" / "selections" / "s" / "a-seed0"]
+    assert json.loads((written[0] / "metrics.json").read_text())["clustering_accuracy"] == 0.5
