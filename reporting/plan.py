@@ -261,29 +261,39 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
                                 [f"--datasets={ds}", f"--seed={seed}", f"--runs_dir={out}", f"--out_dir={out}"],
                                 [f"{seed_root(out, seed)}/probes/{ds}/metrics.json"], "probes", after=reads,
                                 data=[ds]))
-    if "selections" in parts:
-        jobs += selection_jobs(cfg, common, defaults or {})
     needed = {j.datasets[0] for j in jobs if j.judge}           # the judges first: one per data set judged
     return [job(f"Judge {ds}", "main_judge.py", [f"--datasets={ds}", f"--out_dir={out}"],
                 [f"{out}/judge/{ds}/metrics.json"], "judge", data=[ds])
-            for ds in ("mnist", "fashion-mnist") if ds in needed] + jobs
+            for ds in ("mnist", "fashion-mnist") if ds in needed] + jobs + (
+        selection_jobs(cfg, common, defaults or {}) if "selections" in parts else [])
 
 
 def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
     """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
     one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
     records/selections/<name>/<candidate>-seed<s>/. With --quick they see the scripts' --quick subsets."""
-    jobs = []
+    out, quick = cfg["out_dir"], cfg["quick"]
+    jobs, judges = [], {}
     for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
-        extra = QUICK_ARGS.get(sel.script, []) if cfg["quick"] else []
+        extra = QUICK_ARGS.get(sel.script, []) if quick else []
+        judge = []
+        if sel.judged:      # one validation judge per data set (trained on the first 50,000 images only)
+            judges.setdefault(sel.dataset, Job(
+                f"Judge val {sel.dataset}", "main_judge.py",
+                [f"--datasets={sel.dataset}", "--eval_split=val", f"--out_dir={out}",
+                 *(QUICK_ARGS["main_judge.py"] if quick else []), *common],
+                [Path(f"{out}/val/judge/{sel.dataset}/metrics.json")], MINUTES["judge"][quick],
+                datasets=[sel.dataset], subset=quick, defaults=defaults.get("main_judge.py", {})))
+            judge = [f"--judge={out}/val/judge/{sel.dataset}"]
         for cand, seed, folder, args in sel.runs():
-            run_dir = f"{cfg['out_dir']}/selections/{sel.name}/{folder}"
+            run_dir = f"{out}/selections/{sel.name}/{folder}"
             jobs.append(Job(f"Selection {sel.name} {cand} seed {seed}", sel.script,
-                            [*args, f"--out_dir={run_dir}", *extra, *common],
-                            [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][cfg["quick"]],
-                            datasets=[sel.dataset], subset=cfg["quick"], defaults=defaults.get(sel.script, {}),
+                            [*args, *judge, f"--out_dir={run_dir}", *extra, *common],
+                            [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick],
+                            datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
+                            judge=f"Judge val {sel.dataset}" if sel.judged else "",
                             record=f"selections/{sel.name}/{folder}"))
-    return jobs
+    return [*judges.values(), *jobs]
 
 
 def chosen_selections(spec: str) -> list[str]:

@@ -30,6 +30,7 @@ class Selection:
     kind: str                              # its key in reporting.plan.MINUTES (the time estimate)
     metrics: tuple[str, ...] = ()          # the compared numbers, the first decides (empty: the table's default)
     decides: str = ""                      # the default it decides
+    judged: bool = False                   # its images are scored by the validation judge (main_judge.py, val split)
 
     def runs(self):
         """(candidate, seed, its folder name, its full argument list) for every run."""
@@ -56,6 +57,13 @@ def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides="")
                      f"seq-{arch}", ("quantizer_k10", "quantizer_k100", "softmax_test_accuracy"), decides)
 
 
+def _mlvae(name, dataset, candidates, seeds=(0,), decides=""):
+    return Selection(name, "main_mlvae.py", dataset, (f"--dataset={dataset}", "--group_noise_std=0.1"),
+                     candidates, tuple(seeds), f"val/mlvae/{dataset}/noise-0.1/metrics.json", "mlvae",
+                     ("swap_class_kept", "class_probe_test_accuracy_single_image", "style_probe_test_accuracy"),
+                     decides, judged=True)
+
+
 SELECTIONS = {s.name: s for s in [
     _seq("seq-precision", "mnist", "cae4", {"fp32": ("--precision=fp32",), "bf16": ("--precision=bf16",)},
          decides="main_encoder.py precision=auto (bf16 where the CPU has it)"),
@@ -77,6 +85,11 @@ SELECTIONS = {s.name: s for s in [
     *[_catvae(f"catvae-info-weight-{ds}", ds, {f"info_weight-{w}": (f"--info_weight={w}",) for w in (1, 5)},
               extra=(*_CATVAE_RECIPE, "--precision=fp32"), decides="main_catvae.py info_weight")
       for ds in ("mnist", "fashion-mnist")],
+    _mlvae("mlvae-style-kl-groups-mnist", "mnist",
+           {"kl3-groups5": ("--style_kl_coef=3", "--train_group_size=5"),
+            "kl1-groups5": ("--style_kl_coef=1", "--train_group_size=5"),
+            "kl3-groups0": ("--style_kl_coef=3", "--train_group_size=0")},
+           decides="main_mlvae.py style_kl_coef, train_group_size"),
     _catvae("catvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
             extra=(*_CATVAE_RECIPE, "--info_weight=1"), decides="main_catvae.py precision"),
 ]}

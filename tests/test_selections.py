@@ -25,11 +25,17 @@ def _cfg(**kw):
 
 def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_its_script_accepts():
     jobs = reproduce.planned_jobs(_cfg())
-    assert len(jobs) == sum(len(s.candidates) * len(s.seeds) for s in SELECTIONS.values())
-    assert all(not j.judge for j in jobs), "a selection decides on its own metric: no judge job is planned for it"
+    judges = {j.name: j for j in jobs if j.script == "main_judge.py"}
+    assert len(jobs) == len(judges) + sum(len(s.candidates) * len(s.seeds) for s in SELECTIONS.values())
+    for judge in judges.values():           # validation judges only: trained on the first 50,000 images
+        assert "--eval_split=val" in judge.args and judge.outputs[0].parts[:3] == ("results", "val", "judge")
     for sel in SELECTIONS.values():
         mine = [j for j in jobs if j.name.startswith(f"Selection {sel.name} ")]
         assert len(mine) == len(sel.candidates) * len(sel.seeds)
+        for job in mine:     # a judged selection waits for its data set's validation judge and is told where it is
+            assert job.judge == (f"Judge val {sel.dataset}" if sel.judged else "")
+            assert (f"--judge=results/val/judge/{sel.dataset}" in job.args) == sel.judged
+        assert jobs.index(mine[0]) > max((jobs.index(j) for j in judges.values()), default=-1)
         script = importlib.import_module(sel.script[:-3])
         for job, (cand, seed, folder, _) in zip(mine, sel.runs()):
             assert "--eval_split=val" in job.args and job.record == f"selections/{sel.name}/{folder}"
