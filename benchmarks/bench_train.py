@@ -35,7 +35,6 @@ import os
 import platform
 import statistics
 import sys
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +56,7 @@ from models.decoders import build_decoder  # noqa: E402
 from models.encoders import build_encoder  # noqa: E402
 from models.mlvae import MLVAE  # noqa: E402
 from utils.errors import UserError  # noqa: E402
+from reporting.tables import train_table  # noqa: E402
 from utils.runtime import autocast, get_device, native_bf16  # noqa: E402
 from utils.training import make_optimizer  # noqa: E402
 
@@ -307,38 +307,6 @@ def run(picked: list[Family], device: torch.device, rounds: int, seconds: float,
     return out
 
 
-def markdown_table(result: dict) -> str:
-    """The docs' table of a result file: images/s median (min-max) per precision, the ratio of the medians (and the
-    range of the per-round ratios), the recorded loss term at the first and the last step in each precision."""
-    lines = ["| family | batch | fp32 images/s | bf16 images/s | bf16 / fp32 (per round) "
-             "| loss fp32 / bf16 (first -> last step) |",
-             "|---|---|---|---|---|---|"]
-    for name, row in result["families"].items():
-        cells = []
-        for prec in PRECISIONS:
-            s = row[prec]["images_per_s"]
-            cells.append(f"{s['median']:.0f} ({s['min']:.0f}-{s['max']:.0f})")
-        r = row["ratio_per_round"]
-        loss = " / ".join(f"{row[p]['loss_first']:.4g} -> {row[p]['loss_last']:.4g}"
-                          + ("" if row[p]["finite"] else " NOT FINITE") for p in PRECISIONS)
-        term = "" if row["loss_term"] == "loss" else f"{row['loss_term']}: "
-        lines.append(f"| {name} | {row['batch_size']} | {cells[0]} | {cells[1]} "
-                     f"| {row['ratio_bf16_fp32']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | {term}{loss} |")
-    return "\n".join(lines)
-
-
-def machine_line(result: dict) -> str:
-    """One sentence naming the machine and the conditions of a result file."""
-    m = result["machine"]
-    bf16 = [f for f in ("avx512_bf16", "amx_bf16") if m[f]]
-    cpu = f"{m['cpu']}, {m['logical_cpus']} logical CPUs, {', '.join(bf16) or 'no bf16 flags'}"
-    where = f"{m['gpu']} (host CPU: {cpu})" if m.get("gpu") else cpu
-    return (f"{result['date'][:10]}, device {result['device']}: {where}; torch {result['torch']}, "
-            f"{result['threads']} thread(s), native bf16 {m['native_bf16']}; {result['rounds']} rounds of "
-            f"~{result['seconds_per_block']} s blocks, {result['seconds_total']} s in all"
-            + (f"; {result['note']}" if result.get("note") else ""))
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -354,10 +322,7 @@ def main() -> None:
                         "and exit")
     args = p.parse_args()
     if args.table is not None:
-        path = Path(args.table or args.out or RESULTS / "train.json")
-        result = json.loads(path.read_text())
-        print(textwrap.fill(f"Machine: {machine_line(result)}.", width=116) + "\n")
-        print(markdown_table(result))
+        print(train_table(args.table or args.out or RESULTS / "train.json"))
         return
     try:
         device = get_device(args.device)

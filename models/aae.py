@@ -33,6 +33,7 @@ from torch import nn
 from models.vat import vat_loss
 from utils.augment import random_affine
 from utils.errors import UserError
+from utils.training import make_optimizer
 
 AAE_KIND = "aae"
 
@@ -235,7 +236,8 @@ class AAE(nn.Module):
 
 # ----------------------------------------------------------------------------- training
 def make_optimizers(model: AAE, kind: str, lr: float, beta1: float) -> dict:
-    """One optimizer per phase. ``adam``: Adam(lr, betas=(beta1, 0.999)) everywhere (the reference's A-E);
+    """One optimizer per phase. ``adam``: Adam(lr, betas=(beta1, 0.999)) everywhere (the reference's A-E; the fused
+    kernel where the device has one: utils.training.make_optimizer);
     ``sgd``: momentum SGD with the paper's per-phase learning rates and momenta (``SGD_RECIPE``; ``lr`` unused)."""
     groups = {"rec": model.encoder_parameters() + list(model.decoder.parameters())
                      + ([model.cluster_heads] if model.head == "dim_reduction" else []),
@@ -246,7 +248,8 @@ def make_optimizers(model: AAE, kind: str, lr: float, beta1: float) -> dict:
         groups["heads"] = model.head_parameters()
     groups = {k: v for k, v in groups.items() if v}
     if kind == "adam":
-        return {k: torch.optim.Adam(v, lr=lr, betas=(beta1, 0.999)) for k, v in groups.items()}
+        device = next(model.parameters()).device
+        return {k: make_optimizer(v, lr, device, betas=(beta1, 0.999)) for k, v in groups.items()}
     if kind == "sgd":
         return {k: torch.optim.SGD(v, lr=SGD_RECIPE[k][0], momentum=SGD_RECIPE[k][1]) for k, v in groups.items()}
     raise UserError(f"--optimizer={kind!r}: use adam or sgd")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -510,6 +511,45 @@ def selection_table(folder) -> str:
         lines.append(f"| {name} | {differs} | {seeds} | {' | '.join(cells)} | "
                      f"{np.mean([run_minutes(m) for m, _ in runs]):.1f} |")
     return "\n".join(lines)
+
+
+def _train_rows(result: dict) -> str:
+    """The docs' table of a result file: images/s median (min-max) per precision, the ratio of the medians (and the
+    range of the per-round ratios), the recorded loss term at the first and the last step in each precision."""
+    lines = ["| family | batch | fp32 images/s | bf16 images/s | bf16 / fp32 (per round) "
+             "| loss fp32 / bf16 (first -> last step) |",
+             "|---|---|---|---|---|---|"]
+    for name, row in result["families"].items():
+        cells = []
+        for prec in ("fp32", "bf16"):
+            s = row[prec]["images_per_s"]
+            cells.append(f"{s['median']:.0f} ({s['min']:.0f}-{s['max']:.0f})")
+        r = row["ratio_per_round"]
+        loss = " / ".join(f"{row[p]['loss_first']:.4g} -> {row[p]['loss_last']:.4g}"
+                          + ("" if row[p]["finite"] else " NOT FINITE") for p in ("fp32", "bf16"))
+        term = "" if row["loss_term"] == "loss" else f"{row['loss_term']}: "
+        lines.append(f"| {name} | {row['batch_size']} | {cells[0]} | {cells[1]} "
+                     f"| {row['ratio_bf16_fp32']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | {term}{loss} |")
+    return "\n".join(lines)
+
+
+def machine_line(result: dict) -> str:
+    """One sentence naming the machine and the conditions of a result file."""
+    m = result["machine"]
+    bf16 = [f for f in ("avx512_bf16", "amx_bf16") if m[f]]
+    cpu = f"{m['cpu']}, {m['logical_cpus']} logical CPUs, {', '.join(bf16) or 'no bf16 flags'}"
+    where = f"{m['gpu']} (host CPU: {cpu})" if m.get("gpu") else cpu
+    return (f"{result['date'][:10]}, device {result['device']}: {where}; torch {result['torch']}, "
+            f"{result['threads']} thread(s), native bf16 {m['native_bf16']}; {result['rounds']} rounds of "
+            f"~{result['seconds_per_block']} s blocks, {result['seconds_total']} s in all"
+            + (f"; {result['note']}" if result.get("note") else ""))
+
+
+def train_table(path="benchmarks/results/train.json") -> str:
+    """benchmarks/bench_train.py's record: the machine line (wrapped) and the table of every family's training step
+    in fp32 and bf16."""
+    result = read_json(Path(path))
+    return textwrap.fill(f"Machine: {machine_line(result)}.", width=116) + "\n\n" + _train_rows(result)
 
 
 def kmeans_table(path="benchmarks/results/kmeans.json") -> str:

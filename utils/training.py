@@ -29,13 +29,16 @@ def batch_order(n: int, batch_size: int, seed: int, epoch: int, drop_last: bool 
     return list(perm[:stop].split(batch_size))
 
 
-def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device, weight_decay: float = 0.0):
-    """Adam; the fused kernel (one pass over the weights) where torch has one for this device.
+def make_optimizer(params, lr: float, device: torch.device, weight_decay: float = 0.0, betas=(0.9, 0.999)):
+    """Adam over ``params`` (a module's parameters, or a list of tensors); the fused kernel (one pass over the
+    weights) where torch has one for this device.
 
-    On a CPU the unfused Adam update of CAE-4's 51 M weights is a large part of each training step (docs/speed.md).
+    On a CPU the unfused Adam update is a large part of each training step: of CAE-4's 51 M weights, and of the
+    AAE's, whose encoder is updated by three optimizers per step (docs/speed.md).
     """
     fused = device.type in ("cpu", "cuda")
-    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+    params = params.parameters() if isinstance(params, torch.nn.Module) else params
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=betas, fused=fused)
 
 
 def make_scheduler(optimizer, schedule: str, lr: float, total_steps: int, warmup: float = 0.15):
