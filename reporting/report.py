@@ -359,7 +359,7 @@ def build_report(out_dir="results", *, title_note: str = "", failed=(), quick: b
     out += ["## Generated images, judged independently (docs/judge.md)", "",
             "The judges (`python main_judge.py`), then every score they give with the judge's own accuracy beside it "
             "(no reference and no verdict: issue 27's targets are in docs/judge.md and the papers' docs).", "",
-            judge_table(root), "", judged_table(root), ""]
+            judge_table(root, subsets=quick), "", judged_table(root, subsets=quick), ""]
     return "\n".join(out)
 
 

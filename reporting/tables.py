@@ -96,14 +96,14 @@ def _pct(values, digits: int = 1) -> str:
 _SEED_DIR = re.compile(r"^seed-\d+$")
 
 
-def seeded_runs(root, pattern: str, split: str = "test") -> dict[str, list[dict]]:
-    """The runs matching ``pattern`` under ``root`` and under ``root/seed-<s>/`` that saw the full data and were
-    scored on ``split``, grouped by run folder without its seed-<s> parts (so the seeds of one setting share a key),
+def seeded_runs(root, pattern: str, split: str = "test", subsets: bool = False) -> dict[str, list[dict]]:
+    """The runs matching ``pattern`` under ``root`` and under ``root/seed-<s>/`` that saw the full data (any, with
+    ``subsets``: a --quick report) and were scored on ``split``, grouped by run folder without its seed-<s> parts (so the seeds of one setting share a key),
     each group sorted by seed. A run's seed is in its metrics.json, or in its config.json (older runs)."""
     root = Path(root)
     groups: dict = {}
     for path in sorted({*root.glob(pattern), *root.glob(f"seed-*/{pattern}")}):
-        if subset_run(path):
+        if not subsets and subset_run(path):
             continue
         m = read_json(path)
         if m.get("eval_split", "test") != split:
@@ -298,13 +298,13 @@ JUDGED = [
 ]
 
 
-def judged_table(root="results") -> str:
+def judged_table(root="results", subsets: bool = False) -> str:
     """Every generated image the independent judge scores, per data set and system: the fraction it puts in the
     expected class, over seeds, with the judge's own accuracy beside it. Runs made before the judge (no "judge" in
-    their metrics) are left out."""
+    their metrics) are left out, and runs on part of the data unless ``subsets`` (a --quick report)."""
     groups: dict = {}
     for pattern, name, keys in JUDGED:
-        for ms in seeded_runs(root, pattern).values():
+        for ms in seeded_runs(root, pattern, subsets=subsets).values():
             for m in ms:
                 if not m.get("judge"):
                     continue
@@ -323,10 +323,12 @@ def judged_table(root="results") -> str:
     return "\n".join(lines)
 
 
-def judge_table(root="results") -> str:
-    """The judges themselves (main_judge.py): accuracy on the scored images, the worst class, epochs, minutes."""
+def judge_table(root="results", subsets: bool = False) -> str:
+    """The judges themselves (main_judge.py): accuracy on the scored images, the worst class, epochs, minutes
+    (``subsets``: also judges trained on part of the data, for a --quick report)."""
     lines = ["| data set | scored on | accuracy % | worst class % | epochs | minutes |", "|---|---|---|---|---|---|"]
-    for key, ms in sorted(seeded_runs(root, "judge/*/metrics.json").items(), key=lambda kv: _dataset_order(kv[0])):
+    judges = seeded_runs(root, "judge/*/metrics.json", subsets=subsets)
+    for key, ms in sorted(judges.items(), key=lambda kv: _dataset_order(kv[0])):
         m = ms[0]
         lines.append(f"| {m['dataset']} | {m['n_test']:,} test images | {100 * m['accuracy']:.2f} | "
                      f"{100 * min(m['per_class_accuracy']):.1f} | {len(m['history'])} | "

@@ -266,6 +266,8 @@ def test_reproduce_end_to_end_every_number_comes_from_a_metrics_file(tiny_data_d
     for title, *_ in __import__("reporting.report", fromlist=["SECTIONS"]).SECTIONS:
         assert f"## {title}" in text
     assert "No finished runs yet" not in text and "failed" not in text
+    judged = text.split("## Generated images, judged independently")[1].split("\n## ")[0]
+    assert sum(line.startswith("| mnist") for line in judged.splitlines()) >= 3, judged   # the judge and its scores
 
     rows = [line for line in text.splitlines()
             if line.startswith("| ") and "`" in line and not line.startswith("| no ")]
