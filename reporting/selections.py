@@ -43,11 +43,14 @@ def _seed_flag(sel: Selection, seed: int) -> str:
     return f"--seeds={seed}" if sel.script == "main_catvae.py" else f"--seed={seed}"
 
 
-def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides=""):
+def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=False):
     return Selection(name, "main_catvae.py", dataset,
-                     (f"--datasets={dataset}", "--variants=infocatvae", "--judge=off", "--epochs=20", *extra),
+                     (f"--datasets={dataset}", "--variants=infocatvae", *(() if judged else ("--judge=off",)),
+                      "--epochs=20", *extra),
                      candidates, tuple(seeds), f"val/catvae/{dataset}/infocatvae/seed-{{seed}}/metrics.json",
-                     "catvae", ("clustering_accuracy",), decides)
+                     "catvae", ("clustering_accuracy", *(("judged_prior_samples_mode_class",
+                                                          "judged_prior_samples_min_mode") if judged else ())),
+                     decides, judged=judged)
 
 
 def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides=""):
@@ -90,6 +93,9 @@ SELECTIONS = {s.name: s for s in [
             "kl1-groups5": ("--style_kl_coef=1", "--train_group_size=5"),
             "kl3-groups0": ("--style_kl_coef=3", "--train_group_size=0")},
            decides="main_mlvae.py style_kl_coef, train_group_size"),
+    _catvae("catvae-prior-scale-mnist", "mnist", {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (2, 3)},
+            extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=fp32"), judged=True,
+            decides="main_catvae.py prior_scale (issue 27: prior samples of each mode)"),
     _catvae("catvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
             extra=(*_CATVAE_RECIPE, "--info_weight=1"), decides="main_catvae.py precision"),
 ]}

@@ -450,7 +450,9 @@ SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                      ("test_bce", "test BCE per pixel", "lower"),
                      ("softmax_test_accuracy", "softmax accuracy %", "higher"),
                      ("class_probe_test_accuracy_single_image", "class probe, one image %", "higher"),
-                     ("style_probe_test_accuracy", "style probe %", "lower")]
+                     ("style_probe_test_accuracy", "style probe %", "lower"),
+                     ("judged_prior_samples_mode_class", "prior samples judged as their mode's class %", "higher"),
+                     ("judged_prior_samples_min_mode", "the same, worst mode %", "higher")]
 _QUANTIZER_K = re.compile(r"quantizer_k(\d+)$")        # SEQ's quantizer accuracy at K clusters
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")
 # Not choices a selection compares: where and how a run went, and the judge that scores its images (not its training).
