@@ -57,7 +57,8 @@ def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides="")
     return Selection(name, "main_encoder.py", dataset,
                      (f"--datasets={dataset}", f"--archs={arch}", "--ks=10,20,50,100", *extra),
                      candidates, tuple(seeds), f"val/seq/{dataset}/{arch}/metrics.json",
-                     f"seq-{arch}", ("quantizer_k10", "quantizer_k100", "softmax_test_accuracy"), decides)
+                     f"seq-{arch}", ("quantizer_k10", "quantizer_k20", "quantizer_k50", "quantizer_k100",
+                                     "softmax_test_accuracy"), decides)
 
 
 def _mlvae(name, dataset, candidates, seeds=(0,), decides=""):
@@ -76,6 +77,9 @@ SELECTIONS = {s.name: s for s in [
     _seq("seq-label-smoothing-fashion-mnist", "fashion-mnist", "lae4",
          {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0", "0.1", "0.2")},
          decides="main_encoder.py label_smoothing"),
+    _seq("seq-label-smoothing-fashion-mnist-cae4", "fashion-mnist", "cae4",
+         {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0.1", "0.2")},
+         decides="main_encoder.py label_smoothing, on the headline encoder"),
     _catvae("catvae-vat-recipe-mnist", "mnist",
             {"paper": ("--vat_weight=0", "--balance_weight=0", "--batch_norm=false", "--dropout=0.25"),
              "vat-recipe": _CATVAE_RECIPE}, extra=("--info_weight=5", "--precision=fp32"),

@@ -464,7 +464,10 @@ def selection_value(m: dict, key: str) -> float:
     """A selection's number from a run's metrics.json: a key of it, or ``quantizer_k<K>`` (SEQ at K clusters)."""
     k = _QUANTIZER_K.match(key)
     if k:
-        return next(r["test_accuracy"] for r in m["quantizer"] if r["k"] == int(k.group(1)))
+        found = [r["test_accuracy"] for r in m.get("quantizer", []) if r["k"] == int(k.group(1))]
+        if not found:
+            raise KeyError(key)
+        return found[0]
     return m[key]
 
 
@@ -510,8 +513,14 @@ def selection_table(folder) -> str:
         runs = sorted(runs, key=lambda mc: mc[1].get("seed", mc[0].get("seed", 0)))
         differs = ", ".join(f"{k}={runs[0][1].get(k)}" for k in keys) or "-"
         seeds = ", ".join(str(c.get("seed", m.get("seed", 0))) for m, c in runs)
-        cells = [spread([selection_value(m, key) for m, _ in runs], 4 if key == "test_bce" else 2,
-                        1.0 if key == "test_bce" else 100.0) for key in metrics]
+        cells = []
+        for key in metrics:
+            try:
+                values = [selection_value(m, key) for m, _ in runs]
+            except KeyError:             # a run that did not measure it (an older run, another K sweep)
+                cells.append("-")
+                continue
+            cells.append(spread(values, 4 if key == "test_bce" else 2, 1.0 if key == "test_bce" else 100.0))
         lines.append(f"| {name} | {differs} | {seeds} | {' | '.join(cells)} | "
                      f"{np.mean([run_minutes(m) for m, _ in runs]):.1f} |")
     return "\n".join(lines)
