@@ -33,9 +33,10 @@ class Selection:
     judged: bool = False                   # its images are scored by the validation judge (main_judge.py, val split)
 
     def runs(self):
-        """(candidate, seed, its folder name, its full argument list) for every run."""
-        for cand, own in self.candidates.items():
-            for seed in self.seeds:
+        """(candidate, seed, its folder name, its full argument list) for every run, seed by seed (every candidate
+        of a seed before the next seed), so an interrupted selection has as many seeds of each candidate."""
+        for seed in self.seeds:
+            for cand, own in self.candidates.items():
                 yield cand, seed, f"{cand}-seed{seed}", ["--eval_split=val", *self.args, *own, _seed_flag(self, seed)]
 
 
