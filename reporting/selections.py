@@ -69,6 +69,13 @@ def _mlvae(name, dataset, candidates, seeds=(0,), decides=""):
                      decides, judged=True)
 
 
+def _aae(name, head, value, candidates, seeds=(0, 1, 2), decides=""):
+    setting = f"clusters-{value}" if head == "clustering" else f"labels-{value}"
+    return Selection(name, "main_aae.py", "mnist", (f"--head={head}", f"--values={value}", "--judge=off"),
+                     candidates, tuple(seeds), f"val/aae/{head}/{setting}/metrics.json", "aae", ("test_error",),
+                     decides)
+
+
 SELECTIONS = {s.name: s for s in [
     _seq("seq-precision", "mnist", "cae4", {"fp32": ("--precision=fp32",), "bf16": ("--precision=bf16",)},
          decides="main_encoder.py precision=auto (bf16 where the CPU has it)"),
@@ -102,7 +109,11 @@ SELECTIONS = {s.name: s for s in [
             extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=fp32"), judged=True,
             decides="main_catvae.py prior_scale (issue 27: prior samples of each mode)"),
     _catvae("catvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
-            extra=(*_CATVAE_RECIPE, "--info_weight=1"), decides="main_catvae.py precision"),
+            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1"), decides="main_catvae.py precision"),
+    _mlvae("mlvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
+           seeds=(0, 1, 2), decides="main_mlvae.py precision"),
+    _aae("aae-precision-mnist", "semi_supervised", 100,
+         {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, decides="main_aae.py precision"),
 ]}
 
 
