@@ -337,16 +337,15 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
             rec = rec + F.mse_loss(model.decode(F.one_hot(yl, n_y).float(), zl), xl.flatten(1) * 2 - 1)
         _update(model, optimizers["rec"], rec, clip)
         terms["rec"] = rec.detach()
-        # (2) discriminators: prior samples are "real", codes of the encoder "fake"
-        with torch.no_grad():
-            logits, z = model.encode(xb)
-            zl = model.encode(xl)[1] if head == "regularize_z" else None
-        d_loss = disc_loss(model, logits, z, zl, yl)
-        _update(model, optimizers["disc"], d_loss, clip)
-        terms["disc"] = d_loss.detach()
-        # (3) generator: the encoder makes its codes look like prior samples
+        # (2) discriminators: prior samples are "real", codes of the encoder "fake". One forward pass of the encoder
+        # serves phases 2 and 3: the discriminators learn from its codes detached, and only their weights change
+        # between the two phases, so the generator phase would compute the same codes again.
         logits, z = model.encode(xb)
         zl = model.encode(xl)[1] if head == "regularize_z" else None
+        d_loss = disc_loss(model, *(t.detach() if t is not None else None for t in (logits, z, zl)), yl)
+        _update(model, optimizers["disc"], d_loss, clip)
+        terms["disc"] = d_loss.detach()
+        # (3) generator: the encoder makes its codes look like prior samples (the discriminators just updated)
         g_loss = gen_loss(model, logits, z, zl, yl)
         if balance_weight > 0 and logits is not None:
             balance = batch_balance(logits)
