@@ -326,15 +326,19 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         have_labels = labelled_pool is not None
         xl, yl = labelled_batch() if have_labels else (None, None)
         # (1) reconstruction
-        logits, z = model.encode(xb)
-        if head == "supervised":
-            yb = F.one_hot(y[idx], n_y).float()
-        else:
-            yb = F.softmax(logits, 1) if logits is not None else None
-        rec = F.mse_loss(model.decode(yb, z), xb.flatten(1) * 2 - 1)
         if head == "semi_supervised":  # labelled images are reconstructed from their TRUE one-hot label
-            _, zl = model.encode(xl)
-            rec = rec + F.mse_loss(model.decode(F.one_hot(yl, n_y).float(), zl), xl.flatten(1) * 2 - 1)
+            n = len(xb)                # (both batches in one pass through encoder and decoder)
+            logits, z = model.encode(torch.cat([xb, xl]))
+            codes = torch.cat([F.softmax(logits[:n], 1), F.one_hot(yl, n_y).float()])
+            err = (model.decode(codes, z) - torch.cat([xb, xl]).flatten(1) * 2 + 1).pow(2)
+            rec = err[:n].mean() + err[n:].mean()
+        else:
+            logits, z = model.encode(xb)
+            if head == "supervised":
+                yb = F.one_hot(y[idx], n_y).float()
+            else:
+                yb = F.softmax(logits, 1) if logits is not None else None
+            rec = F.mse_loss(model.decode(yb, z), xb.flatten(1) * 2 - 1)
         _update(model, optimizers["rec"], rec, clip)
         terms["rec"] = rec.detach()
         # (2) discriminators: prior samples are "real", codes of the encoder "fake". One forward pass of the encoder
