@@ -507,8 +507,9 @@ def selection_table(folder) -> str:
     for i, key in enumerate(metrics):
         label, better = _metric_label(key)
         heads.append(f"{label} ({better} is better{'; decides' if i == 0 and len(metrics) > 1 else ''})")
-    lines = [f"| candidate | differs in | seeds | {' | '.join(heads)} | minutes per run |",
-             "|---" * (4 + len(metrics)) + "|"]
+    lines = [f"Decides: {declared.decides}.", ""] if declared and declared.decides else []
+    lines += [f"| candidate | differs in | seeds | {' | '.join(heads)} | minutes per run |",
+              "|---" * (4 + len(metrics)) + "|"]
     for name, runs in groups.items():
         runs = sorted(runs, key=lambda mc: mc[1].get("seed", mc[0].get("seed", 0)))
         differs = ", ".join(f"{k}={runs[0][1].get(k)}" for k in keys) or "-"

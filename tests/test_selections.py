@@ -86,7 +86,8 @@ def test_a_declared_selection_table_shows_its_own_numbers_the_first_deciding(tmp
                  {"softmax_test_accuracy": 0.99, "quantizer": [{"k": 10, "test_accuracy": acc},
                                                                {"k": 100, "test_accuracy": 0.985}]})
     table = selection_table(folder)
-    assert "quantizer K=10 accuracy % (higher is better; decides)" in table.splitlines()[0]
+    assert table.splitlines()[0] == "Decides: main_encoder.py label_smoothing."
+    assert "quantizer K=10 accuracy % (higher is better; decides)" in table.splitlines()[2]
     # K=20 and K=50 were not measured by these runs: "-"
     assert "| smoothing-0 | label_smoothing=0.0 | 0, 1 | 91.00 +- 1.41 (90.00, 92.00) | - | - | 98.50 +- 0.00" in table
     assert "| smoothing-0.1 | label_smoothing=0.1 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |" in table
