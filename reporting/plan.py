@@ -288,12 +288,25 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
         for cand, seed, folder, args in sel.runs():
             run_dir = f"{out}/selections/{sel.name}/{folder}"
             jobs.append(Job(f"Selection {sel.name} {cand} seed {seed}", sel.script,
-                            [*args, *judge, f"--out_dir={run_dir}", *extra, *common],
+                            merged([*args, *judge, f"--out_dir={run_dir}", *extra, *common]),
                             [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick],
                             datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                             judge=f"Judge val {sel.dataset}" if sel.judged else "",
                             record=f"selections/{sel.name}/{folder}"))
     return [*judges.values(), *jobs]
+
+
+def merged(args: list[str]) -> list[str]:
+    """``--key=value`` arguments with each key once, at its first place with its last value (as the scripts read
+    them): a --quick override of a setting the selection fixes (its epochs, its K) replaces it, so the planned
+    settings are those the run records."""
+    last = {a.partition("=")[0]: a for a in args}
+    out = []
+    for a in args:
+        key = a.partition("=")[0]
+        if key in last:
+            out.append(last.pop(key))
+    return out
 
 
 def chosen_selections(spec: str) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import reproduce
-from reporting.plan import Job, differences
+from reporting.plan import Job, differences, merged
 from reporting.records import sync_records
 from reporting.selections import SELECTIONS
 from reporting.tables import selection_table
@@ -45,6 +45,12 @@ def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_it
             assert cfg.get("seed", seed) == seed and str(seed) in str(cfg.get("seeds", seed))
         # the candidates differ from each other in at least one setting
         assert len({tuple(own) for own in sel.candidates.values()}) == len(sel.candidates)
+
+
+def test_merged_keeps_each_key_once_with_its_last_value():
+    assert merged(["--a=1", "--b=2", "--a=3", "--c=4"]) == ["--a=3", "--b=2", "--c=4"]
+    jobs = reproduce.planned_jobs(_cfg(selections="seq-label-smoothing-mnist", quick=True))
+    assert all(sum(a.startswith("--ks=") for a in j.args) == 1 for j in jobs)
 
 
 def test_one_selection_can_be_chosen_and_an_unknown_one_is_a_one_line_error():
@@ -107,3 +113,29 @@ def test_sync_records_writes_a_selection_run_to_its_declared_record_folder(tmp_p
     written = sync_records([job], tmp_path / "out", tmp_path / "records")
     assert written == [tmp_path / "records" / "selections" / "s" / "a-seed0"]
     assert json.loads((written[0] / "metrics.json").read_text())["clustering_accuracy"] == 0.5
+
+
+@pytest.mark.slow
+def test_selections_run_end_to_end_on_tiny_data_each_where_its_declaration_expects(tiny_data_dir, tmp_path,
+                                                                                      monkeypatch):
+    """One selection of each script (seed 0 only) through reproduce.py --quick: every run leaves its metrics.json
+    at the declared ``output`` path (else it would never count as done), scored on the validation split; the judged
+    ML-VAE selection trains its validation judge first. Quick runs are never recorded."""
+    import dataclasses
+
+    import reporting.plan as rp
+    from tests.test_reproduce import TINY_ARGS
+
+    monkeypatch.setattr(rp, "QUICK_ARGS", TINY_ARGS)
+    names = ["seq-label-smoothing-mnist", "catvae-info-weight-mnist", "mlvae-style-kl-groups-mnist",
+             "aae-precision-mnist"]
+    for name in names:
+        monkeypatch.setitem(SELECTIONS, name, dataclasses.replace(SELECTIONS[name], seeds=(0,)))
+    jobs = reproduce.main([f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--quick=true", "--progress=false",
+                           "--parts=selections", f"--selections={','.join(names)}"])
+    assert [j.name for j in jobs][0] == "Judge val mnist"
+    assert len(jobs) == 1 + sum(len(SELECTIONS[n].candidates) for n in names)
+    for job in jobs:
+        assert job.done(), job.name
+        assert json.loads(job.outputs[0].read_text())["eval_split"] == "val", job.name
+    assert not (tmp_path / "records").exists()
