@@ -524,6 +524,11 @@ def selection_table(folder) -> str:
             cells.append(spread(values, 4 if key == "test_bce" else 2, 1.0 if key == "test_bce" else 100.0))
         lines.append(f"| {name} | {differs} | {seeds} | {' | '.join(cells)} | "
                      f"{np.mean([run_minutes(m) for m, _ in runs]):.1f} |")
+    judges = sorted({(m["judge"]["eval_split"], m["judge"]["accuracy"]) for runs in groups.values() for m, _ in runs
+                     if isinstance(m.get("judge"), dict)})
+    if judges:                                          # the judge's own accuracy beside the numbers it judged
+        lines += ["", "The judged numbers are the verdicts of the judge (main_judge.py) with accuracy "
+                  + "; ".join(f"{100 * acc:.2f} % on its {split} split" for split, acc in judges) + "."]
     return "\n".join(lines)
 
 

@@ -99,6 +99,15 @@ def test_a_declared_selection_table_shows_its_own_numbers_the_first_deciding(tmp
     assert "| smoothing-0.1 | label_smoothing=0.1 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |" in table
 
 
+def test_a_judged_selection_table_names_the_judges_accuracy(tmp_path):
+    for name, kept in [("a", 0.9), ("b", 0.95)]:
+        _run(tmp_path / "x" / f"{name}-seed0", {"style_kl_coef": kept},
+             {"swap_class_kept": kept, "judge": {"eval_split": "val", "accuracy": 0.9912}})
+    table = selection_table(tmp_path / "x")
+    assert table.splitlines()[-1] == ("The judged numbers are the verdicts of the judge (main_judge.py) with accuracy "
+                                      "99.12 % on its val split.")
+
+
 def test_a_test_split_run_in_a_selection_is_refused(tmp_path):
     _run(tmp_path / "x" / "a-seed0", {"eval_split": "test"}, {"eval_split": "test", "clustering_accuracy": 0.5})
     with pytest.raises(UserError, match="not a validation-split run"):
