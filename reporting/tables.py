@@ -564,6 +564,23 @@ def machine_line(result: dict) -> str:
             + (f"; {result['note']}" if result.get("note") else ""))
 
 
+def selections_table(root="records") -> str:
+    """Every declared selection (reporting/selections.py): what it decides, its candidates, and how many of its
+    runs (candidates x seeds) have a record under <root>/selections/<name>/: where each choice stands."""
+    from reporting.selections import SELECTIONS
+
+    lines = ["| selection | decides | candidates | seeds | runs recorded |", "|---|---|---|---|---|"]
+    for sel in SELECTIONS.values():
+        folder = Path(root) / "selections" / sel.name
+        done = sum((folder / run[2] / "metrics.json").is_file() for run in sel.runs())
+        lines.append(f"| `{sel.name}` | {sel.decides} | {', '.join(sel.candidates)} | "
+                     f"{', '.join(map(str, sel.seeds))} | {done} of {len(sel.candidates) * len(sel.seeds)} |")
+    other = sorted(p.name for p in (Path(root) / "selections").glob("*") if p.is_dir() and p.name not in SELECTIONS)
+    if other:
+        lines += ["", f"Recorded by hand and not declared (no command reruns them): {', '.join(other)}."]
+    return "\n".join(lines)
+
+
 def train_table(path="benchmarks/results/train.json") -> str:
     """benchmarks/bench_train.py's record: the machine line (wrapped) and the table of every family's training step
     in fp32 and bf16."""

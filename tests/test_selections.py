@@ -10,7 +10,7 @@ import reproduce
 from reporting.plan import Job, differences, merged
 from reporting.records import sync_records
 from reporting.selections import SELECTIONS
-from reporting.tables import selection_table
+from reporting.tables import selection_table, selections_table
 from utils.config import parse_config
 from utils.errors import UserError
 from utils.io import REPO
@@ -148,3 +148,13 @@ def test_selections_run_end_to_end_on_tiny_data_each_where_its_declaration_expec
         assert job.done(), job.name
         assert json.loads(job.outputs[0].read_text())["eval_split"] == "val", job.name
     assert not (tmp_path / "records").exists()
+
+
+def test_the_overview_counts_each_selections_recorded_runs(tmp_path):
+    sel = SELECTIONS["catvae-info-weight-mnist"]
+    _run(tmp_path / "selections" / sel.name / "info_weight-1-seed0", {}, {"clustering_accuracy": 0.5})
+    (tmp_path / "selections" / "by-hand" / "a-seed0").mkdir(parents=True)
+    table = selections_table(tmp_path)
+    assert "| `catvae-info-weight-mnist` | main_catvae.py info_weight | info_weight-1, info_weight-5 | 0 | 1 of 2 |" in table
+    assert "| `seq-precision` | " in table and "| 0 of 6 |" in table
+    assert table.splitlines()[-1] == "Recorded by hand and not declared (no command reruns them): by-hand."
