@@ -55,8 +55,8 @@ from models.aae import AAE, make_optimizers, make_step  # noqa: E402
 from models.decoders import build_decoder  # noqa: E402
 from models.encoders import build_encoder  # noqa: E402
 from models.mlvae import MLVAE  # noqa: E402
-from utils.errors import UserError  # noqa: E402
 from reporting.tables import train_table  # noqa: E402
+from utils.errors import UserError  # noqa: E402
 from utils.runtime import autocast, get_device, native_bf16  # noqa: E402
 from utils.training import make_optimizer  # noqa: E402
 
