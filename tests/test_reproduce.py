@@ -150,8 +150,14 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     # headline runs over --seeds (0, 1), the others over --other_seeds (0)
     headline = sum(len(h["sweep"][1]) for name, h in HEADS.items() if name in rp.HEADLINE_AAE_HEADS)
     assert headline == 4
+    # and, beyond the paper, Fashion-MNIST for the first setting of each headline head (other seeds)
     assert sum(j.script == "main_aae.py" for j in jobs) == 2 * headline + sum(len(h["sweep"][1]) for h in
-                                                                           HEADS.values()) - headline
+                                                                           HEADS.values()) - headline + 2
+    fashion = [j for j in jobs if j.script == "main_aae.py" and "fashion-mnist" in j.datasets]
+    assert [j.name for j in fashion] == ["AAE fashion-mnist semi_supervised/labels-100 seed 0",
+                                         "AAE fashion-mnist clustering/clusters-16 seed 0"]
+    assert all(j.judge == "Judge fashion-mnist" and "--dataset=fashion-mnist" in j.args and
+               j.outputs[0].parent.name.endswith("-fashion-mnist") for j in fashion)
     assert sum(j.script == "main_catvae.py" for j in jobs) == 2 * 2 * 2       # datasets x variants x seeds
     assert sorted(j.name for j in jobs if j.script == "main_mlvae.py") == [
         "ML-VAE fashion-mnist noise 0.1 seed 0", "ML-VAE mnist noise 0.1 seed 0", "ML-VAE mnist noise 0.1 seed 1",
@@ -495,7 +501,7 @@ def aae_runs(tmp_path):
     _aae_run(tmp_path, "clustering/clusters-30", metrics=False, checkpoint=True)
     heads = "semi_supervised:100,semi_supervised:1000,clustering:16,clustering:30,dim_reduction:20"
     return ["--parts=aae", f"--aae_heads={heads}", f"--out_dir={tmp_path}", "--progress=false", "--seeds=0",
-            "--records=false"]
+            "--records=false", "--datasets=mnist"]
 
 
 def test_dry_run_says_which_runs_are_done_stale_resumed_or_new(aae_runs, tiny_data_dir, capsys, no_launch):
