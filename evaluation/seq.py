@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from evaluation.judge import judged_as
-from models.kmeans import KMeansQuantizer
+from models.kmeans import KMeansQuantizer, assign
 from models.seq import combine, convex_grid_weights
 from utils.metrics import clustering_metrics
 from utils.progress import bar
@@ -53,6 +53,23 @@ def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, te
         states[k] = q.state_dict()
         pbar.set_postfix(K=k, acc=f"{row['test_accuracy']:.4f}", used=f"{row['clusters_used_train']}/{k}")
     return rows, states
+
+
+def soft_vote(quantizer: KMeansQuantizer, train_features: torch.Tensor, train_labels, features: torch.Tensor,
+              n_classes: int = 10) -> np.ndarray:
+    """A softer reading of the same quantizer (not the paper's classifier): the class of each feature vector from the
+    label distributions of ALL centroids (their training members' labels), each weighted by
+    exp(-((d - d_min) / s)^2), where d is the distance to that centroid, d_min the distance to the nearest one and s
+    the median distance of the training features to their nearest centroid (fixed, label-free). As s -> 0 it is the
+    nearest centroid's majority label. Labels enter only through the training members' label counts."""
+    counts = np.zeros((quantizer.k, n_classes))
+    np.add.at(counts, (quantizer.train_assignment.cpu().numpy(), np.asarray(train_labels)), 1)
+    shares = counts / counts.sum(1, keepdims=True).clip(min=1)
+    centroids = quantizer.centroids.float()
+    s = float(assign(train_features.float().to(centroids.device), centroids)[1].clamp_min(0).sqrt().median())
+    d = torch.cdist(features.float().to(centroids.device), centroids).cpu().numpy()
+    weights = np.exp(-(((d - d.min(1, keepdims=True)) / max(s, 1e-12)) ** 2))
+    return (weights @ shares).argmax(1)
 
 
 class DecodedClusters:

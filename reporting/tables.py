@@ -581,6 +581,25 @@ def selections_table(root="records") -> str:
     return "\n".join(lines)
 
 
+def quantizer_rule_table(path="benchmarks/results/quantizer_rule.json") -> str:
+    """benchmarks/bench_quantizer_rule.py's record: per data set, encoder, label smoothing and K, the quantizer's
+    accuracy read by the nearest centroid (the paper's) and by the soft vote, and the softmax's, over the runs."""
+    record = read_json(Path(path))
+    by: dict = {}
+    for row in record["rows"]:
+        by.setdefault((row["dataset"], row["arch"], row["label_smoothing"], row["k"]), []).append(row)
+    lines = [f"Validation split (last 10,000 training images scored), {record['threads']} thread(s), "
+             f"{record['date']}:", "",
+             "| data set | encoder | smoothing | K | seeds | nearest centroid % | soft vote % | softmax % |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (ds, arch, smoothing, k), rows in sorted(by.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:])):
+        rows = sorted(rows, key=lambda r: r["seed"])
+        cells = [spread([r[key] for r in rows]) for key in ("nearest", "soft", "softmax")]
+        lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {smoothing} | {k} | "
+                     f"{', '.join(str(r['seed']) for r in rows)} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def train_table(path="benchmarks/results/train.json") -> str:
     """benchmarks/bench_train.py's record: the machine line (wrapped) and the table of every family's training step
     in fp32 and bf16."""

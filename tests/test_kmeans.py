@@ -84,3 +84,24 @@ def test_greedy_seeding_picks_the_candidate_that_lowers_the_potential_most():
     x = torch.tensor([[0.0], [0.1], [10.0], [10.1], [20.0]])
     centres = kmeans_plus_plus(x, 3, torch.Generator().manual_seed(0), trials=20)
     assert sorted(round(float(c), 1) // 10 for c in centres.flatten()) == [0, 1, 2]   # one centre per group
+
+
+def test_soft_vote_reads_the_label_shares_of_near_centroids_and_is_the_nearest_majority_away_from_a_boundary():
+    """Two clusters on a line: A at 0 (all class 0), B at 1 (60 % class 1, 40 % class 0). Near the midpoint both
+    centroids weigh about equally, so the shares add to class 0 (1 + 0.4 against 0.6) where the nearest centroid
+    says 1; a point clearly nearer B gets B's majority, 1."""
+    from evaluation.seq import soft_vote
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.zeros(100, 2) + 0.05 * torch.rand(100, 2, generator=g)
+    b = torch.tensor([1.0, 0.0]) + 0.05 * torch.rand(100, 2, generator=g)
+    x = torch.cat([a, b])
+    y = np.array([0] * 100 + [1] * 60 + [0] * 40)
+    q = KMeansQuantizer(2, seed=0, max_iter=50, tol=1e-8).fit(x, y)
+    c = q.centroids
+    mid = (c[0] + c[1]) / 2
+    near_b = c[int(q.cluster_labels.argmax())] * 0.8 + c[int(q.cluster_labels.argmin())] * 0.2
+    points = torch.stack([mid + 1e-4 * (c[int(q.cluster_labels.argmax())] - mid), near_b])
+    assert q.predict(points).tolist() == [1, 1]
+    assert soft_vote(q, x, y, points).tolist() == [0, 1]
+    assert soft_vote(q, x, y, x).tolist() == q.predict(x).tolist()      # every training point is far from the boundary

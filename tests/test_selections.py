@@ -155,6 +155,7 @@ def test_the_overview_counts_each_selections_recorded_runs(tmp_path):
     _run(tmp_path / "selections" / sel.name / "info_weight-1-seed0", {}, {"clustering_accuracy": 0.5})
     (tmp_path / "selections" / "by-hand" / "a-seed0").mkdir(parents=True)
     table = selections_table(tmp_path)
-    assert "| `catvae-info-weight-mnist` | main_catvae.py info_weight | info_weight-1, info_weight-5 | 0 | 1 of 2 |" in table
+    assert ("| `catvae-info-weight-mnist` | main_catvae.py info_weight | info_weight-1, info_weight-5 | 0 | 1 of 2 |"
+            in table)
     assert "| `seq-precision` | " in table and "| 0 of 6 |" in table
     assert table.splitlines()[-1] == "Recorded by hand and not declared (no command reruns them): by-hand."
