@@ -25,6 +25,7 @@ def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, te
     """Fit one quantizer per K on the training features; score the nearest-centroid classifier on test.
 
     ``restarts`` k-means runs (the lowest inertia kept) for K up to ``restart_max_k`` (0: every K), one run above.
+    Each K's row also scores :func:`soft_vote`, a softer reading of the same quantizer (not the paper's classifier).
     Returns the per-K metrics and the fitted quantizers' states (keyed by K). Test labels only score.
     """
     rows, states = [], {}
@@ -39,9 +40,11 @@ def quantizer_sweep(train_features: torch.Tensor, train_labels: torch.Tensor, te
         test_clusters = test_clusters.cpu().numpy()
         train_clusters = q.train_assignment.cpu().numpy()
         scores = clustering_metrics(yte, test_clusters)
+        soft = soft_vote(q, train_features, ytr, test_features)
         row = {
             "k": k,
             "test_accuracy": float((pred == yte).mean()),
+            "test_accuracy_soft_vote": float((soft == yte).mean()),     # a study (soft_vote), not the paper's rule
             "train_accuracy": float((q.cluster_labels.cpu().numpy()[train_clusters] == ytr).mean()),
             "nmi": scores["nmi"], "ari": scores["ari"],
             "clusters_used_train": int(len(set(train_clusters.tolist()))),

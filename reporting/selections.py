@@ -54,11 +54,12 @@ def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=
                      decides, judged=judged)
 
 
-def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides=""):
+def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides="", soft=False):
     return Selection(name, "main_encoder.py", dataset,
                      (f"--datasets={dataset}", f"--archs={arch}", "--ks=10,20,50,100", *extra),
                      candidates, tuple(seeds), f"val/seq/{dataset}/{arch}/metrics.json",
                      f"seq-{arch}", ("quantizer_k10", "quantizer_k20", "quantizer_k50", "quantizer_k100",
+                                     *(("quantizer_soft_k20", "quantizer_soft_k100") if soft else ()),
                                      "softmax_test_accuracy"), decides)
 
 
@@ -87,7 +88,7 @@ SELECTIONS = {s.name: s for s in [
          decides="main_encoder.py label_smoothing"),
     _seq("seq-label-smoothing-fashion-mnist-cae4", "fashion-mnist", "cae4",
          {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0.1", "0.2")},
-         decides="main_encoder.py label_smoothing, on the headline encoder"),
+         decides="main_encoder.py label_smoothing, on the headline encoder", soft=True),
     _catvae("catvae-vat-recipe-mnist", "mnist",
             {"paper": ("--vat_weight=0", "--balance_weight=0", "--batch_norm=false", "--dropout=0.25"),
              "vat-recipe": _CATVAE_RECIPE}, extra=("--info_weight=5", "--precision=fp32"),

@@ -453,7 +453,7 @@ SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                      ("style_probe_test_accuracy", "style probe %", "lower"),
                      ("judged_prior_samples_mode_class", "prior samples judged as their mode's class %", "higher"),
                      ("judged_prior_samples_min_mode", "the same, worst mode %", "higher")]
-_QUANTIZER_K = re.compile(r"quantizer_k(\d+)$")        # SEQ's quantizer accuracy at K clusters
+_QUANTIZER_K = re.compile(r"quantizer(_soft)?_k(\d+)$")   # SEQ's quantizer accuracy at K clusters (or its soft vote)
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")
 # Not choices a selection compares: where and how a run went, and the judge that scores its images (not its training).
 _NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "resume", "overwrite",
@@ -464,7 +464,8 @@ def selection_value(m: dict, key: str) -> float:
     """A selection's number from a run's metrics.json: a key of it, or ``quantizer_k<K>`` (SEQ at K clusters)."""
     k = _QUANTIZER_K.match(key)
     if k:
-        found = [r["test_accuracy"] for r in m.get("quantizer", []) if r["k"] == int(k.group(1))]
+        field = "test_accuracy_soft_vote" if k.group(1) else "test_accuracy"
+        found = [r[field] for r in m.get("quantizer", []) if r["k"] == int(k.group(2)) and field in r]
         if not found:
             raise KeyError(key)
         return found[0]
@@ -474,7 +475,7 @@ def selection_value(m: dict, key: str) -> float:
 def _metric_label(key: str) -> tuple[str, str]:
     k = _QUANTIZER_K.match(key)
     if k:
-        return f"quantizer K={k.group(1)} accuracy %", "higher"
+        return f"quantizer K={k.group(2)}{', soft vote' if k.group(1) else ''} accuracy %", "higher"
     return next((lab, b) for name, lab, b in SELECTION_METRICS if name == key)
 
 

@@ -29,6 +29,7 @@ from utils.metrics import clustering_metrics
 # free predictions or clusters compared with the labels. Each must move when the labels are shuffled, nothing else may.
 SCORED = {
     "quantizer.*.test_accuracy": "SEQ: nearest-centroid predictions (centroids and their labels from training data)",
+    "quantizer.*.test_accuracy_soft_vote": "SEQ: soft-vote predictions (centroids, their training label shares)",
     "quantizer.*.nmi": "SEQ: label-free test clusters against the test labels",
     "quantizer.*.ari": "SEQ: label-free test clusters against the test labels",
     "test_error": "AAE: predictions() (q(y|x), training-labelled clusters, nearest mixture centre) vs the labels",

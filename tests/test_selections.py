@@ -99,6 +99,17 @@ def test_a_declared_selection_table_shows_its_own_numbers_the_first_deciding(tmp
     assert "| smoothing-0.1 | label_smoothing=0.1 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |" in table
 
 
+def test_selection_values_read_the_quantizer_rows_by_k_and_rule():
+    from reporting.tables import selection_value
+
+    m = {"quantizer": [{"k": 10, "test_accuracy": 0.9, "test_accuracy_soft_vote": 0.95}, {"k": 20, "test_accuracy": 0.8}]}
+    assert selection_value(m, "quantizer_k10") == 0.9 and selection_value(m, "quantizer_soft_k10") == 0.95
+    with pytest.raises(KeyError):
+        selection_value(m, "quantizer_soft_k20")       # an older run without the soft vote
+    with pytest.raises(KeyError):
+        selection_value(m, "quantizer_k50")
+
+
 def test_a_judged_selection_table_names_the_judges_accuracy(tmp_path):
     for name, kept in [("a", 0.9), ("b", 0.95)]:
         _run(tmp_path / "x" / f"{name}-seed0", {"style_kl_coef": kept},
