@@ -7,7 +7,8 @@ Measures, on the real data:
   into a temporary folder, Kaggle layout with header), and the cached load
   that every later run gets;
 
-prints a table and writes ``benchmarks/results/data.json``. The numbers
+prints a table and writes ``benchmarks/results/data.json`` (with the machine, benchmarks/machine.py; its table:
+``python -m reporting.records --bench benchmarks/results/data.json``). The numbers
 back the promises in the data package: CSV parsed in a few seconds, IDX and
 cached loads well under a second.
 """
@@ -15,14 +16,15 @@ cached loads well under a second.
 from __future__ import annotations
 
 import argparse
-import json
 import os
+from pathlib import Path
 import platform
 import sys
 import tempfile
 import time
 
 import numpy as np
+import torch
 
 # Run as a plain script from anywhere: make the repository root importable.
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +32,8 @@ sys.path.insert(0, REPO_ROOT)
 
 from data import DATASETS, DataNotFound, default_data_dir, load_dataset  # noqa: E402
 from data import cache, csvfile  # noqa: E402
+from benchmarks.machine import header, write  # noqa: E402
+from reporting.tables import bench_table  # noqa: E402
 
 RESULTS = os.path.join(REPO_ROOT, "benchmarks", "results", "data.json")
 
@@ -66,7 +70,10 @@ def timed(fn, repeat: int = 1):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default=None, help="default: $DATA_DIR or ./data")
+    parser.add_argument("--note", default="", help="free text stored in the file, e.g. what else ran on the machine")
+    parser.add_argument("--out", default=RESULTS, help="the result file (default: benchmarks/results/data.json)")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     data_dir = args.data_dir or default_data_dir()
 
     rows: list[dict] = []
@@ -99,17 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(f"{row['case']:<32}{row['seconds']:>9.3f}{row['images']:>9}")
 
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    report = {
-        "benchmark": "data loading",
-        "machine": {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count()},
-        "timing": "best of 3 wall-clock seconds (first csv parse: single run)",
-        "results": [{**r, "seconds": round(r["seconds"], 4)} for r in rows],
-    }
-    with open(RESULTS, "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
-    print(f"wrote {os.path.relpath(RESULTS)}")
+    report = {**header(torch.device("cpu"), args.note), "benchmark": "data", "repeat": 3,
+              "python": platform.python_version(), "numpy": np.__version__,
+              "results": [{**r, "seconds": round(r["seconds"], 4)} for r in rows],
+              "seconds_total": round(time.perf_counter() - started, 1)}
+    write(Path(args.out), report)
+    print(bench_table(args.out))
     return 0
 
 

@@ -10,8 +10,6 @@ Writes benchmarks/results/kmeans.json. Run it on validation-split features: its 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import header, write  # noqa: E402
 from evaluation.seq import quantizer_sweep  # noqa: E402
 from models.seq import FEATURES_KIND  # noqa: E402
 from utils.io import load_checkpoint  # noqa: E402
@@ -47,12 +46,9 @@ def main() -> None:
             print(f"restarts {restarts}, seed {seed}: " + ", ".join(
                 f"K={r['k']} {100 * r['test_accuracy']:.2f}% ({r['seconds']:.1f} s)" for r in sweep)
                 + f"; {time.perf_counter() - t0:.0f} s", flush=True)
-    out = {"features": str(args.features), "dataset": feats.get("dataset"), "arch": feats.get("arch"),
-           "n_train": len(feats["train"]), "n_scored": len(feats["test"]), "threads": torch.get_num_threads(),
-           "torch": torch.__version__, "machine": platform.processor() or platform.machine(),
-           "date": time.strftime("%Y-%m-%d", time.gmtime()), "rows": rows}
-    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    out = {**header(torch.device("cpu")), "features": str(args.features), "dataset": feats.get("dataset"),
+           "arch": feats.get("arch"), "n_train": len(feats["train"]), "n_scored": len(feats["test"]), "rows": rows}
+    write(Path(args.out), out)
 
 
 if __name__ == "__main__":

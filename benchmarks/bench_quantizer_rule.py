@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import header, write  # noqa: E402
 from evaluation.seq import soft_vote  # noqa: E402
 from models.kmeans import KMeansQuantizer  # noqa: E402
 from models.seq import FEATURES_KIND  # noqa: E402
@@ -58,11 +58,7 @@ def main() -> None:
                          "seconds": time.perf_counter() - t0})
             print(f"{path}: K={k} nearest {100 * nearest:.2f} %, soft {100 * soft:.2f} %, softmax "
                   f"{100 * metrics['softmax_test_accuracy']:.2f} %", flush=True)
-    out = {"threads": torch.get_num_threads(), "torch": torch.__version__,
-           "machine": platform.processor() or platform.machine(), "date": time.strftime("%Y-%m-%d", time.gmtime()),
-           "rows": rows}
-    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    write(Path(args.out), {**header(torch.device("cpu")), "rows": rows})
 
 
 if __name__ == "__main__":

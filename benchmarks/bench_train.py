@@ -4,6 +4,7 @@
     python benchmarks/bench_train.py --threads=1 --note="another run used the other core"
     python benchmarks/bench_train.py --device=cuda     # -> benchmarks/results/train-cuda.json
     python benchmarks/bench_train.py --table           # the Markdown table of benchmarks/results/train.json
+    python benchmarks/bench_train.py --families=aae --threads=2   # every AAE head -> benchmarks/results/aae.json
 
 Why: bf16 autocast is faster than fp32 only where the hardware computes in bf16 (a GPU, a CPU with AVX512-BF16 or
 AMX); where it is emulated it is slower. Whether it pays off therefore depends on the machine and on the model (small
@@ -17,22 +18,20 @@ A step is the training scripts' step with their header defaults: forward pass an
 utils.runtime.autocast, backward pass and the fused Adam update (utils.training.make_optimizer) outside it, as
 utils.training.fit does; the AAE heads run models.aae.make_step whole under autocast (it makes its own updates and
 leaves autocast for every backward pass). "images/s" counts the images of the minibatch (for the semi-supervised
-AAE heads, the unlabelled ones, as benchmarks/bench_aae.py does). The inputs are random of the right shape, labels
+AAE heads, the unlabelled ones, as main_aae.py's training log does; one 60,000-image epoch takes 60,000 / (images/s)
+seconds, and with ``--families=aae`` the file gives each head's default run length from it). The inputs are random of the right shape, labels
 random in 0..9: the work per image does not depend on the pixels.
 
 Both precisions of a family start from the same weights and the same data and make the same number of steps, so
 the loss of the first step and of the last timed step show whether bf16 trains like fp32 over this short stretch
 (a check that it stays finite, not a measure of quality). On CUDA the data lives on the device and the clock is
-read after torch.cuda.synchronize(). Writes benchmarks/results/train.json (train-cuda.json for a CUDA run).
+read after torch.cuda.synchronize(). Writes benchmarks/results/train.json (train-cuda.json for a CUDA run;
+aae.json / aae-cuda.json for ``--families=aae``).
 """
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -51,13 +50,14 @@ import main_catvae  # noqa: E402
 import main_decoder_mnist  # noqa: E402
 import main_encoder  # noqa: E402
 import main_mlvae  # noqa: E402
+from benchmarks.machine import header, write  # noqa: E402
 from models.aae import AAE, make_optimizers, make_step  # noqa: E402
 from models.decoders import build_decoder  # noqa: E402
 from models.encoders import build_encoder  # noqa: E402
 from models.mlvae import MLVAE  # noqa: E402
 from reporting.tables import train_table  # noqa: E402
 from utils.errors import UserError  # noqa: E402
-from utils.runtime import autocast, get_device, native_bf16  # noqa: E402
+from utils.runtime import autocast, get_device  # noqa: E402
 from utils.training import make_optimizer  # noqa: E402
 
 PRECISIONS = ("fp32", "bf16")
@@ -165,7 +165,7 @@ def mlvae_family() -> Family:
 
 def aae_family(head: str) -> Family:
     """One adversarial-autoencoder head: models.aae.make_step with main_aae.py's defaults (HEADS, the header's
-    augmentation, consistency, balance and VAT weights), as benchmarks/bench_aae.py times it."""
+    augmentation, consistency, balance and VAT weights); `--families=aae` times every head."""
     cfg = vars(main_aae)
     bs = main_aae.batch_size
 
@@ -204,9 +204,11 @@ def families() -> dict[str, Family]:
 
 
 def pick_families(spec: str) -> list[Family]:
-    """``all`` or a comma list of names; ``aae_<head>`` works for any head of main_aae.HEADS."""
+    """``all`` or a comma list of names; ``aae_<head>`` works for any head of main_aae.HEADS, ``aae`` names them
+    all (the file then also gives each head's default run length, reporting.tables.train_table)."""
     known = families()
     names = list(known) if spec.strip() == "all" else [s.strip() for s in spec.split(",") if s.strip()]
+    names = [n for name in names for n in ([f"aae_{h}" for h in main_aae.HEADS] if name == "aae" else [name])]
     picked = []
     for name in names:
         if name in known:
@@ -215,7 +217,7 @@ def pick_families(spec: str) -> list[Family]:
             picked.append(aae_family(name[4:]))
         else:
             raise SystemExit(f"--families: unknown {name!r}; use all or some of {', '.join(known)}, "
-                             f"or aae_<head> for a head of {', '.join(main_aae.HEADS)}")
+                             f"aae_<head> for a head of {', '.join(main_aae.HEADS)}, or aae for every head")
     return picked
 
 
@@ -224,23 +226,6 @@ def clock(device: torch.device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter()
-
-
-def cpu_info() -> dict:
-    """The processor's name and its bf16 flags, from /proc/cpuinfo where there is one."""
-    name, flags = "", []
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and not name:
-                    name = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = value.split()
-    except OSError:
-        pass
-    return {"cpu": name or platform.processor() or platform.machine(), "logical_cpus": os.cpu_count(),
-            "avx512_bf16": "avx512_bf16" in flags, "amx_bf16": "amx_bf16" in flags}
 
 
 def summary(values: list[float]) -> dict:
@@ -303,6 +288,11 @@ def run(picked: list[Family], device: torch.device, rounds: int, seconds: float,
         row["ratio_bf16_fp32"] = round(row["bf16"]["images_per_s"]["median"] / row["fp32"]["images_per_s"]["median"], 3)
         row["ratio_per_round"] = {k: round(v, 3) for k, v in
                                   {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}.items()}
+        if fam.name.startswith("aae_"):      # the head's default run: its epochs of a 60,000-image training set
+            epochs = main_aae.HEADS[fam.name[4:]]["epochs"]
+            row["default_epochs"] = epochs
+            row["default_run_minutes"] = {p: round(epochs * 60000 / row[p]["images_per_s"]["median"] / 60, 1)
+                                          for p in PRECISIONS}
         out[fam.name] = row
     return out
 
@@ -316,7 +306,8 @@ def main() -> None:
     p.add_argument("--warmup_seconds", type=float, default=0.5, help="untimed steps per family and precision")
     p.add_argument("--families", default="all", help="comma list (see the names printed) or all")
     p.add_argument("--note", default="", help="free text stored in the file, e.g. what else ran on the machine")
-    p.add_argument("--out", default="", help="default: benchmarks/results/train.json (train-cuda.json on CUDA)")
+    p.add_argument("--out", default="", help="default: benchmarks/results/train.json, aae.json for --families=aae "
+                                             "(train-cuda.json, aae-cuda.json on CUDA)")
     p.add_argument("--table", nargs="?", const="", default=None, metavar="JSON",
                    help="print the Markdown table and machine line of a result file (default: the --out file) "
                         "and exit")
@@ -335,29 +326,17 @@ def main() -> None:
     if args.rounds < 1 or args.seconds_per_block <= 0 or args.warmup_seconds <= 0:
         raise SystemExit("--rounds must be >= 1, --seconds_per_block and --warmup_seconds > 0")
     picked = pick_families(args.families)
-    out_path = Path(args.out) if args.out else RESULTS / ("train-cuda.json" if device.type == "cuda" else "train.json")
-    machine = {"platform": platform.platform(), **cpu_info(), "native_bf16": native_bf16(device),
-               "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
-    if device.type == "cuda":
-        machine["gpu"] = torch.cuda.get_device_name(device)
-    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    print(f"{device}, {torch.get_num_threads()} thread(s), native bf16 {machine['native_bf16']}, families "
+    name = "aae" if args.families.strip() == "aae" else "train"
+    out_path = Path(args.out) if args.out else RESULTS / f"{name}{'-cuda' if device.type == 'cuda' else ''}.json"
+    result = header(device, args.note)
+    print(f"{device}, {torch.get_num_threads()} thread(s), native bf16 {result['machine']['native_bf16']}, families "
           f"{', '.join(f.name for f in picked)}", flush=True)
     t0 = time.perf_counter()
-    result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
-              "float32_matmul_precision": torch.get_float32_matmul_precision(), "machine": machine,
-              "note": args.note, "rounds": args.rounds, "seconds_per_block": args.seconds_per_block,
-              "warmup_seconds": args.warmup_seconds}
+    result.update(rounds=args.rounds, seconds_per_block=args.seconds_per_block, warmup_seconds=args.warmup_seconds)
     result["families"] = run(picked, device, args.rounds, args.seconds_per_block, args.warmup_seconds)
     result["seconds_total"] = round(time.perf_counter() - t0, 1)
-    if load_before is not None:
-        result["load_average_1min"] = {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)}
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nMachine: {machine_line(result)}.\n\n{markdown_table(result)}\n\n{result['seconds_total']} s; "
-          f"wrote {out_path}")
-
+    write(out_path, result)
+    print(f"\n{train_table(out_path)}\n\n{result['seconds_total']} s")
 
 if __name__ == "__main__":
     main()

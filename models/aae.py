@@ -328,9 +328,10 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         # (1) reconstruction
         if head == "semi_supervised":  # labelled images are reconstructed from their TRUE one-hot label
             n = len(xb)                # (both batches in one pass through encoder and decoder)
-            logits, z = model.encode(torch.cat([xb, xl]))
+            both = torch.cat([xb, xl])
+            logits, z = model.encode(both)
             codes = torch.cat([F.softmax(logits[:n], 1), F.one_hot(yl, n_y).float()])
-            err = (model.decode(codes, z) - torch.cat([xb, xl]).flatten(1) * 2 + 1).pow(2)
+            err = (model.decode(codes, z) - both.flatten(1) * 2 + 1).pow(2)
             rec = err[:n].mean() + err[n:].mean()
         else:
             logits, z = model.encode(xb)

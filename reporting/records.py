@@ -22,8 +22,8 @@ from pathlib import Path
 
 from reporting.plan import log_path
 from reporting.report import FIGURES, build_report, summary_table
-from reporting.tables import (aae_table, catvae_table, decoder_table, judge_table, judged_table, kmeans_table,
-                              mlvae_swaps, mlvae_table, precision_table, probes_table, quantizer_rule_table,
+from reporting.tables import (aae_table, bench_table, catvae_table, decoder_table, judge_table, judged_table,
+                              kmeans_table, mlvae_swaps, mlvae_table, precision_table, probes_table, quantizer_rule_table,
                               selection_table, selections_table, seq_table, train_table)
 from utils.errors import UserError
 from utils.io import REPO, save_text
@@ -82,7 +82,7 @@ def block_output(command: str, repo: Path = REPO) -> str:
 GENERATORS = {"--seq": seq_table, "--decoder": decoder_table, "--catvae": catvae_table, "--mlvae": mlvae_swaps,
               "--mlvae-reference-layout": mlvae_table, "--aae": aae_table, "--probes": probes_table,
               "--summary": summary_table, "--precision": precision_table, "--kmeans": kmeans_table,
-              "--train": train_table, "--quantizer-rule": quantizer_rule_table, "--selection": selection_table,
+              "--train": train_table, "--bench": bench_table, "--quantizer-rule": quantizer_rule_table, "--selection": selection_table,
               "--selections": selections_table, "--judge": judge_table, "--judged": judged_table}
 
 

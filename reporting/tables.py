@@ -554,15 +554,17 @@ def _train_rows(result: dict) -> str:
 
 
 def machine_line(result: dict) -> str:
-    """One sentence naming the machine and the conditions of a result file."""
+    """One sentence naming the machine and the conditions of a benchmark's result file (benchmarks/machine.py)."""
     m = result["machine"]
     bf16 = [f for f in ("avx512_bf16", "amx_bf16") if m[f]]
     cpu = f"{m['cpu']}, {m['logical_cpus']} logical CPUs, {', '.join(bf16) or 'no bf16 flags'}"
     where = f"{m['gpu']} (host CPU: {cpu})" if m.get("gpu") else cpu
+    load = result.get("load_average_1min") or {}
+    rounds = (f"; {result['rounds']} rounds of ~{result['seconds_per_block']} s blocks" if "rounds" in result else "")
     return (f"{result['date'][:10]}, device {result['device']}: {where}; torch {result['torch']}, "
-            f"{result['threads']} thread(s), native bf16 {m['native_bf16']}; {result['rounds']} rounds of "
-            f"~{result['seconds_per_block']} s blocks, {result['seconds_total']} s in all"
-            + (f"; {result['note']}" if result.get("note") else ""))
+            f"{result['threads']} thread(s), native bf16 {m['native_bf16']}{rounds}, {result['seconds_total']} s in "
+            f"all" + (f"; load average {load['before']} before, {load['after']} after" if load.get("after") is not None
+                      else "") + (f"; {result['note']}" if result.get("note") else ""))
 
 
 def selections_table(root="records") -> str:
@@ -590,7 +592,7 @@ def quantizer_rule_table(path="benchmarks/results/quantizer_rule.json") -> str:
     for row in record["rows"]:
         by.setdefault((row["dataset"], row["arch"], row["label_smoothing"], row["k"]), []).append(row)
     lines = [f"Validation split (last 10,000 training images scored), {record['threads']} thread(s), "
-             f"{record['date']}:", "",
+             f"{record['date'][:10]}:", "",
              "| data set | encoder | smoothing | K | seeds | nearest centroid % | soft vote % | softmax % |",
              "|---|---|---|---|---|---|---|---|"]
     for (ds, arch, smoothing, k), rows in sorted(by.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:])):
@@ -603,9 +605,41 @@ def quantizer_rule_table(path="benchmarks/results/quantizer_rule.json") -> str:
 
 def train_table(path="benchmarks/results/train.json") -> str:
     """benchmarks/bench_train.py's record: the machine line (wrapped) and the table of every family's training step
-    in fp32 and bf16."""
+    in fp32 and bf16; for AAE heads also each head's default run length (its epochs at these speeds)."""
     result = read_json(Path(path))
-    return textwrap.fill(f"Machine: {machine_line(result)}.", width=116) + "\n\n" + _train_rows(result)
+    out = textwrap.fill(f"Machine: {machine_line(result)}.", width=116) + "\n\n" + _train_rows(result)
+    heads = {name: row for name, row in result["families"].items() if "default_run_minutes" in row}
+    if heads:
+        out += "\n\n" + textwrap.fill("Each head's default run at these speeds (training only: its default epochs "
+                                      "of 60,000 images; evaluation, figures and the VAT radii come on top):", 116)
+        out += ("\n\n| head | default epochs | minutes in fp32 | minutes in bf16 |\n|---|---|---|---|\n")
+        out += "\n".join(f"| {name[4:]} | {row['default_epochs']} | {row['default_run_minutes']['fp32']:.1f} | "
+                         f"{row['default_run_minutes']['bf16']:.1f} |" for name, row in heads.items())
+    return out
+
+
+def bench_table(path) -> str:
+    """The table of benchmarks/bench_seq.py's or bench_data.py's record (its ``benchmark`` key says which), under
+    the machine line."""
+    result = read_json(Path(path))
+    kind = result.get("benchmark")
+    if kind == "seq":
+        lines = ["| what | seconds | images/s |", "|---|---|---|"]
+        lines += [f"| inference (feature extraction), {ARCH_NAMES.get(a, a)}, batch {result['inference_batch']} "
+                  f"| | {v:.0f} |" for a, v in result["inference_images_per_s"].items()]
+        sweep = result["kmeans_sweep"]
+        ks = sweep["ks"].split(",")
+        lines.append(f"| k-means sweep, K = {ks[0]}, {ks[1]}, ..., {ks[-1]} on {sweep['n']:,} x {sweep['dim']} random "
+                     f"features, {sweep['restarts']} | {sweep['seconds']:.1f} | |")
+        if "main_encoder_seconds" in result:
+            lines.append(f"| `python main_encoder.py` (defaults) | {result['main_encoder_seconds']:.0f} | |")
+    elif kind == "data":
+        lines = [f"Best of {result['repeat']} (the first CSV parse: one run):", "",
+                 "| case | seconds | images |", "|---|---|---|"]
+        lines += [f"| {r['case']} | {r['seconds']:.3f} | {r['images']:,} |" for r in result["results"]]
+    else:
+        raise UserError(f"{path}: not a bench_seq.py or bench_data.py record (its 'benchmark' key is {kind!r})")
+    return textwrap.fill(f"Machine: {machine_line(result)}.", width=116) + "\n\n" + "\n".join(lines)
 
 
 def kmeans_table(path="benchmarks/results/kmeans.json") -> str:
