@@ -272,6 +272,9 @@ def _update(model: AAE, optimizer, loss: torch.Tensor, clip: float) -> None:
     if clip > 0:
         torch.nn.utils.clip_grad_norm_(params, clip)
     optimizer.step()
+    # Under autocast the bf16 copies of the weights are cached until the outermost autocast region ends, which is
+    # after the whole step: the later phases would compute with the weights before this update. Drop the copies.
+    torch.clear_autocast_cache()
 
 
 def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:

@@ -107,6 +107,23 @@ def test_each_phase_updates_only_its_networks(head):
         assert [p for g in opts["heads"].param_groups for p in g["params"]] == [model.cluster_heads]
 
 
+def test_a_phase_after_an_update_under_bf16_autocast_sees_the_new_weights():
+    """The AAE's step runs whole under autocast and updates the weights between its phases; autocast caches the bf16
+    copy of every weight until its region ends, so without a fresh cast the next phase would use the old weights."""
+    torch.manual_seed(0)
+    model = AAE("semi_supervised", n_y=10, z_dim=4, hidden=16)
+    opts = make_optimizers(model, "adam", 1e-2, 0.5)
+    x = torch.rand(8, 1, 28, 28)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        first = model.encode(x)[1]
+        _update(model, opts["rec"], first.float().pow(2).sum(), 5.0)
+        second = model.encode(x)[1]
+    with torch.autocast("cpu", dtype=torch.bfloat16):   # a fresh region casts the updated weights
+        fresh = model.encode(x)[1]
+    assert not torch.equal(first, second)
+    assert torch.equal(second, fresh)
+
+
 def test_sgd_recipe_and_schedule_apply():
     model = AAE("semi_dim_reduction", z_dim=2, hidden=8)
     opts = make_optimizers(model, "sgd", 0.0, 0.1)
