@@ -280,8 +280,9 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
 def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
     """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
     one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
-    records/selections/<name>/<candidate>-seed<s>/. With --quick they see the scripts' --quick subsets."""
-    out, quick = cfg["out_dir"], cfg["quick"]
+    records/selections/<name>/<candidate>-seed<s>/, for each declared seed that --seeds also names (its default
+    names them all). With --quick they see the scripts' --quick subsets."""
+    out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg["seeds"], int))
     jobs, judges = [], {}
     for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
         extra = QUICK_ARGS.get(sel.script, []) if quick else []
@@ -295,6 +296,8 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
                 datasets=[sel.dataset], subset=quick, defaults=defaults.get("main_judge.py", {})))
             judge = [f"--judge={out}/val/judge/{sel.dataset}"]
         for cand, seed, folder, args in sel.runs():
+            if seed not in seeds:
+                continue
             run_dir = f"{out}/selections/{sel.name}/{folder}"
             jobs.append(Job(f"Selection {sel.name} {cand} seed {seed}", sel.script,
                             merged([*args, *judge, f"--out_dir={run_dir}", *extra, *common]),

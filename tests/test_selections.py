@@ -61,6 +61,12 @@ def test_one_selection_can_be_chosen_and_an_unknown_one_is_a_one_line_error():
         reproduce.planned_jobs(_cfg(selections="nope"))
 
 
+def test_seeds_picks_some_of_a_selections_declared_seeds():
+    jobs = reproduce.planned_jobs(_cfg(selections="catvae-precision-mnist", seeds="1,2,7"))
+    assert [j.name for j in jobs] == [f"Selection catvae-precision-mnist precision-{p} seed {s}"
+                                      for s in (1, 2) for p in ("fp32", "bf16")]
+
+
 def test_committed_selection_records_are_the_declared_runs():
     """Each records/selections/<name>/<candidate>-seed<s>/ of a declared selection is one of its runs, and its
     config.json holds every setting the declaration gives it (so the table's "differs in" is what was compared)."""
