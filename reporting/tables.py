@@ -619,8 +619,8 @@ def train_table(path="benchmarks/results/train.json") -> str:
 
 
 def bench_table(path) -> str:
-    """The table of benchmarks/bench_seq.py's or bench_data.py's record (its ``benchmark`` key says which), under
-    the machine line."""
+    """The table of benchmarks/bench_seq.py's, bench_data.py's or bench_capability.py's record (its ``benchmark``
+    key says which), under the machine line."""
     result = read_json(Path(path))
     kind = result.get("benchmark")
     if kind == "seq":
@@ -637,8 +637,22 @@ def bench_table(path) -> str:
         lines = [f"Best of {result['repeat']} (the first CSV parse: one run):", "",
                  "| case | seconds | images |", "|---|---|---|"]
         lines += [f"| {r['case']} | {r['seconds']:.3f} | {r['images']:,} |" for r in result["results"]]
+    elif kind == "capability":
+        names = result["conditions"]
+        lines = [textwrap.fill(f"Two single-thread processes side by side, one per core: ATen's default code path "
+                               f"({names['default']}) and ATEN_CPU_CAPABILITY=avx2 ({names['avx2']}); each number "
+                               f"the mean of two passes, the cores swapped in the second.", 116), "",
+                 f"| kernel | {names['default']} microseconds | {names['avx2']} microseconds | "
+                 f"{names['default']} / {names['avx2']} time |", "|---|---|---|---|"]
+        lines += [f"| {k['what']} | {k['default']:.1f} | {k['avx2']:.1f} | {k['default'] / k['avx2']:.2f} |"
+                  for k in result["kernels"].values()]
+        lines += ["", f"| training step | precision | {names['default']} images/s | {names['avx2']} images/s | "
+                  f"{names['avx2']} / {names['default']} speed |", "|---|---|---|---|---|"]
+        lines += [f"| {fam} | {prec} | {row['default'][prec]:.0f} | {row['avx2'][prec]:.0f} | "
+                  f"{row['avx2'][prec] / row['default'][prec]:.2f} |"
+                  for fam, row in result["families"].items() for prec in ("fp32", "bf16")]
     else:
-        raise UserError(f"{path}: not a bench_seq.py or bench_data.py record (its 'benchmark' key is {kind!r})")
+        raise UserError(f"{path}: not a bench_seq.py, bench_data.py or bench_capability.py record (its 'benchmark' key is {kind!r})")
     return textwrap.fill(f"Machine: {machine_line(result)}.", width=116) + "\n\n" + "\n".join(lines)
 
 

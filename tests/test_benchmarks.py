@@ -58,17 +58,43 @@ def test_header_names_machine_and_conditions():
     assert "quiet" in line and f"{h['threads']} thread(s)" in line and "0.7 after" in line
 
 
-@pytest.mark.parametrize("name", ["train.json", "aae.json", "seq.json", "data.json"])
+@pytest.mark.parametrize("name", ["train.json", "aae.json", "seq.json", "data.json", "capability.json"])
 def test_committed_benchmark_files_record_their_machine_and_render(name):
     """Every committed result file says when, where and with how many threads it was measured, and its table
     renders (the docs' generated blocks print these)."""
     result = json.loads((RESULTS / name).read_text())
     for key in ("date", "device", "torch", "threads", "machine", "seconds_total"):
         assert key in result, f"{name} lacks {key}"
-    table = train_table(RESULTS / name) if "families" in result else bench_table(RESULTS / name)
+    table = bench_table(RESULTS / name) if "benchmark" in result else train_table(RESULTS / name)
     assert table.startswith(f"Machine: {result['date'][:10]}")
     if name == "aae.json":   # every head, with its run length
         assert all(f"| {head} | {main_aae.HEADS[head]['epochs']} |" in table for head in main_aae.HEADS)
+
+
+def test_capability_table_gives_each_ratio_the_right_way_round(tmp_path):
+    """Kernels: AVX512 time / AVX2 time (above 1: AVX2 is faster); steps: AVX2 speed / AVX512 speed (the same)."""
+    record = {**header(torch.device("cpu")), "benchmark": "capability", "seconds_total": 1.0,
+              "conditions": {"default": "AVX512", "avx2": "AVX2"},
+              "kernels": {"k": {"what": "a kernel", "default": 30.0, "avx2": 10.0}},
+              "families": {"fam": {"default": {"fp32": 100.0, "bf16": 200.0}, "avx2": {"fp32": 50.0, "bf16": 300.0}}}}
+    path = tmp_path / "capability.json"
+    path.write_text(json.dumps(record))
+    table = bench_table(path)
+    assert "| a kernel | 30.0 | 10.0 | 3.00 |" in table
+    assert "| fam | fp32 | 100 | 50 | 0.50 |" in table and "| fam | bf16 | 200 | 300 | 1.50 |" in table
+
+
+@pytest.mark.slow
+def test_bench_capability_runs_both_code_paths_end_to_end(tmp_path):
+    out = tmp_path / "capability.json"
+    done = subprocess.run([sys.executable, "benchmarks/bench_capability.py", "--families=encoder_lae2", "--rounds=1",
+                           "--kernel_seconds=0.05", f"--out={out}"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["conditions"]["avx2"] == "AVX2"        # the child really ran ATen's AVX2 code path
+    assert set(result["families"]) == {"encoder_lae2"}
+    assert all(v["default"] > 0 and v["avx2"] > 0 for v in result["kernels"].values())
 
 
 def test_bench_table_refuses_a_file_of_another_benchmark(tmp_path):
