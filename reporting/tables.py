@@ -591,7 +591,10 @@ def quantizer_rule_table(path="benchmarks/results/quantizer_rule.json") -> str:
     by: dict = {}
     for row in record["rows"]:
         by.setdefault((row["dataset"], row["arch"], row["label_smoothing"], row["k"]), []).append(row)
-    lines = [f"Validation split (last 10,000 training images scored), {record['threads']} thread(s), "
+    splits = {row.get("split", "val") for row in record["rows"]}
+    where = {"val": "validation split (last 10,000 training images scored; k-means fitted as the runs fit it)",
+             "test": "test split (each run's own saved quantizers, read both ways)"}
+    lines = [f"{'; '.join(where[s] for s in sorted(splits)).capitalize()}, {record['threads']} thread(s), "
              f"{record['date'][:10]}:", "",
              "| data set | encoder | smoothing | K | seeds | nearest centroid % | soft vote % | softmax % |",
              "|---|---|---|---|---|---|---|---|"]
