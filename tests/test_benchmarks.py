@@ -117,3 +117,30 @@ def test_bench_data_end_to_end(tmp_path, real_data_dir):
                      "csv cached load (60000 rows)"]
     assert all(r["seconds"] > 0 for r in result["results"]) and result["note"] == "test"
     assert result["results"][0]["images"] == 70000
+
+
+@pytest.mark.slow
+def test_quantizer_rule_reads_a_test_run_with_its_own_quantizers(tiny_data_dir, tmp_path):
+    """--saved=true reads a test-split run with its saved quantizers: the nearest-centroid column is the run's own
+    recorded accuracy, and features that do not belong to the quantizers are refused in one line."""
+    import main_encoder
+
+    main_encoder.main(["--train_limit=300", "--test_limit=100", "--ks=10,20", "--lae_epochs=1", "--batch_size=64",
+                       "--progress=false", "--datasets=mnist", "--archs=lae2", f"--data_dir={tiny_data_dir}",
+                       f"--out_dir={tmp_path}"])
+    run = tmp_path / "seq/mnist/lae2"
+    cmd = [sys.executable, "benchmarks/bench_quantizer_rule.py", "--ks=10,20", f"--features={run / 'features.pt'}"]
+    refused = subprocess.run(cmd + [f"--out={tmp_path / 'no.json'}"], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "--saved=true" in refused.stderr     # test features are never refitted
+    out = tmp_path / "rule.json"
+    done = subprocess.run(cmd + ["--saved=true", f"--out={out}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    recorded = {r["k"]: r["test_accuracy"] for r in json.loads((run / "metrics.json").read_text())["quantizer"]}
+    assert [r["k"] for r in rows] == [10, 20] and all(r["split"] == "test" for r in rows)
+    assert all(r["nearest"] == pytest.approx(recorded[r["k"]]) and 0 <= r["soft"] <= 1 for r in rows)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["quantizer"][0]["test_accuracy"] += 0.5       # now the features do not match what was recorded
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    wrong = subprocess.run(cmd + ["--saved=true", f"--out={out}"], cwd=ROOT, capture_output=True, text=True)
+    assert wrong.returncode != 0 and "do not belong together" in wrong.stderr
