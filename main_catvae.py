@@ -7,7 +7,9 @@ interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) an
 (mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them.
 With a judge (main_judge.py), metrics.json also gets judged_prior_samples_*: the fraction of decoded prior samples of
 each mode that the judge classifies as the mode's class (the majority training label of the images the encoder puts
-in that mode), overall, per mode and the smallest, and how consistently each mode's samples are judged (label-free).
+in that mode), overall, per mode and the smallest, and how consistently each mode's samples are judged (label-free);
+and the same, judged_fitted_samples_*, for samples of the Gaussian that each mode's training codes fill
+(evaluation.catvae.fit_modes, label-free) instead of the prior's.
 
     python main_judge.py                                    # once: the judges that score the prior samples
     python main_catvae.py                                   # defaults below: the paper's model + IMSAT's VAT and balance terms
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from evaluation.catvae import evaluate, judged_prior_samples, mode_classes
+from evaluation.catvae import evaluate, fit_modes, judged_prior_samples, mode_classes
 from evaluation.judge import judge_folder, load_judge
 from figures.catvae import interpolation, lambda_traversal, latent_pca, reconstructions, samples_by_cluster
 from figures.plots import class_names
@@ -36,7 +38,7 @@ from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
-from utils.training import fit, make_optimizer, make_scheduler
+from utils.training import finished, fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_catvae.py -h lists them) ----
 # data
@@ -137,7 +139,8 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"
     precision = resolve_precision(cfg["precision"], device)
     t1 = time.perf_counter()
-    eps = radii(xtr, model.vat_radius, desc=desc) if model.vat_weight > 0 else None
+    trains = not (cfg["resume"] and finished(run / "model.pt", CATVAE_KIND, cfg["epochs"]))   # else: re-evaluates
+    eps = radii(xtr, model.vat_radius, desc=desc) if model.vat_weight > 0 and trains else None
     radii_seconds = time.perf_counter() - t1
     history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                            schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
@@ -166,6 +169,9 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     if judge is not None:
         classes = mode_classes(model, xtr, ytr, cfg["eval_batch_size"])
         judged = judged_prior_samples(model, judge, classes, cfg["judge_samples"], seed)
+        # beyond the paper: samples of the Gaussian each mode's training codes fill (label-free), same judge
+        judged.update(judged_prior_samples(model, judge, classes, cfg["judge_samples"], seed,
+                                           fit_modes(model, xtr, cfg["eval_batch_size"])))
     metrics = {"dataset": tag, "variant": variant, "model": VARIANTS[variant], "seed": seed, **metrics,
                "judge": judge_info, **judged, "history": history, "model_config": model.config,
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
@@ -176,8 +182,8 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
                "checkpoint_kind": CATVAE_KIND,
                "figures": [p.name for p in figures]}
     save_json(run / "metrics.json", metrics)
-    scored = (f"prior samples judged as their mode's class {100 * judged['judged_prior_samples_mode_class']:.1f}% "
-              f"(judge accuracy {100 * judge_info['accuracy']:.1f}%); " if judged else "")
+    scored = (f"prior samples judged as their mode's class {100 * judged['judged_prior_samples_mode_class']:.1f}%, "
+              f"fitted-mode samples {100 * judged['judged_fitted_samples_mode_class']:.1f}% (judge accuracy {100 * judge_info['accuracy']:.1f}%); " if judged else "")
     log(f"{desc}: clustering accuracy {100 * metrics['clustering_accuracy']:.2f}%, NMI {metrics['nmi']:.3f}, "
         f"ARI {metrics['ari']:.3f}, test -ELBO {metrics['test_elbo']['neg_elbo']:.1f} nats, "
         f"{occ['clusters_used']}/{model.n_clusters} clusters used ({time.perf_counter() - t0:.0f} s); {scored}{run}")

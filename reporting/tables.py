@@ -290,7 +290,9 @@ JUDGED = [
       ("judged_test_reconstructions", "decoded test features, as their image's class")]),
     ("catvae/*/*/seed-*/metrics.json", lambda m: m["model"],
      [("judged_prior_samples_mode_class", "prior samples of each mode, as the mode's majority class"),
-      ("judged_prior_samples_min_mode", "the same, the worst mode")]),
+      ("judged_prior_samples_min_mode", "the same, the worst mode"),
+      ("judged_fitted_samples_mode_class", "samples of the Gaussian each mode's training codes fill, as its class "
+                                           "(beyond the paper)")]),
     ("mlvae/*/*/metrics.json", lambda m: f"ML-VAE {m['setting']}",
      [("swap_class_kept", "swaps (style of one image, class code of another), as the class code's image")]),
     ("aae/*/*/metrics.json", lambda m: f"AAE {m['head']}/{m['setting']}",
@@ -452,7 +454,9 @@ SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                      ("class_probe_test_accuracy_single_image", "class probe, one image %", "higher"),
                      ("style_probe_test_accuracy", "style probe %", "lower"),
                      ("judged_prior_samples_mode_class", "prior samples judged as their mode's class %", "higher"),
-                     ("judged_prior_samples_min_mode", "the same, worst mode %", "higher")]
+                     ("judged_prior_samples_min_mode", "the same, worst mode %", "higher"),
+                     ("judged_fitted_samples_mode_class", "fitted-mode samples judged as their mode's class %",
+                      "higher")]
 _QUANTIZER_K = re.compile(r"quantizer(_soft)?_k(\d+)$")   # SEQ's quantizer accuracy at K clusters (or its soft vote)
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")
 # Not choices a selection compares: where and how a run went, and the judge that scores its images (not its training).

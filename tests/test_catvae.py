@@ -16,7 +16,7 @@ from torch.distributions import Categorical, Normal, kl_divergence
 
 import figures.catvae as catvae_figures
 import main_catvae
-from evaluation.catvae import judged_prior_samples, mode_classes, prior_samples
+from evaluation.catvae import fit_modes, judged_prior_samples, mode_classes, prior_samples
 from evaluation.judge import load_judge
 from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means, view_mutual_information
 from utils.datasets import load_split
@@ -277,6 +277,32 @@ def test_judged_prior_samples_scores_each_mode_against_its_class():
     assert not torch.equal(judge.seen[0], prior_samples(model, range(3), 4, seed=8))
 
 
+def test_fitted_modes_are_the_mean_and_spread_of_each_modes_codes():
+    """fit_modes: per mode, the mean and covariance of mu_c(x) over the images argmax q(c|x) puts in c (no label);
+    a mode with too few images keeps the prior's N(mu_c, I); prior_samples then draws from N(mean_c, cov_c)."""
+    torch.manual_seed(0)
+    model = CatVAE(variant="catvae", n_clusters=3, sub_dim=2, hidden=16)
+    x = torch.rand(600, 1, 28, 28)
+    fitted = fit_modes(model, x, batch_size=128)
+    model.eval()
+    with torch.no_grad():
+        logits, mu, _ = model.encode(x)
+    clusters = logits.argmax(1)
+    for c in range(3):
+        codes = mu[c, clusters == c].double()
+        if len(codes) > model.latent_dim:
+            assert torch.allclose(fitted["mean"][c].double(), codes.mean(0), atol=1e-5)
+            cov = fitted["chol"][c].double() @ fitted["chol"][c].double().T
+            assert torch.allclose(cov, torch.cov(codes.T), atol=1e-4)
+        else:
+            assert torch.equal(fitted["mean"][c], model.prior_mu[c]) and torch.equal(fitted["chol"][c], torch.eye(6))
+    assert (clusters.bincount(minlength=3) > model.latent_dim).any()       # at least one mode was fitted
+    gen = torch.Generator().manual_seed(4)
+    eps = torch.randn(5, model.latent_dim, generator=gen)
+    drawn = prior_samples(model, [0], 5, seed=4, fitted=fitted)[0]
+    assert torch.allclose(drawn, model.decode(fitted["mean"][0] + eps @ fitted["chol"][0].T))
+
+
 def test_mode_classes_are_the_majority_training_label_and_minus_one_when_empty():
     clusters = torch.tensor([0, 0, 0, 1, 1, 3, 3])
     labels = torch.tensor([3, 3, 5, 7, 7, 2, 4])               # mode 3: a tie, the smaller label; mode 2: no image
@@ -327,6 +353,9 @@ def test_resume_adds_the_judged_scores_and_keeps_the_clustering(tiny_data_dir, t
     judge, _ = load_judge(tiny_judges / "judge" / "mnist", "mnist", "test", torch.device("cpu"))
     recomputed = judged_prior_samples(model, judge, mode_classes(model, xtr, ytr), 30, seed=0)
     assert recomputed == {k: again[k] for k in JUDGED}
+    fitted = judged_prior_samples(model, judge, mode_classes(model, xtr, ytr), 30, seed=0,
+                                  fitted=fit_modes(model, xtr))
+    assert fitted == {k.replace("prior", "fitted"): again[k.replace("prior", "fitted")] for k in JUDGED}
     main_catvae.main(judged_args)
     assert {k: v for k, v in json.loads(path.read_text()).items() if k != "seconds"} == \
         {k: v for k, v in again.items() if k != "seconds"}
@@ -352,3 +381,21 @@ def test_an_explicit_judge_folder_needs_one_data_set(tmp_path, capsys):
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.count("\n") == 1 and "a judge folder serves one data set" in err, err
     assert not (tmp_path / "catvae").exists()
+
+
+@pytest.mark.slow
+def test_re_evaluating_a_finished_vat_run_skips_the_radii(tiny_data_dir, tmp_path, monkeypatch):
+    """The VAT radii serve training only: --resume=true on a finished run re-evaluates without them."""
+    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=catvae",
+                   "--judge=off", "--vat_weight=1"]
+    main_catvae.main(args)
+    first = json.loads((tmp_path / "catvae/mnist/catvae/seed-0/metrics.json").read_text())
+    assert first["seconds"]["vat_radii"] > 0
+
+    def no_radii(*a, **k):
+        raise AssertionError("radii computed for a finished run")
+
+    monkeypatch.setattr(main_catvae, "radii", no_radii)
+    main_catvae.main(args + ["--resume=true"])
+    again = json.loads((tmp_path / "catvae/mnist/catvae/seed-0/metrics.json").read_text())
+    assert again["clustering_accuracy"] == first["clustering_accuracy"] and again["seconds"]["vat_radii"] == 0.0

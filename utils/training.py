@@ -51,6 +51,16 @@ def make_scheduler(optimizer, schedule: str, lr: float, total_steps: int, warmup
     raise ValueError(f"unknown schedule {schedule!r} (use onecycle or constant)")
 
 
+def finished(checkpoint, kind: str, epochs: int) -> bool:
+    """Whether ``checkpoint`` holds a run that finished ``epochs`` epochs (weights only): resuming it trains nothing,
+    so work that only training needs (the VAT radii) can be skipped."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        return False
+    state = load_checkpoint(checkpoint, kind)
+    return state["optimizer"] is None and state["epoch"] >= epochs
+
+
 def fit(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer | dict,
