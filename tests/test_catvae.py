@@ -398,4 +398,5 @@ def test_re_evaluating_a_finished_vat_run_skips_the_radii(tiny_data_dir, tmp_pat
     monkeypatch.setattr(main_catvae, "radii", no_radii)
     main_catvae.main(args + ["--resume=true"])
     again = json.loads((tmp_path / "catvae/mnist/catvae/seed-0/metrics.json").read_text())
-    assert again["clustering_accuracy"] == first["clustering_accuracy"] and again["seconds"]["vat_radii"] == 0.0
+    assert again["clustering_accuracy"] == first["clustering_accuracy"]
+    assert again["seconds"]["vat_radii"] == first["seconds"]["vat_radii"]    # the training run's, for its minutes
