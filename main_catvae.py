@@ -185,7 +185,8 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
                "figures": [p.name for p in figures]}
     save_json(run / "metrics.json", metrics)
     scored = (f"prior samples judged as their mode's class {100 * judged['judged_prior_samples_mode_class']:.1f}%, "
-              f"fitted-mode samples {100 * judged['judged_fitted_samples_mode_class']:.1f}% (judge accuracy {100 * judge_info['accuracy']:.1f}%); " if judged else "")
+              f"fitted-mode samples {100 * judged['judged_fitted_samples_mode_class']:.1f}% "
+              f"(judge accuracy {100 * judge_info['accuracy']:.1f}%); " if judged else "")
     log(f"{desc}: clustering accuracy {100 * metrics['clustering_accuracy']:.2f}%, NMI {metrics['nmi']:.3f}, "
         f"ARI {metrics['ari']:.3f}, test -ELBO {metrics['test_elbo']['neg_elbo']:.1f} nats, "
         f"{occ['clusters_used']}/{model.n_clusters} clusters used ({time.perf_counter() - t0:.0f} s); {scored}{run}")

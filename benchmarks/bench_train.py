@@ -19,8 +19,8 @@ utils.runtime.autocast, backward pass and the fused Adam update (utils.training.
 utils.training.fit does; the AAE heads run models.aae.make_step whole under autocast (it makes its own updates and
 leaves autocast for every backward pass). "images/s" counts the images of the minibatch (for the semi-supervised
 AAE heads, the unlabelled ones, as main_aae.py's training log does; one 60,000-image epoch takes 60,000 / (images/s)
-seconds, and with ``--families=aae`` the file gives each head's default run length from it). The inputs are random of the right shape, labels
-random in 0..9: the work per image does not depend on the pixels.
+seconds, and with ``--families=aae`` the file gives each head's default run length from it). The inputs are random
+of the right shape, labels random in 0..9: the work per image does not depend on the pixels.
 
 Both precisions of a family start from the same weights and the same data and make the same number of steps, so
 the loss of the first step and of the last timed step show whether bf16 trains like fp32 over this short stretch
