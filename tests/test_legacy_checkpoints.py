@@ -18,7 +18,8 @@ import main_mlvae
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "legacy"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
-COMMON = ["--epochs=2", "--batch_size=50", "--progress=false", "--device=cpu", "--resume=true"]
+COMMON = ["--epochs=2", "--batch_size=50", "--progress=false", "--device=cpu", "--resume=true",
+          "--precision=fp32"]      # that commit trained in fp32; a script's default may be auto (bf16) today
 RUNS = {
     "aae": (main_aae, "aae_semi_supervised.pt", "model.pt",
             ["--head=semi_supervised", "--values=100", "--hidden=16"]),
