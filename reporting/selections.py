@@ -115,6 +115,8 @@ SELECTIONS = {s.name: s for s in [
            seeds=(0, 1, 2), decides="main_mlvae.py precision"),
     _aae("aae-precision-mnist", "semi_supervised", 100,
          {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, decides="main_aae.py precision"),
+    _aae("aae-semi-vat-mnist", "semi_supervised", 100, {f"vat-{w}": (f"--vat_weight={w}",) for w in (0, 3)},
+         decides="main_aae.py: the semi_supervised head's vat_weight (issue 27: 100 labels)"),
 ]}
 
 
