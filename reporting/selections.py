@@ -44,11 +44,11 @@ def _seed_flag(sel: Selection, seed: int) -> str:
     return f"--seeds={seed}" if sel.script == "main_catvae.py" else f"--seed={seed}"
 
 
-def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=False):
+def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=False, variant="infocatvae"):
     return Selection(name, "main_catvae.py", dataset,
-                     (f"--datasets={dataset}", "--variants=infocatvae", *(() if judged else ("--judge=off",)),
+                     (f"--datasets={dataset}", f"--variants={variant}", *(() if judged else ("--judge=off",)),
                       "--epochs=20", *extra),
-                     candidates, tuple(seeds), f"val/catvae/{dataset}/infocatvae/seed-{{seed}}/metrics.json",
+                     candidates, tuple(seeds), f"val/catvae/{dataset}/{variant}/seed-{{seed}}/metrics.json",
                      "catvae", ("clustering_accuracy", *(("judged_prior_samples_mode_class",
                                                           "judged_prior_samples_min_mode") if judged else ())),
                      decides, judged=judged)
@@ -114,6 +114,9 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-precision-fashion-mnist", "fashion-mnist",
             {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, seeds=(0, 1, 2),
             extra=(*_CATVAE_RECIPE, "--info_weight=1"), decides="main_catvae.py precision, on the second data set"),
+    _catvae("catvae-precision-mnist-catvae", "mnist",
+            {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, seeds=(0, 1, 2),
+            extra=_CATVAE_RECIPE, variant="catvae", decides="main_catvae.py precision, for the CatVAE variant"),
     _mlvae("mlvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
            seeds=(0, 1, 2), decides="main_mlvae.py precision"),
     _aae("aae-precision-mnist", "semi_supervised", 100,
