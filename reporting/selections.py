@@ -49,8 +49,8 @@ def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=
                      (f"--datasets={dataset}", f"--variants={variant}", *(() if judged else ("--judge=off",)),
                       "--epochs=20", *extra),
                      candidates, tuple(seeds), f"val/catvae/{dataset}/{variant}/seed-{{seed}}/metrics.json",
-                     "catvae", ("clustering_accuracy", *(("judged_prior_samples_mode_class",
-                                                          "judged_prior_samples_min_mode") if judged else ())),
+                     "catvae", (("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
+                                 "clustering_accuracy") if judged else ("clustering_accuracy",)),
                      decides, judged=judged)
 
 
