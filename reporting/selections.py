@@ -106,7 +106,7 @@ SELECTIONS = {s.name: s for s in [
             "kl1-groups5": ("--style_kl_coef=1", "--train_group_size=5"),
             "kl3-groups0": ("--style_kl_coef=3", "--train_group_size=0")},
            decides="main_mlvae.py style_kl_coef, train_group_size"),
-    _catvae("catvae-prior-scale-mnist", "mnist", {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (2, 3, 4)},
+    _catvae("catvae-prior-scale-mnist", "mnist", {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (2, 3, 4, 6)},
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=fp32"), judged=True,
             decides="main_catvae.py prior_scale (issue 27: prior samples of each mode)"),
     _catvae("catvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
