@@ -48,10 +48,10 @@ data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the r
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
 eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
-# model (the paper's MLP: K=10, delta=2, lambda=2, 400 hidden units)
+# model (the paper's MLP: K=10, delta=2, 400 hidden units; its lambda was 2)
 clusters = 10                     # K, the number of prior modes (and of clusters)
 sub_dim = 2                       # delta: latent coordinates owned by each cluster; latent size d = K * delta
-prior_scale = 2.0                 # lambda: the value of mu_c on its delta coordinates (||mu_c|| = lambda sqrt(delta))
+prior_scale = 4.0                 # lambda: the value of mu_c on its delta coordinates (||mu_c|| = lambda sqrt(delta)); the paper: 2; chosen on the validation split (docs/catvae.md)
 hidden = 400                      # hidden units of encoder and decoder
 dropout = 0.0                     # encoder dropout (training only; the paper: 0.25)
 batch_norm = True                 # batch normalisation after the encoder's hidden layer (not in the paper; IMSAT's network has it)
@@ -98,8 +98,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "traversal_steps": at_least(2), "pca_points": at_least(1), "judge_samples": at_least(1),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
-PAPER = {"dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3, "schedule": "constant",
-         "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0}
+PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,
+         "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0}
 
 
 def model_from_config(cfg: dict, variant: str) -> CatVAE:

@@ -45,9 +45,13 @@ def _seed_flag(sel: Selection, seed: int) -> str:
 
 
 def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=False, variant="infocatvae"):
+    # every CatVAE selection was run with the paper's lambda (2) before catvae-prior-scale-mnist moved the default;
+    # pinned, so that they rerun as recorded
+    pin = () if any(a.startswith("--prior_scale=") for own in candidates.values() for a in own) else \
+        ("--prior_scale=2",)
     return Selection(name, "main_catvae.py", dataset,
                      (f"--datasets={dataset}", f"--variants={variant}", *(() if judged else ("--judge=off",)),
-                      "--epochs=20", *extra),
+                      "--epochs=20", *pin, *extra),
                      candidates, tuple(seeds), f"val/catvae/{dataset}/{variant}/seed-{{seed}}/metrics.json",
                      "catvae", (("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
                                  "clustering_accuracy") if judged else ("clustering_accuracy",)),
