@@ -14,10 +14,11 @@ def test_catvae_table_averages_the_seeds_of_each_variant(tmp_path):
         _write(tmp_path / f"catvae/mnist/infocatvae/seed-{seed}/metrics.json",
                {"dataset": "mnist", "variant": "infocatvae", "model": "InfoCatVAE", "seed": seed,
                 "clustering_accuracy": acc, "nmi": 0.5, "ari": 0.4, "test_elbo": {"neg_elbo": 100.0},
-                "seconds": {"total": 120.0}, **({"precision": "bf16"} if seed == 2 else {})})
+                "seconds": {"total": 120.0}, "model_config": {"scale": 4.0 if seed == 2 else 2.0},
+                **({"precision": "bf16"} if seed == 2 else {})})
     table = catvae_table(tmp_path)
     assert "| mnist | InfoCatVAE | 0, 1, 2 | 85.0 +- 5.0 (80.0, 90.0, 85.0) | 0.500 +- 0.000 | 0.400 +- 0.000 | 100.0 " \
-           "| bf16, fp32 | 2.0 |" in table      # a row whose seeds ran in different precisions says so
+           "| 2, 4 | bf16, fp32 | 2.0 |" in table      # mixed lambdas or precisions: the row says so
     assert "VaDE" in table.splitlines()[-1]  # the peers' reference row follows
 
 
