@@ -450,8 +450,8 @@ def precision_table(records="records/selections/seq-precision") -> str:
 # a declared selection (reporting.selections) names its own numbers, the first deciding.
 SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                      ("swap_class_kept", "swap keeps the class %", "higher"),
-                     ("test_error", "test error %", "lower"),
-                     ("test_bce", "test BCE per pixel", "lower"),
+                     ("test_error", "error % on the validation split", "lower"),
+                     ("test_bce", "BCE per pixel on the validation split", "lower"),
                      ("softmax_test_accuracy", "softmax accuracy %", "higher"),
                      ("class_probe_test_accuracy_single_image", "class probe, one image %", "higher"),
                      ("style_probe_test_accuracy", "style probe %", "lower"),
