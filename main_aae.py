@@ -82,7 +82,7 @@ HEADS = {
     "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
                    "setting": "z-{z_dim}", "epochs": 55, "sweep": ("z_dim", [16])},
     "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
-                        "setting": "labels-{labels}", "epochs": 30, "sweep": ("labels", [100, 1000])},
+                        "setting": "labels-{labels}", "epochs": 30, "vat_weight": 3.0, "sweep": ("labels", [100, 1000])},
     "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
                      "setting": "labels-{labels}", "epochs": 45, "sweep": ("labels", [10000])},
     "clustering": {"variant": "D", "n_y": 16, "z_dim": 10, "labels": 0, "optimizer": "adam", "beta1": 0.1,
