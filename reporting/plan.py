@@ -80,6 +80,8 @@ class Job:
     subset: bool = False           # runs on part of the data are planned (--quick), so they can be done
     defaults: dict = field(default_factory=dict)   # the script's header defaults: a run made with others is stale
     judge: str = ""                # the judge job whose judge scores its generated images (it waits for it)
+    resolved: dict = field(default_factory=dict)   # RESOLVED_KEYS as the script resolves them now (an AAE head's
+                                   # vat_weight, epochs, ...): a run recorded with other values is stale too
     record: str = ""               # its folder under records/ when not its path below out_dir (the selections)
 
     def status(self) -> tuple[str, list[str]]:
@@ -94,7 +96,8 @@ class Job:
                 if config.is_file():
                     recorded = read_json(config)
                     why += differences(self.args, recorded)
-                    why += default_differences(self.defaults, self.args, recorded, RESOLVED_KEYS.get(self.script, ()))
+                    why += default_differences({**self.defaults, **self.resolved}, self.args, recorded,
+                                               set(RESOLVED_KEYS.get(self.script, ())) - set(self.resolved))
                     if not self.subset and subset_of(metrics, recorded):
                         why.append("subset=true (it saw part of the data; a full run is planned)")
                 elif out.is_file():
@@ -180,12 +183,13 @@ def seed_root(out_dir: str, seed: int) -> str:
     return out_dir if seed == 0 else f"{out_dir}/seed-{seed}"
 
 
-def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) -> list[Job]:
+def plan(cfg: dict, aae_heads: dict, aae_resolve, defaults: dict | None = None) -> list[Job]:
     """Every run of the reproduction, in an order that respects what reads what (decoders after encoders). The
     headline runs (SEQ encoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the HEADLINE_AAE_HEADS) run
     for every seed of ``seeds``, the others (SEQ decoders, the ML-VAE's other noise, the other AAE heads) for those
     of ``other_seeds`` (a decoder only where its encoder runs too).
-    ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_setting(head, value)``: the run folder's name;
+    ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_resolve(head, value)``: the run's settings with
+    no flags given (main_aae.resolve: its "setting" names the run folder, its RESOLVED_KEYS make Job.resolved);
     ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts)."""
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, other_seeds = split_list(cfg["seeds"], int), split_list(cfg["other_seeds"], int)
@@ -195,14 +199,15 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
     if cfg["data_dir"]:
         common.append(f"--data_dir={cfg['data_dir']}")
 
-    def job(name, script, args, outputs, minutes_key, after=(), data=("mnist",)):
+    def job(name, script, args, outputs, minutes_key, after=(), data=("mnist",), resolved=None):
         extra = QUICK_ARGS.get(script, []) if quick else []
         judged = script in JUDGED_SCRIPTS
         if judged:   # one judge per data set, at <out>/judge/<dataset>/, whatever the seed folder of the run
             args = [*args, f"--judge={out}/judge/{data[0]}"]
         return Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
                    MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
-                   defaults=(defaults or {}).get(script, {}), judge=f"Judge {data[0]}" if judged else "")
+                   defaults=(defaults or {}).get(script, {}), judge=f"Judge {data[0]}" if judged else "",
+                   resolved=resolved or {})
 
     jobs: list[Job] = []
     every = sorted(set(seeds) | set(other_seeds))
@@ -238,10 +243,11 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
                 if not (headline if head in HEADLINE_AAE_HEADS else other):
                     continue
                 for value in values:
-                    setting = aae_setting(head, value)
+                    run = aae_resolve(head, value)
+                    setting, resolved = run["setting"], {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
                     jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
                                     [f"--head={head}", f"--values={value}", f"--seed={seed}", f"--out_dir={root}"],
-                                    [f"{root}/aae/{head}/{setting}/metrics.json"], "aae"))
+                                    [f"{root}/aae/{head}/{setting}/metrics.json"], "aae", resolved=resolved))
                     first = aae_heads[head]["sweep"][1][0]          # 100 labels, 16 clusters
                     if other and head in HEADLINE_AAE_HEADS and value == first and "fashion-mnist" in datasets:
                         # beyond the paper: Fashion-MNIST, the first setting of each headline head (docs/aae.md
@@ -250,7 +256,7 @@ def plan(cfg: dict, aae_heads: dict, aae_setting, defaults: dict | None = None) 
                                         ["--dataset=fashion-mnist", f"--head={head}", f"--values={value}",
                                          f"--seed={seed}", f"--out_dir={root}"],
                                         [f"{root}/aae/{head}/{setting}-fashion-mnist/metrics.json"], "aae",
-                                        data=["fashion-mnist"]))
+                                        data=["fashion-mnist"], resolved=resolved))
     if "catvae" in parts:
         for ds in datasets:
             for variant in ("catvae", "infocatvae"):

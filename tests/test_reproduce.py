@@ -476,11 +476,16 @@ def _finished_judge(out: Path, dataset: str = "mnist") -> Path:
 
 
 def _aae_run(root: Path, setting: str, *, seed=0, metrics=True, subset=None, checkpoint=False, error=0.05) -> Path:
-    """An AAE run folder as main_aae.py leaves it: config.json (the header's keys), metrics.json, model.pt."""
+    """An AAE run folder as main_aae.py leaves it: config.json (the header's keys, the head's resolved ones as
+    main_aae.resolve gives them), metrics.json, model.pt."""
+    from main_aae import resolve
+
     head, name = setting.split("/")
     folder = root / "aae" / head / name
-    _write(folder / "config.json", {"head": head, "values": "", "seed": seed, "epochs": 40, "train_limit": 0,
-                                    "test_limit": 0, "dataset": "mnist", "out_dir": "elsewhere", "progress": True})
+    resolved = resolve({}, head, int(name.split("-")[1]))
+    _write(folder / "config.json", {"head": head, "values": "", "seed": seed, "train_limit": 0, "test_limit": 0,
+                                    "dataset": "mnist", "out_dir": "elsewhere", "progress": True,
+                                    **{k: resolved[k] for k in rp.RESOLVED_KEYS["main_aae.py"]}})
     if metrics:
         m = {"head": head, "setting": name, "seed": seed, "test_error": error, "test_recon_mse": 0.02, "epochs": 40,
              "seconds": {"total": 60.0}, "device": "cpu", "judge": {"accuracy": 0.99}}
@@ -647,6 +652,26 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
     assert state == "stale" and why == [f"vat_weight=0.0 (the default is now {main_catvae.vat_weight})"]
     assert rp.default_differences({"epochs": 0, "lr": 1e-4}, [], {"epochs": 30, "lr": 1e-4}, {"epochs"}) == []
     assert rp.default_differences({"lr": 1e-4}, ["--lr=1e-3"], {"lr": 1e-3}) == []          # the plan's own value
+
+
+def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
+    """The AAE's resolved keys are compared with the head's values as main_aae.resolve gives them now: a run
+    recorded with the semi_supervised head's earlier vat_weight 0 is stale, one with today's 3 is done."""
+    import main_aae
+
+    cfg = {**_cfg(parts="aae", seeds="0", datasets="mnist", aae_heads="semi_supervised:100"),
+           "out_dir": str(tmp_path)}
+    job = next(j for j in reproduce.planned_jobs(cfg) if "semi_supervised" in j.name)
+    run = job.outputs[0].parent
+    now = main_aae.resolve({}, "semi_supervised", 100)
+    recorded = {**{k: v for k, v in vars(main_aae).items() if k in job.defaults},
+                **{k: now[k] for k in rp.RESOLVED_KEYS["main_aae.py"]}, "head": "semi_supervised", "values": "100",
+                "seed": 0}
+    _write(run / "config.json", recorded)
+    _write(run / "metrics.json", {"seed": 0, "subset": False})
+    assert job.status() == ("done", [])
+    _write(run / "config.json", {**recorded, "vat_weight": 0.0})
+    assert job.status() == ("stale", [f"vat_weight=0.0 (the default is now {now['vat_weight']})"])
 
 
 def test_copy_figures_copies_the_run_figures_but_never_the_one_drawn_from_records(tmp_path):
