@@ -39,7 +39,8 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
 
 # Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value", the
 # ML-VAE's empty setting = noise-<std>):
-# a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder.
+# a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; an AAE
+# job compares it with the head's value as main_aae.resolve gives it now (Job.resolved).
 RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight"}, "main_mlvae.py": {"setting"}}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
