@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporting.selections import SELECTIONS
-from reporting.tables import read_json, subset_of
+from reporting.tables import NOT_SETTINGS, read_json, subset_of
 from utils.config import convert, split_list
 from utils.errors import UserError
 from utils.io import REPO
@@ -28,14 +28,6 @@ from utils.progress import log
 
 PARTS = ("seq", "catvae", "mlvae", "aae", "probes", "selections")
 JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catvae.py", "main_mlvae.py", "main_aae.py")
-
-# Arguments that are not compared with a finished run's config.json: how a run is carried out, not what it computes;
-# where it goes and where the data are read (the run is found at its planned path, and the same data in another
-# folder are the same data); and which runs one call of a script makes (a user's `python main_catvae.py` makes the
-# three seeds that the plan makes one by one; the run's folder already names its data set, encoder, variant, seed,
-# head and setting).
-NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir", "judge",
-                "datasets", "archs", "variants", "seeds", "head", "values"}
 
 # Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value", the
 # ML-VAE's empty setting = noise-<std>):

@@ -95,6 +95,27 @@ def _pct(values, digits: int = 1) -> str:
 
 _SEED_DIR = re.compile(r"^seed-\d+$")
 
+# Arguments that do not change what a run computes, so runs that differ in them are the same recipe: how a run is
+# carried out; where it goes, where the data are read and which judge scores it (the same data or judge in another
+# folder are the same); which runs one call of a script makes (a user's `python main_catvae.py` makes the three seeds
+# that reproduce.py makes one by one; the run's folder already names its data set, encoder, variant, seed, head and
+# setting); and the run folders a probe read (main_probes.py records them: they differ per seed). reporting.plan
+# does not compare them with a finished run either.
+NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir", "judge",
+                "datasets", "archs", "variants", "seeds", "head", "values", "runs"}
+
+
+def recipe_differences(configs: list[dict]) -> list[str]:
+    """The settings that the config.json files ``configs`` of one row's seeds record with more than one value, as
+    "key (a, b)"; keys in NOT_SETTINGS, the seed, and keys a run does not record (it predates them) are not
+    compared."""
+    out = []
+    for key in sorted({k for c in configs for k in c} - NOT_SETTINGS - {"seed"}):
+        values = [json.dumps(c[key], sort_keys=True) for c in configs if key in c]
+        if len(set(values)) > 1:
+            out.append(f"{key} ({', '.join(dict.fromkeys(values))})")
+    return out
+
 
 def seeded_runs(root, pattern: str, split: str = "test", subsets: bool = False) -> dict[str, list[dict]]:
     """The runs matching ``pattern`` under ``root`` and under ``root/seed-<s>/`` that saw the full data (any, with
@@ -102,17 +123,24 @@ def seeded_runs(root, pattern: str, split: str = "test", subsets: bool = False) 
     each group sorted by seed. A run's seed is in its metrics.json, or in its config.json (older runs)."""
     root = Path(root)
     groups: dict = {}
+    configs: dict = {}
     for path in sorted({*root.glob(pattern), *root.glob(f"seed-*/{pattern}")}):
         if not subsets and subset_run(path):
             continue
         m = read_json(path)
         if m.get("eval_split", "test") != split:
             continue
-        if "seed" not in m:
-            config = path.parent / "config.json"
-            m["seed"] = read_json(config).get("seed", 0) if config.is_file() else 0
+        config_path = path.parent / "config.json"
+        config = read_json(config_path) if config_path.is_file() else {}
+        m.setdefault("seed", config.get("seed", 0))
         key = "/".join(p for p in path.relative_to(root).parent.parts if not _SEED_DIR.match(p))
         groups.setdefault(key, []).append(m)
+        configs.setdefault(key, []).append(config)
+    for key, cs in configs.items():
+        if mixed := recipe_differences(cs):
+            raise UserError(f"{root / key}: its seeds ({_seeds(groups[key])}) were run with different settings: "
+                            f"{'; '.join(mixed)}; one row must be one recipe (rerun the odd seeds with "
+                            "python reproduce.py, or remove their folders)")
     return {key: sorted(ms, key=lambda m: m["seed"]) for key, ms in sorted(groups.items())}
 
 

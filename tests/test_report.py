@@ -234,3 +234,20 @@ def test_the_mlvae_reference_applies_to_mnist_runs_only(tmp_path):
     by_ds = {ds: [r for r in rows if r.setting.startswith(f"{ds} ")] for ds in ("mnist", "fashion-mnist")}
     assert any(r.ref is not None for r in by_ds["mnist"])
     assert by_ds["fashion-mnist"] and all(r.ref is None for r in by_ds["fashion-mnist"])
+
+
+def test_a_row_whose_seeds_were_run_with_different_recipes_is_refused(tmp_path):
+    import pytest
+
+    from utils.errors import UserError
+
+    recipe = {"head": "semi_supervised", "epochs": 30, "vat_weight": 3.0, "out_dir": "/tmp/a", "progress": True}
+    _aae(tmp_path, "labels-100", 0.03, config={**recipe, "seed": 0})
+    _aae(tmp_path / "seed-1", "labels-100", 0.02, seed=1,       # where it ran and how it showed progress: same recipe
+         config={**recipe, "seed": 1, "out_dir": "/tmp/b/seed-1", "progress": False})
+    _aae(tmp_path / "seed-2", "labels-100", 0.04, seed=2, config={"seed": 2, "epochs": 30})   # predates vat_weight
+    assert "3.00 +- 1.00 (3.00, 2.00, 4.00)" in aae_table(tmp_path)
+    _aae(tmp_path / "seed-2", "labels-100", 0.04, seed=2, config={**recipe, "seed": 2, "vat_weight": 0.0})
+    with pytest.raises(UserError, match=r"labels-100: its seeds \(0, 1, 2\) were run with different settings: "
+                                        r"vat_weight \(3\.0, 0\.0\)"):
+        aae_table(tmp_path)
