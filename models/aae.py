@@ -25,6 +25,7 @@ labelled minibatches).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -277,6 +278,20 @@ def _update(model: AAE, optimizer, loss: torch.Tensor, clip: float) -> None:
     torch.clear_autocast_cache()
 
 
+@contextmanager
+def frozen(params: list):
+    """``params`` take no gradient inside the block: an autograd graph built there does not compute their weight
+    gradients (the gradients of everything else are unchanged)."""
+    before = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, before):
+            p.requires_grad_(flag)
+
+
 def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
 
@@ -353,8 +368,10 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         d_loss = disc_loss(model, *(t.detach() if t is not None else None for t in (logits, z, zl)), yl)
         _update(model, optimizers["disc"], d_loss, clip)
         terms["disc"] = d_loss.detach()
-        # (3) generator: the encoder makes its codes look like prior samples (the discriminators just updated)
-        g_loss = gen_loss(model, logits, z, zl, yl)
+        # (3) generator: the encoder makes its codes look like prior samples (the discriminators just updated). Only
+        # the encoder learns here, so the discriminators' weight gradients are not built (the same encoder gradients).
+        with frozen(model.discriminator_parameters()):
+            g_loss = gen_loss(model, logits, z, zl, yl)
         if balance_weight > 0 and logits is not None:
             balance = batch_balance(logits)
             g_loss = g_loss + balance_weight * balance

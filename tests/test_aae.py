@@ -1,6 +1,7 @@
 """Adversarial autoencoder heads: priors, the cluster-head cost, the projection, which phase updates what, the
 cluster-labelling protocol, exact resume, the generated images per category and their judged scores, and main_aae.py
 end to end on every head."""
+import contextlib
 import json
 import math
 import subprocess
@@ -13,8 +14,8 @@ import torch
 import main_aae
 from evaluation.aae import category_classes, category_codes, cluster_labels_paper, generations, judged_generations
 from main_aae import HEADS, resolve
-from models.aae import (AAE, HEAD_NAMES, SGD_RECIPE, _update, circle_targets, disc_loss, gen_loss, head_distance_cost,
-                        make_optimizers, make_step, mixture_centres, sample_categorical, sample_mixture, sgd_schedule)
+from models.aae import (AAE, HEAD_NAMES, SGD_RECIPE, _update, circle_targets, disc_loss, frozen, gen_loss,
+                        head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical, sample_mixture, sgd_schedule)
 from utils.datasets import balanced_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +106,30 @@ def test_each_phase_updates_only_its_networks(head):
     if head == "dim_reduction":
         assert any(p is model.cluster_heads for g in opts["rec"].param_groups for p in g["params"])
         assert [p for g in opts["heads"].param_groups for p in g["params"]] == [model.cluster_heads]
+
+
+@pytest.mark.parametrize("head", ["semi_supervised", "clustering", "regularize_z"])
+def test_the_generator_loss_built_with_frozen_discriminators_gives_the_encoder_the_same_gradients(head):
+    """The generator phase builds its loss with the discriminators frozen (models.aae.frozen): their weight gradients
+    are never computed, the encoder's are bit for bit the ones of an unfrozen graph, and the discriminators train
+    again after the block."""
+    torch.manual_seed(0)
+    model = AAE(head, n_y=HEADS[head]["n_y"], z_dim=HEADS[head]["z_dim"], hidden=16)
+    x, y = torch.rand(8, 1, 28, 28), torch.arange(8) % 10
+    grads = []
+    for freeze in (False, True):
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(1)                               # the same input noise of the encoder
+        logits, z = model.encode(x)
+        zl = model.encode(x)[1] if head == "regularize_z" else None
+        with frozen(model.discriminator_parameters()) if freeze else contextlib.nullcontext():
+            loss = gen_loss(model, logits, z, zl, y)
+        loss.backward()
+        grads.append({n: p.grad for n, p in model.named_parameters()})
+    disc = {n for n, _ in model.named_parameters() if n.split(".")[0] in ("d_z", "d_y")}
+    assert disc and all(grads[0][n] is not None and grads[1][n] is None for n in disc)
+    assert all(torch.equal(grads[0][n], grads[1][n]) for n in grads[0] if n not in disc and grads[0][n] is not None)
+    assert all(p.requires_grad for p in model.discriminator_parameters())
 
 
 def test_a_phase_after_an_update_under_bf16_autocast_sees_the_new_weights():
