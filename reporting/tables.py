@@ -119,29 +119,26 @@ def recipe_differences(configs: list[dict]) -> list[str]:
 
 def seeded_runs(root, pattern: str, split: str = "test", subsets: bool = False) -> dict[str, list[dict]]:
     """The runs matching ``pattern`` under ``root`` and under ``root/seed-<s>/`` that saw the full data (any, with
-    ``subsets``: a --quick report) and were scored on ``split``, grouped by run folder without its seed-<s> parts (so the seeds of one setting share a key),
-    each group sorted by seed. A run's seed is in its metrics.json, or in its config.json (older runs)."""
+    ``subsets``: a --quick report) and were scored on ``split``, grouped by run folder without its seed-<s> parts (so
+    the seeds of one setting share a key), each group sorted by seed. A run's seed is in its metrics.json, or in its
+    config.json (older runs). A group whose seeds' config.json differ in a setting (recipe_differences) is refused."""
     root = Path(root)
     groups: dict = {}
-    configs: dict = {}
     for path in sorted({*root.glob(pattern), *root.glob(f"seed-*/{pattern}")}):
-        if not subsets and subset_run(path):
-            continue
         m = read_json(path)
-        if m.get("eval_split", "test") != split:
-            continue
         config_path = path.parent / "config.json"
         config = read_json(config_path) if config_path.is_file() else {}
+        if not subsets and subset_of(m, config) or m.get("eval_split", "test") != split:
+            continue
         m.setdefault("seed", config.get("seed", 0))
         key = "/".join(p for p in path.relative_to(root).parent.parts if not _SEED_DIR.match(p))
-        groups.setdefault(key, []).append(m)
-        configs.setdefault(key, []).append(config)
-    for key, cs in configs.items():
-        if mixed := recipe_differences(cs):
-            raise UserError(f"{root / key}: its seeds ({_seeds(groups[key])}) were run with different settings: "
-                            f"{'; '.join(mixed)}; one row must be one recipe (rerun the odd seeds with "
+        groups.setdefault(key, []).append((m, config))
+    for key, runs in groups.items():
+        if mixed := recipe_differences([config for _, config in runs]):
+            raise UserError(f"{root / key}: its seeds ({_seeds([m for m, _ in runs])}) were run with different "
+                            f"settings: {'; '.join(mixed)}; one row must be one recipe (rerun the odd seeds with "
                             "python reproduce.py, or remove their folders)")
-    return {key: sorted(ms, key=lambda m: m["seed"]) for key, ms in sorted(groups.items())}
+    return {key: sorted((m for m, _ in runs), key=lambda m: m["seed"]) for key, runs in sorted(groups.items())}
 
 
 def spread(values, digits: int = 2, scale: float = 100.0) -> str:

@@ -15,7 +15,8 @@ import main_aae
 from evaluation.aae import category_classes, category_codes, cluster_labels_paper, generations, judged_generations
 from main_aae import HEADS, resolve
 from models.aae import (AAE, HEAD_NAMES, SGD_RECIPE, _update, circle_targets, disc_loss, frozen, gen_loss,
-                        head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical, sample_mixture, sgd_schedule)
+                        head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical,
+                        sample_mixture, sgd_schedule)
 from utils.datasets import balanced_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
