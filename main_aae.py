@@ -34,7 +34,7 @@ from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
-from utils.training import fit
+from utils.training import finished, fit, recorded_seconds
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
 head = "semi_supervised"          # comma-separated heads, or all: supervised, semi_supervised, regularize_z, clustering, dim_reduction, semi_dim_reduction, projection
@@ -164,17 +164,25 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
         keep[labelled] = False
         pool = pool[keep]
     pool = pool.to(x.device)
-    step, reseed = make_step(model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
-                             balance_weight=balance_weight, consistency_weight=consistency_weight,
-                             vat_weight=vat_weight, vat_eps=vat_eps)
+    made = {}   # the step is built at the first epoch trained: resuming a finished run needs no VAT radii
+
+    def built() -> dict:
+        if not made:
+            made["step"], made["reseed"] = make_step(
+                model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
+                balance_weight=balance_weight, consistency_weight=consistency_weight, vat_weight=vat_weight,
+                vat_eps=vat_eps)
+        return made
+
     sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
 
     def epoch_start(epoch: int):
-        reseed(torch.Generator().manual_seed(seed * 7919 + epoch))
+        built()["reseed"](torch.Generator().manual_seed(seed * 7919 + epoch))
         if sgd:
             sgd_schedule(optimizers, epoch, milestones)
 
-    return fit(model, optimizers, lambda idx: step(pool[idx]), len(pool), epochs=epochs, batch_size=batch_size,
+    return fit(model, optimizers, lambda idx: built()["step"](pool[idx]), len(pool), epochs=epochs,
+               batch_size=batch_size,
                seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config, resume=resume,
                progress=progress, desc=desc, extra=extra, epoch_start=epoch_start, precision=precision)
 
@@ -203,9 +211,12 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     precision = resolve_precision(cfg["precision"], device)
     weights = extra_weights(cfg, run, model)
     x_dev = xtr.to(device)
+    trains = not (cfg["resume"] and finished(out / "model.pt", AAE_KIND, run["epochs"]))   # else: re-evaluates
     t1 = time.perf_counter()
-    eps = radii(x_dev, cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 else None
-    radii_seconds = time.perf_counter() - t1
+    eps = radii(x_dev, cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 and trains else None
+    radii_seconds = time.perf_counter() - t1 if eps is not None else 0.0
+    if not trains:   # a re-evaluation: the radii time of the run that trained
+        radii_seconds = recorded_seconds(out, "vat_radii")
     history = train_aae(model, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
@@ -232,7 +243,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                "images_per_second": float(np.mean([h["images_per_second"] for h in done])) if done else None,
                "history": history, "model_config": model.config,
                "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
-                           "vat_radii": radii_seconds if eps is not None else 0.0, "total": time.perf_counter() - t0},
+                           "vat_radii": radii_seconds, "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, dataset),
                "eval_split": cfg["eval_split"], "judge": judge_info, "device": str(device),
                "precision": precision,

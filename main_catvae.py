@@ -35,10 +35,10 @@ from data import DATASETS
 from utils.config import at_least, fraction, list_of, one_of, parse_config, positive, split_list
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
-from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, load_json, output_root, save_json
+from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
-from utils.training import finished, fit, make_optimizer, make_scheduler
+from utils.training import finished, fit, make_optimizer, make_scheduler, recorded_seconds
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_catvae.py -h lists them) ----
 # data
@@ -142,8 +142,8 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     t1 = time.perf_counter()
     eps = radii(xtr, model.vat_radius, desc=desc) if model.vat_weight > 0 and trains else None
     radii_seconds = time.perf_counter() - t1 if eps is not None else 0.0
-    if not trains and (run / "metrics.json").is_file():   # a re-evaluation: the radii time of the run that trained
-        radii_seconds = load_json(run / "metrics.json").get("seconds", {}).get("vat_radii", 0.0)
+    if not trains:   # a re-evaluation: the radii time of the run that trained
+        radii_seconds = recorded_seconds(run, "vat_radii")
     history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                            schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
                            progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps,

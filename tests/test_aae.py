@@ -283,6 +283,25 @@ def test_consistency_is_the_kl_to_the_clean_prediction_and_trains_only_the_encod
 
 
 @pytest.mark.slow
+def test_re_evaluating_a_finished_vat_run_skips_the_radii(tiny_data_dir, tmp_path, monkeypatch):
+    """The VAT radii serve training only: --resume=true on a finished run re-evaluates without them, and keeps the
+    training run's radii time; an unfinished run still cannot train without them."""
+    args = ["--head=semi_supervised", "--values=100", "--vat_weight=3", "--judge=off"]
+    (first,) = _run(tmp_path, tiny_data_dir, *args)
+    assert first["seconds"]["vat_radii"] > 0
+
+    def no_radii(*a, **k):
+        raise AssertionError("radii computed for a finished run")
+
+    monkeypatch.setattr(main_aae, "radii", no_radii)
+    (again,) = _run(tmp_path, tiny_data_dir, *args, "--resume=true")
+    assert again["test_error"] == first["test_error"] and again["history"] == first["history"]
+    assert again["seconds"]["vat_radii"] == first["seconds"]["vat_radii"]
+    with pytest.raises(AssertionError, match="finished run"):   # more epochs: training needs the radii again
+        _run(tmp_path, tiny_data_dir, *args, "--resume=true", f"--epochs={first['epochs'] + 1}")
+
+
+@pytest.mark.slow
 def test_consistency_and_vat_weights_are_used_by_the_heads_with_a_categorical_code_only(tiny_data_dir, tmp_path):
     runs = {h: _run(tmp_path, tiny_data_dir, f"--head={h}", f"--values={v}", "--consistency_weight=2",
                     "--vat_weight=3")[0]

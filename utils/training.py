@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 
 from utils.errors import UserError
-from utils.io import load_checkpoint, save_checkpoint
+from utils.io import load_checkpoint, load_json, save_checkpoint
 from utils.progress import bar, log
 from utils.runtime import autocast, rng_state, set_rng_state
 
@@ -59,6 +59,13 @@ def finished(checkpoint, kind: str, epochs: int) -> bool:
         return False
     state = load_checkpoint(checkpoint, kind)
     return state["optimizer"] is None and state["epoch"] >= epochs
+
+
+def recorded_seconds(run: Path, key: str) -> float:
+    """``seconds[key]`` of the run folder's metrics.json (0 without one): a re-evaluation of a finished run keeps the
+    time of the work only its training did (the VAT radii) instead of recording none."""
+    metrics = Path(run) / "metrics.json"
+    return float(load_json(metrics).get("seconds", {}).get(key, 0.0)) if metrics.is_file() else 0.0
 
 
 def fit(
