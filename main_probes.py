@@ -7,12 +7,18 @@ classifier fitted on 100 labelled training images. The codes:
 - SEQ: the CAE-4 encoder's 128 features (main_encoder.py's features.pt), a supervised code (context for the rest);
 - CatVAE / InfoCatVAE: the posterior mean E[z|x] (main_catvae.py's model.pt), unsupervised;
 - ML-VAE: the class code and the style code of one image (posterior means; main_mlvae.py's mlvae.pt, noise 0.1),
-  trained with grouped labels.
+  trained with grouped labels;
+- AAE: q(y|x) and the style code z of the clustering head with 30 clusters (main_aae.py's model.pt; the paper's best
+  unsupervised result), unsupervised; MNIST only, the data set the AAE heads run on.
+
+A system without a finished run is left out (and said so). With --resume=true the probes of the systems named in
+--systems are redone and the folder's rows of the other systems are kept, so one system can join a comparison whose
+other runs are gone (``python main_probes.py --systems=aae --datasets=mnist --resume=true``).
 
 Writes <out_dir>/probes/<dataset>/ (config.json, metrics.json); the seed-s runs' probes go to
 <out_dir>/seed-<s>/probes/<dataset>/ as the runs they read (reporting/plan.py seed_root).
 
-    python main_probes.py                 # after main_encoder.py, main_catvae.py and main_mlvae.py (seed 0)
+    python main_probes.py                 # after main_encoder.py, main_catvae.py, main_mlvae.py, main_aae.py (seed 0)
     python main_probes.py --seed=1        # the runs of seed 1
 """
 import time
@@ -22,10 +28,11 @@ import torch
 
 from data import DATASETS
 from evaluation.probes import probe
+from models.aae import AAE, AAE_KIND
 from models.catvae import CATVAE_KIND, CatVAE
 from models.encoders import DISPLAY
 from models.mlvae import MLVAE, MLVAE_KIND
-from reporting.plan import seed_root
+from reporting.plan import PROBED_AAE_RUN, seed_root
 from reporting.tables import read_json, subset_run
 from utils.config import at_least, list_of, one_of, parse_config, split_list
 from utils.datasets import EVAL_SPLITS, load_split
@@ -36,7 +43,7 @@ from utils.runtime import get_device, seed_everything
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_probes.py -h lists them) ----
 datasets = "mnist,fashion-mnist"            # comma-separated: mnist, fashion-mnist
-systems = "seq,catvae,infocatvae,mlvae"     # whose codes: seq (CAE-4 features), catvae, infocatvae, mlvae (class and style codes)
+systems = "seq,catvae,infocatvae,mlvae,aae" # whose codes: seq (CAE-4 features), catvae, infocatvae, mlvae (class and style codes), aae (clustering head: q(y|x) and z)
 data_dir = ""                               # empty: $DATA_DIR if set, else data/ in the repository
 runs_dir = ""                               # where the runs to probe are; empty: results/ in the repository
 eval_split = "test"                         # test: probe the test-split runs on the test images; val: the validation-split runs (<runs_dir>/val/) on the last 10,000 training images (the test set is not read; writes <out_dir>/val/)
@@ -46,12 +53,12 @@ labels = 100                                # labelled training images of the fe
 device = "auto"                             # auto (cuda, then mps, then cpu), cpu, cuda, mps: where the codes are computed
 eval_batch_size = 1000                      # images per forward pass when encoding
 out_dir = ""                                # writes <out_dir>/probes/<dataset>/ (seed s: <out_dir>/seed-<s>/probes/...); empty: results/
-resume = False                              # redo the probes in a folder that has them (they are recomputed: nothing to continue)
+resume = False                              # redo the probes of --systems in a folder that has probes, keeping its rows of the other systems
 overwrite = False                           # replace an earlier probe run in the same folder (with resume: refused)
 progress = True                             # a progress bar over the runs probed
 paper_settings = False                      # no paper has these probes: accepted for symmetry with the other scripts, changes nothing
 # ---------------------------------------------------------------------------------------------------
-SYSTEMS = ("seq", "catvae", "infocatvae", "mlvae")
+SYSTEMS = ("seq", "catvae", "infocatvae", "mlvae", "aae")
 PAPER = {}
 RULES = {"eval_split": one_of(*EVAL_SPLITS), "datasets": list_of(names=DATASETS), "systems": list_of(names=SYSTEMS),
          "seed": at_least(0),
@@ -66,6 +73,9 @@ def run_folders(runs: Path, dataset: str, system: str, seed: int) -> Path:
         return root / "seq" / dataset / "cae4"
     if system in ("catvae", "infocatvae"):
         return runs / "catvae" / dataset / system / f"seed-{seed}"
+    if system == "aae":
+        head, setting = PROBED_AAE_RUN
+        return root / "aae" / head / (setting if dataset == "mnist" else f"{setting}-{dataset}")
     return root / "mlvae" / dataset / MLVAE_SETTING
 
 
@@ -85,12 +95,34 @@ def codes_of(system: str, folder: Path, split, device, batch_size: int) -> list[
         with torch.inference_mode():
             return [(f"{name} E[z|x]", model.codes(xtr.to(device), batch_size), ytr,
                      model.codes(xte.to(device), batch_size), yte)]
+    if system == "aae":
+        state = load_checkpoint(folder / "model.pt", AAE_KIND, f"run python main_aae.py --head={PROBED_AAE_RUN[0]}")
+        model = AAE(**state["model_config"]).to(device)
+        model.load_state_dict(state["model"])
+        tr, te = model.codes(xtr, batch_size), model.codes(xte, batch_size)
+        return [(f"AAE q(y|x), {model.n_y} clusters", tr["q_y"], ytr, te["q_y"], yte),
+                ("AAE style code z (clustering head)", tr["z"], ytr, te["z"], yte)]
     state = load_checkpoint(folder / "mlvae.pt", MLVAE_KIND, "run python main_mlvae.py first")
     model = MLVAE(**state["model_config"]).to(device)
     model.load_state_dict(state["model"])
     tr, te = model.codes(xtr, batch_size), model.codes(xte, batch_size)
     return [("ML-VAE class code (one image)", tr["class_mu"], ytr, te["class_mu"], yte),
             ("ML-VAE style code", tr["style_mu"], ytr, te["style_mu"], yte)]
+
+
+def kept_probes(out: Path, cfg: dict, probed: dict) -> tuple[list[dict], dict]:
+    """The rows and run folders of the probes in ``out`` (an earlier main_probes.py run) of the systems not in
+    ``probed``, which are kept beside the new ones; none when ``out`` holds no probes. Refused when the earlier probes
+    were made with another K or number of labels (one table would mix two protocols)."""
+    if not (out / "metrics.json").is_file():
+        return [], {}
+    earlier = read_json(out / "config.json")
+    changed = [f"--{k}={earlier.get(k)}" for k in ("clusters", "labels") if earlier.get(k) != cfg[k]]
+    if changed:
+        raise UserError(f"{out}: its probes were made with {' '.join(changed)}; add to them with those values, or "
+                        "redo every system with --overwrite=true")
+    rows = [r for r in read_json(out / "metrics.json")["rows"] if r["system"] not in probed]
+    return rows, {s: f for s, f in earlier.get("runs", {}).items() if s not in probed}
 
 
 def main(argv=None) -> dict:
@@ -113,8 +145,11 @@ def main(argv=None) -> dict:
             raise UserError(f"{dataset} data not found (see the warning above)")
         tag, source = split[0], split[-1]
         out = fresh_run_dir(out_root, "probes", tag, resume=cfg["resume"], overwrite=cfg["overwrite"])
-        save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": source, "device_used": str(device),
-                                        "runs": {s: str(f) for s, f in found.items()}})
+        kept, kept_runs = kept_probes(out, cfg, found) if cfg["resume"] else ([], {})
+        ran = {**kept_runs, **{s: str(f) for s, f in found.items()}}
+        systems = ",".join(s for s in SYSTEMS if s in split_list(cfg["systems"]) or s in kept_runs)
+        save_json(out / "config.json", {**cfg, "systems": systems, "dataset": tag, "data_source": source,
+                                        "device_used": str(device), "runs": {s: ran[s] for s in SYSTEMS if s in ran}})
         t0, rows = time.perf_counter(), []
         for system, folder in bar(found.items(), enabled=cfg["progress"], desc=f"{dataset} probes", total=len(found)):
             run_config = read_json(folder / "config.json")
@@ -131,6 +166,7 @@ def main(argv=None) -> dict:
                 log(f"{tag} {name}: linear {100 * row['linear_probe_accuracy']:.2f}%, k-means "
                     f"{100 * row['kmeans_accuracy']:.2f}% (NMI {row['kmeans_nmi']:.3f}), {cfg['labels']} labels "
                     f"{100 * row['few_labels_accuracy']:.2f}%")
+        rows = sorted(kept + rows, key=lambda r: SYSTEMS.index(r["system"]))   # stable: a system's codes in order
         metrics = {"dataset": tag, "seed": cfg["seed"], "eval_split": cfg["eval_split"], "rows": rows,
                    "subset": any(r["run_subset"] for r in rows) or tag == "mnist-sample",
                    "seconds": {"total": time.perf_counter() - t0}}
@@ -139,8 +175,8 @@ def main(argv=None) -> dict:
         log(f"{tag}: {out / 'metrics.json'}")
     if not results:
         raise UserError(f"{runs}: no finished run of {cfg['systems']} for seed {cfg['seed']} on {cfg['datasets']}; "
-                        "run main_encoder.py, main_catvae.py or main_mlvae.py first (or point --runs_dir at their "
-                        "output folder)")
+                        "run main_encoder.py, main_catvae.py, main_mlvae.py or main_aae.py first (or point "
+                        "--runs_dir at their output folder)")
     return results
 
 

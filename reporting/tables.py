@@ -99,10 +99,11 @@ _SEED_DIR = re.compile(r"^seed-\d+$")
 # carried out; where it goes, where the data are read and which judge scores it (the same data or judge in another
 # folder are the same); which runs one call of a script makes (a user's `python main_catvae.py` makes the three seeds
 # that reproduce.py makes one by one; the run's folder already names its data set, encoder, variant, seed, head and
-# setting); and the run folders a probe read (main_probes.py records them: they differ per seed). reporting.plan
+# setting); and the systems and run folders a probe read (main_probes.py records them: they differ per seed, and a
+# system's probes can join a record later). reporting.plan
 # does not compare them with a finished run either.
 NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir", "judge",
-                "datasets", "archs", "variants", "seeds", "head", "values", "runs"}
+                "datasets", "archs", "variants", "seeds", "head", "values", "runs", "systems"}
 
 
 def recipe_differences(configs: list[dict]) -> list[str]:

@@ -6,6 +6,7 @@ import torch
 
 import evaluation.probes as probes
 from evaluation.probes import probe
+from utils.errors import UserError
 
 
 def _codes(n: int, seed: int, noise: float):
@@ -46,6 +47,7 @@ def test_the_scored_labels_only_score(monkeypatch):
 
 @pytest.mark.slow
 def test_end_to_end_on_tiny_runs_of_every_system(tiny_data_dir, tmp_path):
+    import main_aae
     import main_catvae
     import main_encoder
     import main_mlvae
@@ -57,18 +59,36 @@ def test_end_to_end_on_tiny_runs_of_every_system(tiny_data_dir, tmp_path):
                       "--pca_points=100", "--judge=off", *common])
     main_mlvae.main(["--epochs=1", "--batch_size=64", "--judge=off", "--swap_pairs=200", "--tsne_points=100",
                      *common])
+    main_aae.main(["--head=clustering", "--values=30", "--train_limit=400", "--test_limit=200", "--epochs=1",
+                   "--hidden=32", "--batch_size=50", "--judge=off", *common])
     out = tmp_path / "probes-out"
     results = main_probes.main(["--datasets=mnist,fashion-mnist", f"--runs_dir={tmp_path}", f"--out_dir={out}",
                                 f"--data_dir={tiny_data_dir}", "--labels=10"])
     assert list(results) == ["mnist"]                                   # no Fashion-MNIST runs: left out
     m = json.loads((out / "probes/mnist/metrics.json").read_text())
-    assert [r["system"] for r in m["rows"]] == ["seq", "catvae", "mlvae", "mlvae"]
-    assert {r["dim"] for r in m["rows"]} == {128, 20, 10}
+    assert [r["system"] for r in m["rows"]] == ["seq", "catvae", "mlvae", "mlvae", "aae", "aae"]
+    assert [r["dim"] for r in m["rows"]] == [128, 20, 10, 10, 30, 10]
+    assert m["rows"][4]["run"] == "aae/clustering/clusters-30"
     for row in m["rows"]:
         for key in ("linear_probe_accuracy", "kmeans_accuracy", "few_labels_accuracy"):
             assert 0.0 <= row[key] <= 1.0
     assert m["rows"][0]["run"] == "seq/mnist/cae4" and "infocatvae" in json.loads(
         (out / "probes/mnist/config.json").read_text())["systems"]
+
+
+    # one system's probes join the others' (--resume=true keeps the rows of the systems not named), in one order;
+    # another number of labels would mix two protocols in one table: refused
+    again = tmp_path / "probes-again"
+    probe_args = ["--datasets=mnist", f"--runs_dir={tmp_path}", f"--out_dir={again}", f"--data_dir={tiny_data_dir}",
+                  "--labels=10"]
+    main_probes.main([*probe_args, "--systems=mlvae,seq"])
+    main_probes.main([*probe_args, "--systems=aae", "--resume=true"])
+    merged = json.loads((again / "probes/mnist/metrics.json").read_text())
+    assert merged["rows"] == [r for r in m["rows"] if r["system"] != "catvae"]   # the same probes, the same numbers
+    config = json.loads((again / "probes/mnist/config.json").read_text())
+    assert config["systems"] == "seq,mlvae,aae" and list(config["runs"]) == ["seq", "mlvae", "aae"]
+    with pytest.raises(UserError, match="--labels=10"):
+        main_probes.main([*probe_args[:-1], "--labels=20", "--systems=catvae", "--resume=true"])
 
 
 def test_no_runs_to_probe_is_one_line(tmp_path, capsys):

@@ -144,8 +144,10 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
         else:
             assert job.judge == "", job.name
     probes = next(j for j in jobs if j.name == "Probes mnist seed 1")          # after the runs it probes
-    assert sorted(probes.after) == ["CatVAE mnist catvae seed 1", "CatVAE mnist infocatvae seed 1",
-                                    "ML-VAE mnist noise 0.1 seed 1", "SEQ encoder mnist cae4 seed 1"]
+    assert sorted(probes.after) == ["AAE clustering/clusters-30 seed 1", "CatVAE mnist catvae seed 1",
+                                    "CatVAE mnist infocatvae seed 1", "ML-VAE mnist noise 0.1 seed 1",
+                                    "SEQ encoder mnist cae4 seed 1"]
+    assert "AAE clustering/clusters-30 seed 1" in names                        # the AAE run it reads is planned
     assert str(probes.outputs[0]) == "results/seed-1/probes/mnist/metrics.json"
     # headline runs over --seeds (0, 1), the others over --other_seeds (0)
     headline = sum(len(h["sweep"][1]) for name, h in HEADS.items() if name in rp.HEADLINE_AAE_HEADS)
