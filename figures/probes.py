@@ -12,6 +12,12 @@ PROBES = [("linear_probe_accuracy", "linear probe"), ("kmeans_accuracy", "k-mean
           ("kmeans_nmi", "k-means NMI"), ("few_labels_accuracy", "classifier on 100 labels")]
 
 
+def code_label(code: str, seeds: list[int], most: list[int]) -> str:
+    """A code's tick label: its name wrapped, and its seeds when they are not the panel's ``most``."""
+    name = "\n".join(textwrap.wrap(code, 16))
+    return name if seeds == most else f"{name}\n(seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
+
+
 def comparison(groups: dict, path) -> Path:
     """Grouped bars, one panel per data set: for each code (reporting.tables.probe_groups: {(data set, code): rows
     over seeds}), the mean of each probe in % (NMI x 100) with the std over seeds as an error bar; a code with fewer
@@ -31,9 +37,7 @@ def comparison(groups: dict, path) -> Path:
                    label=label + (" (x 100)" if "nmi" in key else " %"))
         seeds = {code: [r["seed"] for r in groups[(ds, code)]] for code in codes}
         most = max(seeds.values(), key=len)
-        ax.set_xticks(range(len(codes)), ["\n".join(textwrap.wrap(c, 16)) + (
-            "" if seeds[c] == most else f"\n(seed{'s' if len(seeds[c]) > 1 else ''} {', '.join(map(str, seeds[c]))})")
-            for c in codes], fontsize=7)
+        ax.set_xticks(range(len(codes)), [code_label(c, seeds[c], most) for c in codes], fontsize=7)
         ax.set_ylim(0, 105)
         ax.set_ylabel("% (NMI x 100)")
         ax.grid(axis="y", alpha=0.3)

@@ -184,3 +184,21 @@ def test_catvae_label_helpers_name_an_empty_cluster_empty():
     assert catvae_figures.cluster_name(ZERO, MAJORITY, names, COUNTS) == "digit 0"
     assert catvae_figures.row_labels(order, MAJORITY, names, COUNTS)[-1] == f"cluster {EMPTY}: empty"
     assert f"c{EMPTY} (empty)" in " ".join(catvae_figures.path_labels(order, MAJORITY, names, COUNTS))
+
+
+def test_probes_figure_marks_a_code_with_fewer_seeds_and_draws_one_bar_per_probe(tmp_path, monkeypatch):
+    from figures.probes import PROBES, code_label, comparison
+
+    assert code_label("SEQ CAE-4 features (supervised)", [0, 1, 2], [0, 1, 2]) == "SEQ CAE-4\nfeatures\n(supervised)"
+    assert code_label("AAE style code z", [0], [0, 1, 2]).endswith("\n(seed 0)")
+    assert code_label("AAE style code z", [0, 2], [0, 1, 2]).endswith("\n(seeds 0, 2)")
+    row = {key: 0.5 for key, _ in PROBES}
+    groups = {("mnist", "a"): [{**row, "seed": s} for s in (0, 1, 2)], ("mnist", "b"): [{**row, "seed": 0}],
+              ("fashion-mnist", "a"): [{**row, "seed": 0}]}
+    drawn = []
+    monkeypatch.setattr(plots.plt, "close", lambda fig: drawn.append(fig))
+    assert comparison(groups, tmp_path / "probes.png").is_file()
+    left, right = drawn[0].axes
+    assert [t.get_text() for t in left.get_xticklabels()] == ["a", "b\n(seed 0)"]
+    assert [t.get_text() for t in right.get_xticklabels()] == ["a"]            # its only seed is the panel's most
+    assert len(left.patches) == 2 * len(PROBES) and len(right.patches) == len(PROBES)
