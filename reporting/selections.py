@@ -132,6 +132,16 @@ SELECTIONS = {s.name: s for s in [
     _aae("aae-semi-vat-mnist", "semi_supervised", 100, {f"vat-{w}": (f"--vat_weight={w}",) for w in (0, 3)},
          extra=("--precision=fp32",),    # pinned: aae-precision-mnist may move the default
          decides="main_aae.py: the semi_supervised head's vat_weight (issue 27: 100 labels)"),
+    # the three additions of docs/aae.md that no selection backs yet (declared 2026-12-01, not run yet)
+    _aae("aae-augment-mnist", "semi_supervised", 100,
+         {f"augment-{a}": (f"--augment={a}",) for a in ("false", "true")}, extra=("--precision=fp32",),
+         decides="main_aae.py augment (the labelled minibatches)"),
+    _aae("aae-consistency-mnist", "semi_supervised", 100,
+         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=fp32",),
+         decides="main_aae.py consistency_weight"),
+    _aae("aae-balance-mnist", "clustering", 16,
+         {f"balance-{w}": (f"--balance_weight={w}",) for w in (0, 1)}, extra=("--precision=fp32",),
+         decides="main_aae.py balance_weight (clustering heads)"),
 ]}
 
 
