@@ -182,9 +182,8 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
             sgd_schedule(optimizers, epoch, milestones)
 
     return fit(model, optimizers, lambda idx: built()["step"](pool[idx]), len(pool), epochs=epochs,
-               batch_size=batch_size,
-               seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config, resume=resume,
-               progress=progress, desc=desc, extra=extra, epoch_start=epoch_start, precision=precision)
+               batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config,
+               resume=resume, progress=progress, desc=desc, extra=extra, epoch_start=epoch_start, precision=precision)
 
 
 def setting_of(run: dict, dataset: str) -> str:
