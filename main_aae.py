@@ -34,7 +34,7 @@ from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
-from utils.training import finished, fit, recorded_seconds
+from utils.training import finished, fit, training_only
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
 head = "semi_supervised"          # comma-separated heads, or all: supervised, semi_supervised, regularize_z, clustering, dim_reduction, semi_dim_reduction, projection
@@ -211,11 +211,8 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     weights = extra_weights(cfg, run, model)
     x_dev = xtr.to(device)
     trains = not (cfg["resume"] and finished(out / "model.pt", AAE_KIND, run["epochs"]))   # else: re-evaluates
-    t1 = time.perf_counter()
-    eps = radii(x_dev, cfg["vat_radius"], desc=desc) if weights["vat_weight"] > 0 and trains else None
-    radii_seconds = time.perf_counter() - t1 if eps is not None else 0.0
-    if not trains:   # a re-evaluation: the radii time of the run that trained
-        radii_seconds = recorded_seconds(out, "vat_radii")
+    eps, radii_seconds = training_only((lambda: radii(x_dev, cfg["vat_radius"], desc=desc))
+                                       if weights["vat_weight"] > 0 else None, trains, out, "vat_radii")
     history = train_aae(model, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
                         batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,

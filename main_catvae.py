@@ -38,7 +38,7 @@ from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
-from utils.training import finished, fit, make_optimizer, make_scheduler, recorded_seconds
+from utils.training import finished, fit, make_optimizer, make_scheduler, training_only
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_catvae.py -h lists them) ----
 # data
@@ -139,11 +139,8 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"
     precision = resolve_precision(cfg["precision"], device)
     trains = not (cfg["resume"] and finished(run / "model.pt", CATVAE_KIND, cfg["epochs"]))   # else: re-evaluates
-    t1 = time.perf_counter()
-    eps = radii(xtr, model.vat_radius, desc=desc) if model.vat_weight > 0 and trains else None
-    radii_seconds = time.perf_counter() - t1 if eps is not None else 0.0
-    if not trains:   # a re-evaluation: the radii time of the run that trained
-        radii_seconds = recorded_seconds(run, "vat_radii")
+    eps, radii_seconds = training_only((lambda: radii(xtr, model.vat_radius, desc=desc))
+                                       if model.vat_weight > 0 else None, trains, run, "vat_radii")
     history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                            schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
                            progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps,

@@ -61,11 +61,18 @@ def finished(checkpoint, kind: str, epochs: int) -> bool:
     return state["optimizer"] is None and state["epoch"] >= epochs
 
 
-def recorded_seconds(run: Path, key: str) -> float:
-    """``seconds[key]`` of the run folder's metrics.json (0 without one): a re-evaluation of a finished run keeps the
-    time of the work only its training did (the VAT radii) instead of recording none."""
-    metrics = Path(run) / "metrics.json"
-    return float(load_json(metrics).get("seconds", {}).get(key, 0.0)) if metrics.is_file() else 0.0
+def training_only(work: Callable | None, trains: bool, run: Path, key: str):
+    """(``work()``, its seconds) for work that only training needs (the VAT radii): run and timed when the run
+    trains; (None, 0.0) without work; for a re-evaluation of a finished run (``trains`` False) nothing runs and the
+    seconds are the training run's, ``seconds[key]`` of the run folder's metrics.json (0 without one)."""
+    if not trains:
+        metrics = Path(run) / "metrics.json"
+        return None, float(load_json(metrics).get("seconds", {}).get(key, 0.0)) if metrics.is_file() else 0.0
+    if work is None:
+        return None, 0.0
+    t0 = time.perf_counter()
+    out = work()
+    return out, time.perf_counter() - t0
 
 
 def fit(
