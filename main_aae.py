@@ -186,9 +186,9 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
                resume=resume, progress=progress, desc=desc, extra=extra, epoch_start=epoch_start, precision=precision)
 
 
-def setting_of(run: dict, dataset: str) -> str:
-    """The run folder's name: the head's setting, with the data set appended unless it is MNIST."""
-    return run["setting"] + ("" if dataset == "mnist" else f"-{dataset}")
+def folder_name(setting: str, dataset: str) -> str:
+    """A run folder's name (below aae/<head>/): the head's setting, with the data set appended unless it is MNIST."""
+    return setting + ("" if dataset == "mnist" else f"-{dataset}")
 
 
 def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str, source: str, judge=None,
@@ -197,7 +197,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     generated images; write metrics.json and the figures. A finished run resumed is evaluated again, untrained."""
     t0 = time.perf_counter()
     labelled = balanced_labelled(ytr, run["labels"], cfg["seed"]) if run["labels"] else None
-    setting = setting_of(run, dataset)
+    setting = folder_name(run["setting"], dataset)
     out = fresh_run_dir(root, "aae", run["head"], setting, resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, **run, "setting": setting, "dataset": dataset, "data_source": source,
                                     "device_used": str(device)})
@@ -273,8 +273,8 @@ def main(argv=None):
     runs = [resolve(cfg, h, v) for h in heads for v in (chosen or HEADS[h]["sweep"][1])]
     device = get_device(cfg["device"])
     root = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
-    guard_run_dirs([root / "aae" / r["head"] / setting_of(r, cfg["dataset"]) for r in runs], resume=cfg["resume"],
-                   overwrite=cfg["overwrite"])
+    guard_run_dirs([root / "aae" / r["head"] / folder_name(r["setting"], cfg["dataset"]) for r in runs],
+                   resume=cfg["resume"], overwrite=cfg["overwrite"])
     split = load_split(cfg["dataset"], cfg["data_dir"] or None, cfg["train_limit"], cfg["test_limit"],
                        cfg["eval_split"])
     if split is None:

@@ -28,6 +28,7 @@ import torch
 
 from data import DATASETS
 from evaluation.probes import probe
+from main_aae import folder_name
 from models.aae import AAE, AAE_KIND
 from models.catvae import CATVAE_KIND, CatVAE
 from models.encoders import DISPLAY
@@ -75,7 +76,7 @@ def run_folders(runs: Path, dataset: str, system: str, seed: int) -> Path:
         return runs / "catvae" / dataset / system / f"seed-{seed}"
     if system == "aae":
         head, setting = PROBED_AAE_RUN
-        return root / "aae" / head / (setting if dataset == "mnist" else f"{setting}-{dataset}")
+        return root / "aae" / head / folder_name(setting, dataset)
     return root / "mlvae" / dataset / MLVAE_SETTING
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
+from main_aae import folder_name as aae_folder
 from main_aae import resolve as aae_resolve
 from figures.probes import comparison
 from figures.seq import accuracy_vs_clusters
@@ -75,7 +76,7 @@ def script_defaults() -> dict:
 
 def planned_jobs(cfg: dict) -> list:
     """Every run of the reproduction (reporting.plan), with the AAE heads' default sweeps from main_aae.py."""
-    return plan(cfg, AAE_HEADS, lambda head, value: aae_resolve({}, head, value), script_defaults())
+    return plan(cfg, AAE_HEADS, lambda head, value: aae_resolve({}, head, value), aae_folder, script_defaults())
 
 
 def check_data(cfg: dict, jobs: list) -> None:

@@ -177,13 +177,14 @@ def seed_root(out_dir: str, seed: int) -> str:
     return out_dir if seed == 0 else f"{out_dir}/seed-{seed}"
 
 
-def plan(cfg: dict, aae_heads: dict, aae_resolve, defaults: dict | None = None) -> list[Job]:
+def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | None = None) -> list[Job]:
     """Every run of the reproduction, in an order that respects what reads what (decoders after encoders). The
     headline runs (SEQ encoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the HEADLINE_AAE_HEADS) run
     for every seed of ``seeds``, the others (SEQ decoders, the ML-VAE's other noise, the other AAE heads) for those
     of ``other_seeds`` (a decoder only where its encoder runs too).
     ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_resolve(head, value)``: the run's settings with
-    no flags given (main_aae.resolve: its "setting" names the run folder, its RESOLVED_KEYS make Job.resolved);
+    no flags given (main_aae.resolve: its RESOLVED_KEYS make Job.resolved); ``aae_folder(setting, dataset)``: the
+    name of its run folder (main_aae.folder_name);
     ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts)."""
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, other_seeds = split_list(cfg["seeds"], int), split_list(cfg["other_seeds"], int)
@@ -241,16 +242,17 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, defaults: dict | None = None) 
                     setting, resolved = run["setting"], {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
                     jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
                                     [f"--head={head}", f"--values={value}", f"--seed={seed}", f"--out_dir={root}"],
-                                    [f"{root}/aae/{head}/{setting}/metrics.json"], "aae", resolved=resolved))
+                                    [f"{root}/aae/{head}/{aae_folder(setting, 'mnist')}/metrics.json"], "aae",
+                                    resolved=resolved))
                     first = aae_heads[head]["sweep"][1][0]          # 100 labels, 16 clusters
                     if other and head in HEADLINE_AAE_HEADS and value == first and "fashion-mnist" in datasets:
                         # beyond the paper: Fashion-MNIST, the first setting of each headline head (docs/aae.md
-                        # states the targets); main_aae.py names its folder <setting>-fashion-mnist
+                        # states the targets)
                         jobs.append(job(f"AAE fashion-mnist {head}/{setting}{tag}", "main_aae.py",
                                         ["--dataset=fashion-mnist", f"--head={head}", f"--values={value}",
                                          f"--seed={seed}", f"--out_dir={root}"],
-                                        [f"{root}/aae/{head}/{setting}-fashion-mnist/metrics.json"], "aae",
-                                        data=["fashion-mnist"], resolved=resolved))
+                                        [f"{root}/aae/{head}/{aae_folder(setting, 'fashion-mnist')}/metrics.json"],
+                                        "aae", data=["fashion-mnist"], resolved=resolved))
     if "catvae" in parts:
         for ds in datasets:
             for variant in ("catvae", "infocatvae"):
