@@ -15,16 +15,20 @@ The few figures the README and docs show are copied to docs/figures/ (small PNGs
 """
 from __future__ import annotations
 
+import importlib
+import json
 import re
 import shlex
 import shutil
 from pathlib import Path
 
-from reporting.plan import log_path
+from reporting.plan import RESOLVED_KEYS, default_differences, differences, log_path
 from reporting.report import FIGURES, build_report, summary_table
+from reporting.selections import SELECTIONS
 from reporting.tables import (aae_table, bench_table, catvae_table, decoder_table, judge_table, judged_table,
                               kmeans_table, mlvae_swaps, mlvae_table, precision_table, probes_table, quantizer_rule_table,
                               selection_table, selections_table, seq_table, train_table)
+from utils.config import header_keys
 from utils.errors import UserError
 from utils.io import REPO, save_text
 
@@ -46,6 +50,51 @@ def record_run(run_dir: Path, records_dir: Path, log: Path | None = None) -> Pat
     if log is not None and log.is_file():
         save_text(records_dir / "log.txt", _clean_log(log.read_bytes().decode(errors="replace")))
     return records_dir
+
+
+def declared_run(record: Path):
+    """(selection, its argument list) of the declared selection run whose record folder is ``record``
+    (records/selections/<name>/<candidate>-seed<s>); a UserError when it is none."""
+    record = Path(record)
+    sel = SELECTIONS.get(record.parent.name)
+    runs = {folder: args for _, _, folder, args in sel.runs()} if sel else {}
+    if record.name not in runs:
+        raise UserError(f"{record}: not a run of a selection declared in reporting/selections.py")
+    return sel, runs[record.name]
+
+
+def record_same_run(source: Path, target: Path) -> str:
+    """Record the declared selection run ``target`` from the recorded run ``source`` (another selection's candidate)
+    whose settings are the target's, instead of training the same run twice: same script and run folder, every
+    setting the target names recorded with its value, and every other setting at the script's header default
+    (reporting.plan.differences / default_differences, as a planned run is checked). Copies config.json and
+    metrics.json; log.txt is the source's log after a line that says whose run it is. Returns that line."""
+    source, target = Path(source), Path(target)
+    (src_sel, _), (sel, args) = declared_run(source), declared_run(target)
+    if (src_sel.script, src_sel.output) != (sel.script, sel.output):
+        raise UserError(f"{source}: a run of {src_sel.script} at {src_sel.output}, not of {sel.script} at {sel.output}")
+    config = _record_json(source, "config.json")
+    _record_json(source, "metrics.json")
+    script = importlib.import_module(sel.script.removesuffix(".py"))
+    differ = differences(args, config) + default_differences(header_keys(vars(script)), args, config,
+                                                             RESOLVED_KEYS.get(sel.script, ()))
+    if differ:
+        raise UserError(f"{source}: not the same run as {target.name} of {sel.name} ({'; '.join(differ)})")
+    line = (f"# {target.parent.name}/{target.name} is not run again: its settings are those of "
+            f"{source.parent.name}/{source.name}, whose record this is (reporting.records.record_same_run)")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in RECORD_FILES:
+        save_text(target / name, (source / name).read_text())
+    log = source / "log.txt"
+    save_text(target / "log.txt", line + "\n" + (log.read_text() if log.is_file() else ""))
+    return line
+
+
+def _record_json(record: Path, name: str) -> dict:
+    try:
+        return json.loads((record / name).read_text())
+    except (OSError, ValueError) as err:
+        raise UserError(f"{record / name}: missing or not JSON ({err.__class__.__name__})") from None
 
 
 def _clean_log(text: str) -> str:
@@ -87,9 +136,13 @@ GENERATORS = {"--seq": seq_table, "--decoder": decoder_table, "--catvae": catvae
 
 
 def generate(args: list[str]) -> str:
-    """What ``python -m reporting.records ARGS`` prints: one generator (``--name [folder or file]``)."""
+    """What ``python -m reporting.records ARGS`` prints: one generator (``--name [folder or file]``), or with
+    ``--same-run SOURCE TARGET`` what :func:`record_same_run` did."""
+    if args[:1] == ["--same-run"] and len(args) == 3:
+        return record_same_run(Path(args[1]), Path(args[2]))
     if not args or args[0] not in GENERATORS:
-        raise UserError(f"reporting.records: give one of {', '.join(GENERATORS)} and a folder (got {' '.join(args)!r})")
+        raise UserError(f"reporting.records: give one of {', '.join(GENERATORS)} and a folder, or --same-run SOURCE "
+                        f"TARGET (got {' '.join(args)!r})")
     return GENERATORS[args[0]](*args[1:2])
 
 

@@ -176,3 +176,37 @@ def test_the_overview_counts_each_selections_recorded_runs(tmp_path):
             in table)
     assert "| `seq-precision` | " in table and "| 0 of 6 |" in table
     assert table.splitlines()[-1] == "Recorded by hand and not declared (no command reruns them): by-hand."
+
+
+def _aae_record(root: Path, selection: str, folder: str, **settings) -> Path:
+    """A recorded validation run of main_aae.py at its header defaults, with ``settings`` changed."""
+    import main_aae
+    from utils.config import header_keys
+    record = root / "selections" / selection / folder
+    record.mkdir(parents=True)
+    config = {**header_keys(vars(main_aae)), "eval_split": "val", "precision": "fp32", **settings}
+    (record / "config.json").write_text(json.dumps(config))
+    (record / "metrics.json").write_text(json.dumps({"eval_split": "val", "test_error": 0.025}))
+    (record / "log.txt").write_text("epoch 1/30: ...\n")
+    return record
+
+
+def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_setting_agrees(tmp_path):
+    from reporting.records import generate
+    source = _aae_record(tmp_path, "aae-precision-mnist", "precision-fp32-seed0", seed=0)
+    target = tmp_path / "selections" / "aae-augment-mnist" / "augment-true-seed0"
+    line = generate(["--same-run", str(source), str(target)])
+    assert "precision-fp32-seed0" in line and "augment-true-seed0" in line
+    assert json.loads((target / "metrics.json").read_text())["test_error"] == 0.025
+    assert (target / "log.txt").read_text().splitlines() == [line, "epoch 1/30: ..."]
+    for other in ("augment-false-seed0",                       # a setting the candidate names differs
+                  "augment-true-seed1"):                       # another seed
+        with pytest.raises(UserError, match="not the same run"):
+            generate(["--same-run", str(source), str(target.parent / other)])
+    with pytest.raises(UserError, match="not of main_aae.py at val/aae/clustering"):   # another head and run folder
+        generate(["--same-run", str(source), str(tmp_path / "selections" / "aae-balance-mnist" / "balance-1-seed0")])
+    with pytest.raises(UserError, match="not a run of a selection declared"):
+        generate(["--same-run", str(source), str(target.parent / "augment-maybe-seed0")])
+    stale = _aae_record(tmp_path / "old", "aae-precision-mnist", "precision-fp32-seed0", seed=0, batch_size=7)                           # a setting nobody names, off its default
+    with pytest.raises(UserError, match="batch_size=7"):
+        generate(["--same-run", str(stale), str(tmp_path / "new" / "aae-augment-mnist" / "augment-true-seed0")])
