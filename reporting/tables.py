@@ -277,11 +277,11 @@ def mlvae_swaps(root="results") -> str:
 
 
 def aae_table(root="results") -> str:
-    """Per head and setting: test error % over seeds next to the paper's, epochs, minutes per run, and what the run
-    adds to the paper (from its metrics.json)."""
+    """Per head and setting: test error % over seeds next to the paper's, epochs, precision, minutes per run, and
+    what the run adds to the paper (from its metrics.json)."""
     runs = seeded_runs(root, "aae/*/*/metrics.json")
-    lines = ["| head | setting | seeds | test error % | paper | epochs | minutes per run | other (first seed) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| head | setting | seeds | test error % | paper | epochs | precision | minutes per run | other (first seed) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for key, ms in runs.items():
         m = ms[0]
         ref = AAE_REFERENCES.get((m["head"], m["setting"]))
@@ -302,8 +302,10 @@ def aae_table(root="results") -> str:
             extras.insert(0, "augmented labels")
         if extras:
             other.append("not in the paper: " + ", ".join(extras))
+        precisions = ", ".join(sorted({r.get("precision", "fp32") for r in ms}))     # mixed seeds show both
         lines.append(f"| {m['head']} | {m['setting']} | {_seeds(ms)} | {err} | {ref.percent_text() if ref else '-'} | "
-                     f"{m['epochs']} | {np.mean([run_minutes(r) for r in ms]):.1f} | {'; '.join(other)} |")
+                     f"{m['epochs']} | {precisions} | {np.mean([run_minutes(r) for r in ms]):.1f} | "
+                     f"{'; '.join(other)} |")
     if len(lines) == 2:
         lines.append(_none("AAE runs", "python main_aae.py", 8))
     return "\n".join(lines)

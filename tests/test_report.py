@@ -26,8 +26,11 @@ def test_aae_table_puts_the_paper_value_next_to_ours(tmp_path):
     _write(tmp_path / "aae/semi_supervised/labels-100/metrics.json",
            {"head": "semi_supervised", "setting": "labels-100", "test_error": 0.0512, "epochs": 20,
             "images_per_second": 400.0, "seconds": {"total": 600.0}, "test_recon_mse": 0.02})
+    _write(tmp_path / "seed-1/aae/semi_supervised/labels-100/metrics.json",
+           {"head": "semi_supervised", "setting": "labels-100", "test_error": 0.0488, "epochs": 20, "precision": "bf16", "seed": 1,
+            "images_per_second": 400.0, "seconds": {"total": 600.0}, "test_recon_mse": 0.02})
     row = [r for r in aae_table(tmp_path).splitlines() if "labels-100" in r][0]
-    assert "| 0 | 5.12 (one seed) | 1.90 +- 0.10 | 20 | 10.0 |" in row
+    assert "| 0, 1 | 5.00 +- 0.17 (5.12, 4.88) | 1.90 +- 0.10 | 20 | bf16, fp32 | 10.0 |" in row   # mixed precisions
 
 
 # ------------------------------------------------------------------------------------------------ subset runs
