@@ -64,7 +64,7 @@ sgd_milestones = "30,1000"        # sgd: epochs after which every learning rate 
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset
 paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
 device = "auto"                   # auto (cuda, then mps, then cpu), cpu, cuda, mps
-precision = "fp32"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (not validated for this model yet: docs/speed.md)
+precision = "auto"                # fp32, bf16 (autocast), or auto: bf16 where the device has it natively (GPUs, CPUs with AVX512-BF16 or AMX; chosen on the validation split: docs/speed.md)
 eval_batch_size = 1000            # images per forward pass at evaluation
 judge = "auto"                    # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
 judge_samples = 100               # images generated per category (y = e_k, z from the prior; seeded) for the judge and samples.png

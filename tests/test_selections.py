@@ -207,6 +207,7 @@ def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_sett
         generate(["--same-run", str(source), str(tmp_path / "selections" / "aae-balance-mnist" / "balance-1-seed0")])
     with pytest.raises(UserError, match="not a run of a selection declared"):
         generate(["--same-run", str(source), str(target.parent / "augment-maybe-seed0")])
-    stale = _aae_record(tmp_path / "old", "aae-precision-mnist", "precision-fp32-seed0", seed=0, batch_size=7)                           # a setting nobody names, off its default
+    # a setting that neither candidate names, recorded off its default
+    stale = _aae_record(tmp_path / "old", "aae-precision-mnist", "precision-fp32-seed0", seed=0, batch_size=7)
     with pytest.raises(UserError, match="batch_size=7"):
         generate(["--same-run", str(stale), str(tmp_path / "new" / "aae-augment-mnist" / "augment-true-seed0")])
