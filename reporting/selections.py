@@ -132,7 +132,7 @@ SELECTIONS = {s.name: s for s in [
     _aae("aae-semi-vat-mnist", "semi_supervised", 100, {f"vat-{w}": (f"--vat_weight={w}",) for w in (0, 3)},
          extra=("--precision=fp32",),    # pinned: aae-precision-mnist may move the default
          decides="main_aae.py: the semi_supervised head's vat_weight (issue 27: 100 labels)"),
-    # the three additions of docs/aae.md that no selection backs yet (declared 2026-12-01, not run yet)
+    # the three additions of docs/aae.md that no selection backs yet (declared 2026-12-01)
     _aae("aae-augment-mnist", "semi_supervised", 100,
          {f"augment-{a}": (f"--augment={a}",) for a in ("false", "true")}, extra=("--precision=fp32",),
          decides="main_aae.py augment (the labelled minibatches)"),
@@ -142,6 +142,9 @@ SELECTIONS = {s.name: s for s in [
     _aae("aae-balance-mnist", "clustering", 16,
          {f"balance-{w}": (f"--balance_weight={w}",) for w in (0, 1)}, extra=("--precision=fp32",),
          decides="main_aae.py balance_weight (clustering heads)"),
+    # issue 27 (100 labels): a longer run at the precision the default picks on a bf16 CPU (declared 2026-12-01)
+    _aae("aae-epochs-mnist", "semi_supervised", 100, {f"epochs-{e}": (f"--epochs={e}",) for e in (30, 60)},
+         extra=("--precision=bf16",), decides="main_aae.py: the semi_supervised head's epochs (issue 27: 100 labels)"),
 ]}
 
 
