@@ -59,6 +59,7 @@ consistency_weight = 1.0          # heads with a categorical code (B, D-G): + we
 balance_weight = 1.0              # clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in the generator step (not in the paper; 0 = off)
 vat_weight = ""                   # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; empty = the head's "vat_weight" in HEADS below, else 0 = off; docs/aae.md)
 vat_radius = 0.25                 # VAT perturbation radius, as a fraction of each image's distance to its 10th nearest training image (IMSAT: 0.25)
+ema_decay = 0.0                   # > 0: evaluate (and keep) an exponential moving average of the weights, updated after every step (not in the paper; 0 = off; docs/aae.md)
 sgd_milestones = "30,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000 of 5000 epochs; 30 falls within the default 40-55)
 # system
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset
@@ -104,7 +105,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "consistency_weight": at_least(0), "balance_weight": at_least(0),
          "vat_weight": Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
                             "must be empty (the head's) or a number >= 0", "-1"),
-         "vat_radius": positive(), "sgd_milestones": list_of(int, low=1, empty=True), "seed": at_least(0),
+         "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True), "seed": at_least(0),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
 PAPER = {"augment": False, "consistency_weight": 0.0, "balance_weight": 0.0, "vat_weight": "0"}
@@ -154,7 +155,8 @@ def extra_weights(cfg: dict, run: dict, model: AAE) -> dict:
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
               augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0,
-              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None, precision: str = "fp32"):
+              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None, precision: str = "fp32",
+              ema_decay: float = 0.0):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
     milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (models.vat.radii), needed when ``vat_weight`` > 0."""
@@ -183,7 +185,8 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
 
     return fit(model, optimizers, lambda idx: built()["step"](pool[idx]), len(pool), epochs=epochs,
                batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config,
-               resume=resume, progress=progress, desc=desc, extra=extra, epoch_start=epoch_start, precision=precision)
+               resume=resume, progress=progress, desc=desc, extra=extra, epoch_start=epoch_start, precision=precision,
+               ema_decay=ema_decay)
 
 
 def folder_name(setting: str, dataset: str) -> str:
@@ -218,8 +221,10 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                         checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
                         extra={"dataset": dataset, "setting": setting,
                                "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
-                                          "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None}},
-                        augment=cfg["augment"], vat_eps=eps, precision=precision,
+                                          "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
+                                          # named only when on: runs made before the option resume as they were
+                                          **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {})}},
+                        augment=cfg["augment"], vat_eps=eps, precision=precision, ema_decay=cfg["ema_decay"],
                         **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
@@ -232,6 +237,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, **judged, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
                **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
+               "ema_decay": cfg["ema_decay"],
                "epochs": run["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,

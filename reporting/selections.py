@@ -145,6 +145,9 @@ SELECTIONS = {s.name: s for s in [
     # issue 27 (100 labels): a longer run at the precision the default picks on a bf16 CPU (declared 2026-12-01)
     _aae("aae-epochs-mnist", "semi_supervised", 100, {f"epochs-{e}": (f"--epochs={e}",) for e in (30, 60)},
          extra=("--precision=bf16",), decides="main_aae.py: the semi_supervised head's epochs (issue 27: 100 labels)"),
+    # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
+    _aae("aae-ema-mnist", "semi_supervised", 100, {"ema-off": (), "ema-0.999": ("--ema_decay=0.999",)},
+         extra=("--precision=bf16",), decides="main_aae.py ema_decay (issue 27: 100 labels)"),
 ]}
 
 

@@ -471,3 +471,27 @@ def test_a_finished_run_resumed_with_a_judge_gains_the_judged_scores_and_keeps_t
         assert after[key] == before[key], key
     for key in added | {"test_error", "cluster_labels_paper", "nmi", "test_recon_mse"}:
         assert after[key] == fresh[key], key
+
+
+@pytest.mark.slow
+def test_ema_decay_evaluates_the_averaged_weights_and_is_part_of_the_resume_recipe(tiny_data_dir, tmp_path,
+                                                                                    interrupt_after):
+    """--ema_decay > 0 ends with other weights than the same run without it (the average), records the decay, and
+    a resume that changes it is refused in one line; 0 leaves the recipe as runs before the option had it."""
+    args = ["--head=semi_supervised", "--values=100", "--epochs=2", "--vat_weight=0"]
+    (plain,) = _run(tmp_path / "plain", tiny_data_dir, *args)
+    (ema,) = _run(tmp_path / "ema", tiny_data_dir, *args, "--ema_decay=0.9")
+    assert plain["ema_decay"] == 0.0 and ema["ema_decay"] == 0.9
+    a, b = (torch.load(tmp_path / f"{n}/aae/semi_supervised/labels-100/model.pt", weights_only=False)
+            for n in ("plain", "ema"))
+    assert "ema_decay" not in a["recipe"] and b["recipe"]["ema_decay"] == 0.9
+    assert not torch.allclose(a["model"]["trunk.1.0.weight"], b["model"]["trunk.1.0.weight"])
+    same = ("rec", "disc", "gen", "sup", "cons")                          # the same training; only the result differs
+    assert [plain["history"][0][k] for k in same] == pytest.approx([ema["history"][0][k] for k in same])
+    with interrupt_after(1):
+        _run(tmp_path / "cut", tiny_data_dir, *args, "--ema_decay=0.9")
+    proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
+                           f"--out_dir={tmp_path / 'cut'}", *TINY, *args, "--resume=true"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "ema_decay 0.9 -> None" in proc.stderr, \
+        proc.stderr

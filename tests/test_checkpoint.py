@@ -37,7 +37,7 @@ def test_batch_order_depends_only_on_seed_and_epoch():
     assert not torch.equal(torch.cat(a), torch.cat(batch_order(10, 3, seed=1, epoch=3)))
 
 
-def _train(tmp_path, epochs, resume, name="ck.pt"):
+def _train(tmp_path, epochs, resume, name="ck.pt", ema_decay=0.0, steps=None):
     seed_everything(0)
     x, y = torch.randn(64, 5), torch.randint(0, 3, (64,))
     model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
@@ -45,10 +45,13 @@ def _train(tmp_path, epochs, resume, name="ck.pt"):
     sched = torch.optim.lr_scheduler.StepLR(opt, 5, 0.5)
 
     def step(idx):
+        if steps is not None:      # the weights each step starts from
+            steps.append([p.detach().clone() for p in model.parameters()])
         return {"loss": nn.functional.cross_entropy(model(x[idx]), y[idx])}
 
     hist = fit(model, opt, step, 64, epochs=epochs, batch_size=16, seed=0, checkpoint=tmp_path / name,
-               kind="demo", model_config={"n": 16}, scheduler=sched, resume=resume, progress=False)
+               kind="demo", model_config={"n": 16}, scheduler=sched, resume=resume, progress=False,
+               ema_decay=ema_decay)
     return model, hist
 
 
@@ -61,6 +64,28 @@ def test_resume_continues_to_the_same_result(tmp_path, interrupt_after):
     for p, q in zip(straight.parameters(), resumed.parameters()):
         assert torch.equal(p, q)
     assert [h["loss"] for h in hist] == [h["loss"] for h in hist_b]
+
+
+def test_ema_ends_with_the_moving_average_of_the_weights_after_every_step_and_resumes_exactly(tmp_path,
+                                                                                             interrupt_after):
+    """With ema_decay d the finished model is a_n = d a_(n-1) + (1 - d) w_n over the weights w_n after each step
+    (a_1 = w_1), computed here by hand; the finished checkpoint keeps a_n, and an interrupted run resumes to it."""
+    steps = []
+    raw, _ = _train(tmp_path, 2, resume=False, name="raw.pt", steps=steps)
+    after = steps[1:] + [[p.detach() for p in raw.parameters()]]          # the weights after each of the 8 steps
+    expected = [w.clone() for w in after[0]]
+    for ws in after[1:]:
+        expected = [0.9 * a + 0.1 * w for a, w in zip(expected, ws)]
+    averaged, _ = _train(tmp_path, 2, resume=False, name="ema.pt", ema_decay=0.9)
+    for p, e, w in zip(averaged.parameters(), expected, after[-1]):
+        assert torch.allclose(p, e, atol=1e-6) and not torch.allclose(p, w, atol=1e-4)
+    state = load_checkpoint(tmp_path / "ema.pt", "demo")
+    assert state["ema"] is None and all(torch.equal(state["model"][k], v) for k, v in averaged.state_dict().items())
+    with interrupt_after(1):
+        _train(tmp_path, 2, resume=False, name="cut.pt", ema_decay=0.9)
+    assert load_checkpoint(tmp_path / "cut.pt", "demo")["ema"] is not None
+    resumed, _ = _train(tmp_path, 2, resume=True, name="cut.pt", ema_decay=0.9)
+    assert all(torch.equal(p, q) for p, q in zip(averaged.parameters(), resumed.parameters()))
 
 
 def test_a_finished_run_keeps_weights_only_and_cannot_be_extended(tmp_path):

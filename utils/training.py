@@ -4,7 +4,8 @@ The loop is written out once here so that the scripts stay short. What makes ``-
 - the order of the minibatches of epoch ``e`` comes from a generator seeded with ``(seed, e)``, so it
   does not depend on how many epochs ran before a restart;
 - the checkpoint written after every epoch holds the model, the optimizer, the scheduler, the epoch,
-  the loss history and every global RNG state (dropout, sampling), restored before the next epoch.
+  the loss history and every global RNG state (dropout, sampling), restored before the next epoch (and, with
+  ``ema_decay``, the running average of the weights).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from utils.errors import UserError
 from utils.io import load_checkpoint, load_json, save_checkpoint
@@ -94,6 +96,7 @@ def fit(
     extra: dict | None = None,
     epoch_start: Callable[[int], None] | None = None,
     precision: str = "fp32",
+    ema_decay: float = 0.0,
 ) -> list[dict]:
     """Train for ``epochs`` passes; return the per-epoch history of mean loss terms.
 
@@ -111,11 +114,18 @@ def fit(
     resume too: the place for per-epoch schedules that must be a function of the epoch alone. ``precision``
     "bf16" runs ``step`` under bf16 autocast (matrix products in bf16, the rest as autocast decides); a ``step``
     that makes its own updates leaves autocast for its backward passes.
+
+    ``ema_decay`` > 0 keeps an exponential moving average of the weights (and buffers), updated after every step
+    (torch.optim.swa_utils.AveragedModel; Polyak averaging, the "mean teacher" of Tarvainen & Valpola 2017): when
+    training ends the model takes the averaged weights, and the last checkpoint keeps those, so whatever reads the
+    finished run sees the averaged model. The checkpoints before the last keep both, so a resume continues exactly.
     """
     manual = isinstance(optimizer, dict)
     history: list[dict] = []
     start = 0
     checkpoint = Path(checkpoint)
+    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+                if ema_decay > 0 else None)
     if resume and checkpoint.is_file():
         state = load_checkpoint(checkpoint, kind)
         if state["model_config"] != model_config:
@@ -128,7 +138,7 @@ def fit(
             raise UserError(f"{checkpoint}: cannot resume with a different training recipe ({changed}); pass the "
                             "run's settings again, or --overwrite=true instead of --resume=true to start afresh")
         model.load_state_dict(state["model"])
-        if state["optimizer"] is None:  # a finished run: weights only
+        if state["optimizer"] is None:  # a finished run: weights only (the averaged ones, with ema_decay)
             if state["epoch"] < epochs:
                 raise UserError(f"{checkpoint}: training finished after epoch {state['epoch']} and the checkpoint "
                                 f"keeps the weights only, so it cannot continue exactly to epoch {epochs}; pass "
@@ -142,6 +152,8 @@ def fit(
             scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
         history, start = state["history"], state["epoch"]
+        if averaged is not None and state.get("ema") is not None:
+            averaged.load_state_dict(state["ema"])
         if start < epochs:
             log(f"resuming {desc} from {checkpoint} after epoch {start}/{epochs}")
     device = next(model.parameters()).device
@@ -163,6 +175,8 @@ def fit(
                 optimizer.step()
             if scheduler is not None:
                 scheduler.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             # summed on the device: reading a number back every step would make a GPU wait for the host
             for k, v in terms.items():
                 v = v.detach().to(total_dtype)
@@ -182,8 +196,11 @@ def fit(
         log(f"{desc} epoch {epoch + 1}/{epochs}: " + ", ".join(
             f"{k} {v:.4g}" for k, v in row.items() if k != "epoch" and not (isinstance(v, float) and math.isnan(v))))
         finished = epoch + 1 == epochs
+        if finished and averaged is not None:       # the run's result is the averaged model
+            model.load_state_dict(averaged.module.state_dict())
         payload = {
             "kind": kind, "model_config": model_config, "model": model.state_dict(),
+            "ema": averaged.state_dict() if averaged is not None and not finished else None,
             "optimizer": None if finished else (
                 {k: o.state_dict() for k, o in optimizer.items()} if manual else optimizer.state_dict()),
             "scheduler": scheduler.state_dict() if scheduler is not None and not finished else None,
