@@ -105,7 +105,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "consistency_weight": at_least(0), "balance_weight": at_least(0),
          "vat_weight": Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
                             "must be empty (the head's) or a number >= 0", "-1"),
-         "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True), "seed": at_least(0),
+         "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True),
+         "seed": at_least(0),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
 PAPER = {"augment": False, "consistency_weight": 0.0, "balance_weight": 0.0, "vat_weight": "0"}
