@@ -238,7 +238,7 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after):
     (["--vat_weight=-1"], "--vat_weight"),
     (["--vat_weight=lots"], "--vat_weight"),
     (["--vat_radius=0"], "--vat_radius"),
-    (["--ema_decay=1"], "--ema_decay=1: must be in [0, 1)"),
+    (["--ema_decay=1"], "--ema_decay=1.0: must be in [0, 1)"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
