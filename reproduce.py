@@ -137,7 +137,9 @@ def main(argv=None):
         for job in jobs:
             what, why = state[job.name]
             call = f"python {job.script} {' '.join(job.args)}"
-            if cfg["force"] or what != "done":
+            if job.same_as is not None:
+                call = f"the same run as {job.same_as.name}, copied from it once it is done"
+            elif cfg["force"] or what != "done":
                 call += f" {mode(what, cfg['force'])}"
             log(f"{what:<6} {job.name}" + (f" ({'; '.join(why)})" if why else "") + f" (~{clock(60 * job.minutes)}): "
                 + call)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -77,6 +78,8 @@ class Job:
     resolved: dict = field(default_factory=dict)   # RESOLVED_KEYS as the script resolves them now (an AAE head's
                                    # vat_weight, epochs, ...): a run recorded with other values is stale too
     record: str = ""               # its folder under records/ when not its path below out_dir (the selections)
+    same_as: "Job | None" = None   # a planned job with the same settings (another selection's run): its files are
+                                   # copied once it is done, instead of training the same run twice (Job.copy_twin)
 
     def status(self) -> tuple[str, list[str]]:
         """("done" | "stale" | "resume" | "new", why): *stale* when a config.json or metrics.json it would write
@@ -106,6 +109,18 @@ class Job:
 
     def done(self) -> bool:
         return self.status()[0] == "done"
+
+    def copy_twin(self, log: Path, twin_log: Path) -> None:
+        """Give this job the finished run of ``same_as``: its config.json and metrics.json, and as log (``log``)
+        the twin's log (``twin_log``) after a line that says whose run it is."""
+        src, dst = self.same_as.outputs[0].parent, self.outputs[0].parent
+        dst.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "metrics.json"):
+            shutil.copyfile(src / name, dst / name)
+        text = twin_log.read_text(errors="replace") if twin_log.is_file() else ""
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"# {self.name}: not run again, the settings are those of {self.same_as.name}, whose run this "
+                       f"is (reporting.plan.same_settings)\n{text}")
 
     def command(self, mode: str = "--resume=true") -> list[str]:
         """The call, by the script's path (so relative --out_dir / --data_dir mean the same to it as to the plan)."""
@@ -302,13 +317,50 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
             if seed not in seeds:
                 continue
             run_dir = f"{out}/selections/{sel.name}/{folder}"
-            jobs.append(Job(f"Selection {sel.name} {cand} seed {seed}", sel.script,
-                            merged([*args, *judge, f"--out_dir={run_dir}", *extra, *common]),
-                            [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick],
-                            datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
-                            judge=f"Judge val {sel.dataset}" if sel.judged else "",
-                            record=f"selections/{sel.name}/{folder}"))
+            job = Job(f"Selection {sel.name} {cand} seed {seed}", sel.script,
+                      merged([*args, *judge, f"--out_dir={run_dir}", *extra, *common]),
+                      [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick],
+                      datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
+                      judge=f"Judge val {sel.dataset}" if sel.judged else "",
+                      record=f"selections/{sel.name}/{folder}")
+            job.same_as = next((j for j in jobs if j.same_as is None and same_settings(j, job)), None)
+            if job.same_as is not None:
+                job.after, job.minutes = [job.same_as.name], 0.0
+            jobs.append(job)
     return [*judges.values(), *jobs]
+
+
+# what only says where a run writes or how it runs, not what it computes
+_PLACES = {"out_dir", "progress", "device", "data_dir", "resume", "overwrite"}
+
+
+def same_settings(a: Job, b: Job) -> bool:
+    """Whether jobs ``a`` and ``b`` make the same run: one script, one run folder layout below their --out_dir, and
+    every setting the same, whether given or left at the script's header default (``Job.defaults``); the values are
+    compared as the script reads them (utils.config.convert), so --augment=true and the default True agree."""
+    if a.script != b.script or [p.name for p in a.outputs] != [p.name for p in b.outputs]:
+        return False
+    rel = [p.relative_to(Path(_arg(a, "out_dir"))) if _arg(a, "out_dir") else p for p in a.outputs]
+    if rel != [p.relative_to(Path(_arg(b, "out_dir"))) if _arg(b, "out_dir") else p for p in b.outputs]:
+        return False
+    return _settings(a) == _settings(b)
+
+
+def _arg(job: Job, key: str) -> str:
+    return next((a.partition("=")[2] for a in job.args if a.startswith(f"--{key}=")), "")
+
+
+def _settings(job: Job) -> dict:
+    given = {}
+    for arg in job.args:
+        key, _, text = arg[2:].partition("=")
+        if key in _PLACES:
+            continue
+        try:
+            given[key] = convert(key, text, job.defaults[key]) if key in job.defaults else text
+        except UserError:
+            given[key] = text
+    return {**{k: v for k, v in job.defaults.items() if k not in _PLACES}, **given}
 
 
 def merged(args: list[str]) -> list[str]:
@@ -378,6 +430,10 @@ def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
     it runs alone, on the screen too; with several at once, each gets an equal share of the cores as its thread
     count (two one-thread runs side by side beat one two-thread run)."""
     path = log_path(job, log_dir)
+    if job.same_as is not None:
+        job.copy_twin(path, log_path(job.same_as, log_dir))
+        log(f"{job.name}: the same run as {job.same_as.name}, copied from it")
+        return 0
     path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     if at_once > 1:

@@ -47,6 +47,20 @@ def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_it
         assert len({tuple(own) for own in sel.candidates.values()}) == len(sel.candidates)
 
 
+def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second():
+    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-precision-mnist,aae-augment-mnist,"
+                                                            "aae-semi-vat-mnist,aae-ema-mnist", seeds="0,1"))}
+    for seed in (0, 1):
+        twin = jobs[f"Selection aae-augment-mnist augment-true seed {seed}"]     # --augment=true is the default
+        assert twin.same_as is jobs[f"Selection aae-precision-mnist precision-fp32 seed {seed}"]
+        assert twin.after == [twin.same_as.name] and twin.minutes == 0
+        assert jobs[f"Selection aae-ema-mnist ema-off seed {seed}"].same_as is \
+            jobs[f"Selection aae-precision-mnist precision-bf16 seed {seed}"]
+    assert jobs["Selection aae-augment-mnist augment-false seed 0"].same_as is None             # one setting differs
+    assert jobs["Selection aae-semi-vat-mnist vat-3 seed 0"].same_as is None       # 3 given, the head's "" left
+    assert jobs["Selection aae-precision-mnist precision-fp32 seed 1"].same_as is None           # another seed
+
+
 def test_merged_keeps_each_key_once_with_its_last_value():
     assert merged(["--a=1", "--b=2", "--a=3", "--c=4"]) == ["--a=3", "--b=2", "--c=4"]
     jobs = reproduce.planned_jobs(_cfg(selections="seq-label-smoothing-mnist", quick=True))
@@ -154,7 +168,7 @@ def test_selections_run_end_to_end_on_tiny_data_each_where_its_declaration_expec
 
     monkeypatch.setattr(rp, "QUICK_ARGS", TINY_ARGS)
     names = ["seq-label-smoothing-mnist", "catvae-info-weight-mnist", "mlvae-style-kl-groups-mnist",
-             "aae-precision-mnist"]
+             "aae-precision-mnist", "aae-augment-mnist"]          # augment-true: copied from precision-fp32
     for name in names:
         monkeypatch.setitem(SELECTIONS, name, dataclasses.replace(SELECTIONS[name], seeds=(0,)))
     jobs = reproduce.main([f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--quick=true", "--progress=false",
@@ -164,6 +178,9 @@ def test_selections_run_end_to_end_on_tiny_data_each_where_its_declaration_expec
     for job in jobs:
         assert job.done(), job.name
         assert json.loads(job.outputs[0].read_text())["eval_split"] == "val", job.name
+    twin = {j.name: j for j in jobs}["Selection aae-augment-mnist augment-true seed 0"]
+    assert twin.same_as.name == "Selection aae-precision-mnist precision-fp32 seed 0"
+    assert twin.outputs[0].read_text() == twin.same_as.outputs[0].read_text()
     assert not (tmp_path / "records").exists()
 
 
