@@ -338,16 +338,13 @@ def same_settings(a: Job, b: Job) -> bool:
     """Whether jobs ``a`` and ``b`` make the same run: one script, one run folder layout below their --out_dir, and
     every setting the same, whether given or left at the script's header default (``Job.defaults``); the values are
     compared as the script reads them (utils.config.convert), so --augment=true and the default True agree."""
-    if a.script != b.script or [p.name for p in a.outputs] != [p.name for p in b.outputs]:
-        return False
-    rel = [p.relative_to(Path(_arg(a, "out_dir"))) if _arg(a, "out_dir") else p for p in a.outputs]
-    if rel != [p.relative_to(Path(_arg(b, "out_dir"))) if _arg(b, "out_dir") else p for p in b.outputs]:
-        return False
-    return _settings(a) == _settings(b)
+    return a.script == b.script and _below_out_dir(a) == _below_out_dir(b) and _settings(a) == _settings(b)
 
 
-def _arg(job: Job, key: str) -> str:
-    return next((a.partition("=")[2] for a in job.args if a.startswith(f"--{key}=")), "")
+def _below_out_dir(job: Job) -> list[Path]:
+    """The job's outputs relative to its --out_dir (as given when it has none)."""
+    out = next((a.partition("=")[2] for a in job.args if a.startswith("--out_dir=")), "")
+    return [p.relative_to(out) if out else p for p in job.outputs]
 
 
 def _settings(job: Job) -> dict:

@@ -280,8 +280,8 @@ def aae_table(root="results") -> str:
     """Per head and setting: test error % over seeds next to the paper's, epochs, precision, minutes per run, and
     what the run adds to the paper (from its metrics.json)."""
     runs = seeded_runs(root, "aae/*/*/metrics.json")
-    lines = ["| head | setting | seeds | test error % | paper | epochs | precision | minutes per run | other (first seed) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| head | setting | seeds | test error % | paper | epochs | precision | minutes per run | "
+             "other (first seed) |", "|---|---|---|---|---|---|---|---|---|"]
     for key, ms in runs.items():
         m = ms[0]
         ref = AAE_REFERENCES.get((m["head"], m["setting"]))
@@ -296,8 +296,8 @@ def aae_table(root="results") -> str:
         if "style_probe_test_accuracy" in m:
             other.append(f"label probe on z {100 * m['style_probe_test_accuracy']:.1f}%")
         other.append(f"recon MSE {m['test_recon_mse']:.4f}")
-        extras = [f"{k.split('_')[0]} {m[k]:g}" for k in ("consistency_weight", "balance_weight", "vat_weight", "ema_decay")
-                  if m.get(k)]
+        extras = [f"{k.split('_')[0]} {m[k]:g}"
+                  for k in ("consistency_weight", "balance_weight", "vat_weight", "ema_decay") if m.get(k)]
         if m.get("augment_labelled"):
             extras.insert(0, "augmented labels")
         if extras:
