@@ -111,19 +111,21 @@ def codes_of(system: str, folder: Path, split, device, batch_size: int) -> list[
             ("ML-VAE style code", tr["style_mu"], ytr, te["style_mu"], yte)]
 
 
-def kept_probes(out: Path, cfg: dict, probed: dict) -> tuple[list[dict], dict]:
-    """The rows and run folders of the probes in ``out`` (an earlier main_probes.py run) of the systems not in
-    ``probed``, which are kept beside the new ones; none when ``out`` holds no probes. Refused when the earlier probes
-    were made with another K or number of labels (one table would mix two protocols)."""
+def kept_probes(out: Path, cfg: dict, probed: dict) -> tuple[list[dict], dict, dict]:
+    """The rows, run folders and seconds of the probes in ``out`` (an earlier main_probes.py run) of the systems not
+    in ``probed``, which are kept beside the new ones; none when ``out`` holds no probes. Refused when the earlier
+    probes were made with another K or number of labels (one table would mix two protocols)."""
     if not (out / "metrics.json").is_file():
-        return [], {}
+        return [], {}, {}
     earlier = read_json(out / "config.json")
     changed = [f"--{k}={earlier.get(k)}" for k in ("clusters", "labels") if earlier.get(k) != cfg[k]]
     if changed:
         raise UserError(f"{out}: its probes were made with {' '.join(changed)}; add to them with those values, or "
                         "redo every system with --overwrite=true")
-    rows = [r for r in read_json(out / "metrics.json")["rows"] if r["system"] not in probed]
-    return rows, {s: f for s, f in earlier.get("runs", {}).items() if s not in probed}
+    metrics = read_json(out / "metrics.json")
+    rows = [r for r in metrics["rows"] if r["system"] not in probed]
+    kept = {s: f for s, f in earlier.get("runs", {}).items() if s not in probed}
+    return rows, kept, {s: t for s, t in metrics["seconds"].items() if s in kept}
 
 
 def main(argv=None) -> dict:
@@ -146,13 +148,14 @@ def main(argv=None) -> dict:
             raise UserError(f"{dataset} data not found (see the warning above)")
         tag, source = split[0], split[-1]
         out = fresh_run_dir(out_root, "probes", tag, resume=cfg["resume"], overwrite=cfg["overwrite"])
-        kept, kept_runs = kept_probes(out, cfg, found) if cfg["resume"] else ([], {})
+        kept, kept_runs, seconds = kept_probes(out, cfg, found) if cfg["resume"] else ([], {}, {})
         ran = {**kept_runs, **{s: str(f) for s, f in found.items()}}
         systems = ",".join(s for s in SYSTEMS if s in split_list(cfg["systems"]) or s in kept_runs)
         save_json(out / "config.json", {**cfg, "systems": systems, "dataset": tag, "data_source": source,
                                         "device_used": str(device), "runs": {s: ran[s] for s in SYSTEMS if s in ran}})
-        t0, rows = time.perf_counter(), []
+        rows = []
         for system, folder in bar(found.items(), enabled=cfg["progress"], desc=f"{dataset} probes", total=len(found)):
+            t0 = time.perf_counter()
             run_config = read_json(folder / "config.json")
             if run_config.get("eval_split", "test") != cfg["eval_split"]:
                 raise UserError(f"{folder}: a run of --eval_split={run_config.get('eval_split', 'test')}; these probes "
@@ -167,10 +170,12 @@ def main(argv=None) -> dict:
                 log(f"{tag} {name}: linear {100 * row['linear_probe_accuracy']:.2f}%, k-means "
                     f"{100 * row['kmeans_accuracy']:.2f}% (NMI {row['kmeans_nmi']:.3f}), {cfg['labels']} labels "
                     f"{100 * row['few_labels_accuracy']:.2f}%")
+            seconds[system] = time.perf_counter() - t0
         rows = sorted(kept + rows, key=lambda r: SYSTEMS.index(r["system"]))   # stable: a system's codes in order
         metrics = {"dataset": tag, "seed": cfg["seed"], "eval_split": cfg["eval_split"], "rows": rows,
                    "subset": any(r["run_subset"] for r in rows) or tag == "mnist-sample",
-                   "seconds": {"total": time.perf_counter() - t0}}
+                   "seconds": {**{s: seconds[s] for s in SYSTEMS if s in seconds},   # kept ones: their own
+                               "total": sum(seconds.values())}}
         save_json(out / "metrics.json", metrics)
         results[tag] = metrics
         log(f"{tag}: {out / 'metrics.json'}")

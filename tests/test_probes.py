@@ -82,9 +82,14 @@ def test_end_to_end_on_tiny_runs_of_every_system(tiny_data_dir, tmp_path):
     probe_args = ["--datasets=mnist", f"--runs_dir={tmp_path}", f"--out_dir={again}", f"--data_dir={tiny_data_dir}",
                   "--labels=10"]
     main_probes.main([*probe_args, "--systems=mlvae,seq"])
+    first = json.loads((again / "probes/mnist/metrics.json").read_text())["seconds"]
     main_probes.main([*probe_args, "--systems=aae", "--resume=true"])
     merged = json.loads((again / "probes/mnist/metrics.json").read_text())
     assert merged["rows"] == [r for r in m["rows"] if r["system"] != "catvae"]   # the same probes, the same numbers
+    # each system's time stays with it, so the total of a merged record counts the systems probed in either call
+    assert list(merged["seconds"]) == ["seq", "mlvae", "aae", "total"]
+    assert {k: merged["seconds"][k] for k in ("seq", "mlvae")} == {k: first[k] for k in ("seq", "mlvae")}
+    assert merged["seconds"]["total"] == pytest.approx(sum(v for k, v in merged["seconds"].items() if k != "total"))
     config = json.loads((again / "probes/mnist/config.json").read_text())
     assert config["systems"] == "seq,mlvae,aae" and list(config["runs"]) == ["seq", "mlvae", "aae"]
     with pytest.raises(UserError, match="--labels=10"):
