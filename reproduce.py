@@ -76,7 +76,7 @@ def script_defaults() -> dict:
 
 def planned_jobs(cfg: dict) -> list:
     """Every run of the reproduction (reporting.plan), with the AAE heads' default sweeps from main_aae.py."""
-    return plan(cfg, AAE_HEADS, lambda head, value: aae_resolve({}, head, value), aae_folder, script_defaults())
+    return plan(cfg, AAE_HEADS, aae_resolve, aae_folder, script_defaults())
 
 
 def check_data(cfg: dict, jobs: list) -> None:

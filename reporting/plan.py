@@ -197,8 +197,8 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     headline runs (SEQ encoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the HEADLINE_AAE_HEADS) run
     for every seed of ``seeds``, the others (SEQ decoders, the ML-VAE's other noise, the other AAE heads) for those
     of ``other_seeds`` (a decoder only where its encoder runs too).
-    ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_resolve(head, value)``: the run's settings with
-    no flags given (main_aae.resolve: its RESOLVED_KEYS make Job.resolved); ``aae_folder(setting, dataset)``: the
+    ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_resolve(settings, head, value)``: a run's
+    settings as the script resolves them from its flags (main_aae.resolve: its RESOLVED_KEYS make Job.resolved); ``aae_folder(setting, dataset)``: the
     name of its run folder (main_aae.folder_name);
     ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts)."""
     quick, out = cfg["quick"], cfg["out_dir"]
@@ -253,7 +253,7 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                 if not (headline if head in HEADLINE_AAE_HEADS else other):
                     continue
                 for value in values:
-                    run = aae_resolve(head, value)
+                    run = aae_resolve({}, head, value)
                     setting, resolved = run["setting"], {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
                     jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
                                     [f"--head={head}", f"--values={value}", f"--seed={seed}", f"--out_dir={root}"],
@@ -292,14 +292,16 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     return [job(f"Judge {ds}", "main_judge.py", [f"--datasets={ds}", f"--out_dir={out}"],
                 [f"{out}/judge/{ds}/metrics.json"], "judge", data=[ds])
             for ds in ("mnist", "fashion-mnist") if ds in needed] + jobs + (
-        selection_jobs(cfg, common, defaults or {}) if "selections" in parts else [])
+        selection_jobs(cfg, common, defaults or {}, aae_resolve) if "selections" in parts else [])
 
 
-def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
+def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=None) -> list[Job]:
     """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
     one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
     records/selections/<name>/<candidate>-seed<s>/, for each declared seed that --seeds also names (its default
-    names them all). With --quick they see the scripts' --quick subsets."""
+    names them all). With --quick they see the scripts' --quick subsets. An AAE run's Job.resolved comes from
+    ``aae_resolve`` (as in :func:`plan`), so a run that gives --epochs=30 and one that leaves the head's 30 are
+    one run."""
     out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg["seeds"], int))
     jobs, judges = [], {}
     for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
@@ -323,6 +325,11 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict) -> list[Job]:
                       datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                       judge=f"Judge val {sel.dataset}" if sel.judged else "",
                       record=f"selections/{sel.name}/{folder}")
+            if sel.script == "main_aae.py" and aae_resolve is not None:
+                settings = _settings(job)
+                values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
+                run = aae_resolve(settings, settings["head"], values[0] if len(values) == 1 else None)
+                job.resolved = {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
             job.same_as = next((j for j in jobs if j.same_as is None and same_settings(j, job)), None)
             if job.same_as is not None:
                 job.after, job.minutes = [job.same_as.name], 0.0
@@ -336,9 +343,11 @@ _PLACES = {"out_dir", "progress", "device", "data_dir", "resume", "overwrite"}
 
 def same_settings(a: Job, b: Job) -> bool:
     """Whether jobs ``a`` and ``b`` make the same run: one script, one run folder layout below their --out_dir, and
-    every setting the same, whether given or left at the script's header default (``Job.defaults``); the values are
-    compared as the script reads them (utils.config.convert), so --augment=true and the default True agree."""
-    return a.script == b.script and _below_out_dir(a) == _below_out_dir(b) and _settings(a) == _settings(b)
+    every setting the same, whether given or left at the script's header default (``Job.defaults``) or resolved at
+    run time (``Job.resolved``); the values are compared as the script reads them (utils.config.convert), so
+    --augment=true and the default True agree."""
+    return (a.script == b.script and _below_out_dir(a) == _below_out_dir(b)
+            and {**_settings(a), **a.resolved} == {**_settings(b), **b.resolved})
 
 
 def _below_out_dir(job: Job) -> list[Path]:

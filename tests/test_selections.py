@@ -49,7 +49,8 @@ def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_it
 
 def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second():
     jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-precision-mnist,aae-augment-mnist,"
-                                                            "aae-semi-vat-mnist,aae-ema-mnist", seeds="0,1"))}
+                                                            "aae-semi-vat-mnist,aae-ema-mnist,aae-epochs-mnist",
+                                                            seeds="0,1"))}
     for seed in (0, 1):
         twin = jobs[f"Selection aae-augment-mnist augment-true seed {seed}"]     # --augment=true is the default
         assert twin.same_as is jobs[f"Selection aae-precision-mnist precision-fp32 seed {seed}"]
@@ -57,7 +58,13 @@ def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second(
         assert jobs[f"Selection aae-ema-mnist ema-off seed {seed}"].same_as is \
             jobs[f"Selection aae-precision-mnist precision-bf16 seed {seed}"]
     assert jobs["Selection aae-augment-mnist augment-false seed 0"].same_as is None             # one setting differs
-    assert jobs["Selection aae-semi-vat-mnist vat-3 seed 0"].same_as is None       # 3 given, the head's "" left
+    # values the script resolves at run time: --vat_weight=3 given and the head's "" (3) left, --epochs=30 given and
+    # the head's 0 (30) left, make one run
+    assert jobs["Selection aae-semi-vat-mnist vat-3 seed 0"].same_as is \
+        jobs["Selection aae-precision-mnist precision-fp32 seed 0"]
+    assert jobs["Selection aae-epochs-mnist epochs-30 seed 0"].same_as is \
+        jobs["Selection aae-precision-mnist precision-bf16 seed 0"]
+    assert jobs["Selection aae-epochs-mnist epochs-60 seed 0"].same_as is None
     assert jobs["Selection aae-precision-mnist precision-fp32 seed 1"].same_as is None           # another seed
 
 
