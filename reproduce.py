@@ -44,8 +44,8 @@ quick = False                     # reduced run (subsets, 1-5 epochs; numbers NO
 parts = "seq,catvae,mlvae,aae,probes"  # which parts: seq (encoder + decoders), catvae, mlvae, aae, probes (main_probes.py: the same probes on every code), selections (the validation-split runs behind the defaults)
 selections = "all"                # with --parts=selections: all, or some of the names in reporting/selections.py
 datasets = "mnist,fashion-mnist"  # for SEQ and CatVAE (ML-VAE and the AAE heads run on MNIST, as the papers)
-seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/; a selection runs those of its declared seeds named here
-other_seeds = "0"                 # seeds of the other runs (SEQ decoders, ML-VAE noise 1.0, the other AAE heads)
+seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders and CAE-4 decoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/; a selection runs those of its declared seeds named here
+other_seeds = "0"                 # seeds of the other runs (ML-VAE noise 1.0, the other AAE heads)
 seq_archs = "cae4,lae4,lae2"      # SEQ encoders (the decoders use cae4)
 mlvae_noise = "0.1,1.0"           # ML-VAE group noise settings (the reference repository's two rows)
 aae_heads = "all"                 # AAE heads, comma-separated, or all; head:value runs one setting (semi_supervised:100)

@@ -152,20 +152,20 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     # headline runs over --seeds (0, 1), the others over --other_seeds (0)
     headline = sum(len(h["sweep"][1]) for name, h in HEADS.items() if name in rp.HEADLINE_AAE_HEADS)
     assert headline == 4
-    # and, beyond the paper, Fashion-MNIST for the first setting of each headline head (other seeds)
+    # and, beyond the paper, Fashion-MNIST for the first setting of each headline head (headline seeds too)
     assert sum(j.script == "main_aae.py" for j in jobs) == 2 * headline + sum(len(h["sweep"][1]) for h in
-                                                                           HEADS.values()) - headline + 2
+                                                                           HEADS.values()) - headline + 2 * 2
     fashion = [j for j in jobs if j.script == "main_aae.py" and "fashion-mnist" in j.datasets]
-    assert [j.name for j in fashion] == ["AAE fashion-mnist semi_supervised/labels-100 seed 0",
-                                         "AAE fashion-mnist clustering/clusters-16 seed 0"]
+    assert [j.name for j in fashion] == [f"AAE fashion-mnist {run} seed {s}" for s in (0, 1)
+                                         for run in ("semi_supervised/labels-100", "clustering/clusters-16")]
     assert all(j.judge == "Judge fashion-mnist" and "--dataset=fashion-mnist" in j.args and
                j.outputs[0].parent.name.endswith("-fashion-mnist") for j in fashion)
     assert sum(j.script == "main_catvae.py" for j in jobs) == 2 * 2 * 2       # datasets x variants x seeds
     assert sorted(j.name for j in jobs if j.script == "main_mlvae.py") == [
-        "ML-VAE fashion-mnist noise 0.1 seed 0", "ML-VAE mnist noise 0.1 seed 0", "ML-VAE mnist noise 0.1 seed 1",
-        "ML-VAE mnist noise 1.0 seed 0"]
-    assert sorted(j.name for j in jobs if "decoder" in j.script) == ["SEQ decoder fashion-mnist cae4 seed 0",
-                                                                     "SEQ decoder mnist cae4 seed 0"]
+        "ML-VAE fashion-mnist noise 0.1 seed 0", "ML-VAE fashion-mnist noise 0.1 seed 1",
+        "ML-VAE mnist noise 0.1 seed 0", "ML-VAE mnist noise 0.1 seed 1", "ML-VAE mnist noise 1.0 seed 0"]
+    assert sorted(j.name for j in jobs if "decoder" in j.script) == [           # judged generations: every seed
+        f"SEQ decoder {ds} cae4 seed {s}" for ds in ("fashion-mnist", "mnist") for s in (0, 1)]
     for job in jobs:
         for dep in job.after:
             assert names.index(dep) < names.index(job.name)
