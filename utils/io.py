@@ -74,7 +74,8 @@ def load_checkpoint(path, kind: str, hint: str = "") -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as err:  # torch raises many types for a damaged file
-        raise UserError(f"{path}: cannot read checkpoint ({type(err).__name__}){suffix}") from None
+        raise UserError(f"{path}: cannot read checkpoint: damaged, truncated or not a checkpoint "
+                        f"({type(err).__name__}){suffix}") from None
     if not isinstance(payload, dict) or payload.get("kind") != kind:
         found = payload.get("kind") if isinstance(payload, dict) else type(payload).__name__
         raise UserError(f"{path}: holds a {found!r} checkpoint, expected {kind!r}{suffix}")

@@ -22,6 +22,9 @@ from utils.io import load_checkpoint, load_json, save_checkpoint
 from utils.progress import bar, log
 from utils.runtime import autocast, rng_state, set_rng_state
 
+# what a run checkpoint that cannot be resumed leaves a user to do
+RESTART = "pass --overwrite=true instead of --resume=true to start afresh"
+
 
 def batch_order(n: int, batch_size: int, seed: int, epoch: int, drop_last: bool = True) -> list[torch.Tensor]:
     """Shuffled index batches for one epoch, a pure function of (seed, epoch)."""
@@ -59,7 +62,7 @@ def finished(checkpoint, kind: str, epochs: int) -> bool:
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         return False
-    state = load_checkpoint(checkpoint, kind)
+    state = load_checkpoint(checkpoint, kind, RESTART)
     return state["optimizer"] is None and state["epoch"] >= epochs
 
 
@@ -127,10 +130,10 @@ def fit(
     averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
                 if ema_decay > 0 else None)
     if resume and checkpoint.is_file():
-        state = load_checkpoint(checkpoint, kind)
+        state = load_checkpoint(checkpoint, kind, RESTART)
         if state["model_config"] != model_config:
             raise UserError(f"{checkpoint}: cannot resume, it holds {state['model_config']}, not {model_config} "
-                            "(pass --overwrite=true instead of --resume=true to start afresh)")
+                            f"({RESTART})")
         recipe, saved = (extra or {}).get("recipe"), state.get("recipe")
         if recipe is not None and saved is not None and recipe != saved:
             changed = ", ".join(f"{k} {saved.get(k)} -> {recipe.get(k)}" for k in sorted({*recipe, *saved})
