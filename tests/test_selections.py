@@ -65,6 +65,10 @@ def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second(
     assert jobs["Selection aae-epochs-mnist epochs-30 seed 0"].same_as is \
         jobs["Selection aae-precision-mnist precision-bf16 seed 0"]
     assert jobs["Selection aae-epochs-mnist epochs-60 seed 0"].same_as is None
+    clustering = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-balance-mnist,aae-cluster-vat-mnist",
+                                                                 seeds="0"))}
+    assert clustering["Selection aae-cluster-vat-mnist vat-3 seed 0"].same_as is \
+        clustering["Selection aae-balance-mnist balance-1 seed 0"]
     assert jobs["Selection aae-precision-mnist precision-fp32 seed 1"].same_as is None           # another seed
 
 
