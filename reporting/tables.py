@@ -10,6 +10,7 @@ every other seed under seed-<s>/ (reporting.plan.seed_root); the CatVAE's folder
 """
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import textwrap
@@ -20,6 +21,7 @@ import numpy as np
 from models.catvae import VARIANTS
 from reporting.references import AAE_REFERENCES, CLUSTERING_PEER_REFERENCES, SEQ_KS, SEQ_PAPER
 from utils.datasets import is_subset
+from utils.config import header_keys
 from utils.errors import UserError
 
 ORDER = ["mnist", "fashion-mnist", "mnist-sample"]
@@ -518,9 +520,12 @@ def selection_table(folder) -> str:
     the settings in which it differs from the others, its seeds, the compared numbers (mean +- std and each seed;
     percentages scaled: the selection's own, declared in reporting.selections, the first deciding; else the first
     of SELECTION_METRICS the runs have) and minutes per run. The split each run was scored on is checked: a choice
-    is never made on the test set."""
+    is never made on the test set. A setting a run does not record (it predates the option) counts as the script's
+    header default, which is what such a run did."""
     from reporting.selections import selection_for
 
+    declared = selection_for(folder)
+    defaults = header_keys(vars(importlib.import_module(declared.script.removesuffix(".py")))) if declared else {}
     groups: dict = {}
     for path in sorted(Path(folder).glob("*/metrics.json")):
         m, config = read_json(path), read_json(path.parent / "config.json")
@@ -528,13 +533,12 @@ def selection_table(folder) -> str:
             raise UserError(f"{path}: not a validation-split run (eval_split={m.get('eval_split')!r}); a selection "
                             "record holds --eval_split=val runs only")
         name = _SEED_SUFFIX.sub("", path.parent.name)
-        groups.setdefault(name, []).append((m, config))
+        groups.setdefault(name, []).append((m, {**defaults, **config}))
     if not groups:
         raise UserError(f"{folder}: no runs (expected <candidate>-seed<s>/metrics.json)")
     configs = [c for runs in groups.values() for _, c in runs]
     keys = sorted(k for k in set().union(*configs) if k not in _NOT_CHOICES
                   and len({json.dumps(c.get(k), sort_keys=True) for c in configs}) > 1)
-    declared = selection_for(folder)
     first = next(iter(groups.values()))[0][0]
     metrics = list(declared.metrics) if declared and declared.metrics else \
         [next(k for k, _, _ in SELECTION_METRICS if k in first)]

@@ -130,6 +130,16 @@ def test_a_declared_selection_table_shows_its_own_numbers_the_first_deciding(tmp
     assert "| smoothing-0.1 | label_smoothing=0.1 | 0, 1 | 98.50 +- 0.71 (98.00, 99.00) |" in table
 
 
+def test_a_setting_a_run_predates_counts_as_the_scripts_default_in_the_table(tmp_path):
+    folder = tmp_path / "aae-ema-mnist"
+    for name, extra in [("ema-off", {}), ("ema-0.999", {"ema_decay": 0.999}), ("ema-0", {"ema_decay": 0.0})]:
+        _run(folder / f"{name}-seed0", {"seed": 0, **extra}, {"test_error": 0.03})
+    rows = {line.split(" | ")[0][2:]: line.split(" | ")[1] for line in selection_table(folder).splitlines()
+            if line.startswith("| ema")}
+    # the off run records no ema_decay: it ran without the average, main_aae.py's default (0)
+    assert rows == {"ema-off": "ema_decay=0.0", "ema-0.999": "ema_decay=0.999", "ema-0": "ema_decay=0.0"}
+
+
 def test_selection_values_read_the_quantizer_rows_by_k_and_rule():
     from reporting.tables import selection_value
 
