@@ -55,7 +55,7 @@ optimizer = ""                    # empty = the head's: adam (A-E) or sgd (F, G:
 lr = 1e-4                         # Adam learning rate (the reference: 1e-4)
 beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervised and regularize_z, 0.1 otherwise)
 augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
-consistency_weight = 1.0          # heads with a categorical code (B, D-G): + weight * KL(q(y|x) || q(y|augmented x)) on the unlabelled batch (not in the paper; 0 = off)
+consistency_weight = ""           # heads with a categorical code (B, D-G): + weight * KL(q(y|x) || q(y|augmented x)) on the unlabelled batch (not in the paper; empty = the head's "consistency_weight" in HEADS below, 1 where it names none, else 0 = off; docs/aae.md)
 balance_weight = 1.0              # clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in the generator step (not in the paper; 0 = off)
 vat_weight = ""                   # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; empty = the head's "vat_weight" in HEADS below, else 0 = off; docs/aae.md)
 vat_radius = 0.25                 # VAT perturbation radius, as a fraction of each image's distance to its 10th nearest training image (IMSAT: 0.25)
@@ -77,13 +77,15 @@ progress = True                   # progress bars with the loss terms
 
 # ---- per-head defaults (docs/originals.md 3.2-3.8), used where the header above says "the head's" ----
 # "setting" names the run folder <out_dir>/aae/<head>/<setting>/; "epochs" keeps each head's default run within an
-# hour of a 2-core CPU (docs/speed.md); "vat_weight" is the head's --vat_weight when that is empty (docs/aae.md);
+# hour of a 2-core CPU (docs/speed.md); "vat_weight" and "consistency_weight" are the head's --vat_weight and
+# --consistency_weight when those are empty (docs/aae.md: chosen on the validation split);
 # "sweep": the key that names the run (labels or clusters) and the values run by default.
 HEADS = {
     "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
                    "setting": "z-{z_dim}", "epochs": 55, "sweep": ("z_dim", [16])},
     "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
-                        "setting": "labels-{labels}", "epochs": 30, "vat_weight": 3.0, "sweep": ("labels", [100, 1000])},
+                        "setting": "labels-{labels}", "epochs": 30, "vat_weight": 3.0, "consistency_weight": 0.0,
+                        "sweep": ("labels", [100, 1000])},
     "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
                      "setting": "labels-{labels}", "epochs": 45, "sweep": ("labels", [10000])},
     "clustering": {"variant": "D", "n_y": 16, "z_dim": 10, "labels": 0, "optimizer": "adam", "beta1": 0.1,
@@ -97,24 +99,25 @@ HEADS = {
     "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
                    "setting": "labels-{labels}", "epochs": 55, "sweep": ("labels", [1000])},
 }
+# a weight that is the head's when empty (vat_weight, consistency_weight)
+HEAD_WEIGHT = Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
+                   "must be empty (the head's) or a number >= 0", "-1")
 RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "head": list_of(names=("all", *HEADS)), "values": list_of(int, low=1, empty=True),
          "dataset": one_of(*DATASETS), "train_limit": at_least(0), "test_limit": at_least(0), "hidden": at_least(1),
          "z_dim": at_least(0), "noise_std": at_least(0), "epochs": at_least(0), "batch_size": at_least(1),
          "optimizer": one_of("", "adam", "sgd"), "lr": positive(), "beta1": fraction(),
-         "consistency_weight": at_least(0), "balance_weight": at_least(0),
-         "vat_weight": Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
-                            "must be empty (the head's) or a number >= 0", "-1"),
+         "consistency_weight": HEAD_WEIGHT, "balance_weight": at_least(0), "vat_weight": HEAD_WEIGHT,
          "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True),
          "seed": at_least(0),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
-PAPER = {"augment": False, "consistency_weight": 0.0, "balance_weight": 0.0, "vat_weight": "0"}
+PAPER = {"augment": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0"}
 
 
 def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
     """The settings of one run: the head's defaults (``HEADS``), its sweep key set to ``value``, then the
-    script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight when not empty)."""
+    script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight and consistency_weight when not empty)."""
     d = HEADS[head]
     out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
            "epochs": cfg.get("epochs") or d["epochs"],
@@ -128,13 +131,14 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
         out["z_dim"] = out["n_y"]
     out["optimizer"] = cfg.get("optimizer") or out["optimizer"]
     out["beta1"] = cfg["beta1"] if cfg.get("beta1", 0) > 0 else out["beta1"]
-    vat = str(cfg.get("vat_weight", "")).strip()
-    try:
-        out["vat_weight"] = float(vat) if vat else d.get("vat_weight", 0.0)
-    except ValueError:
-        raise UserError(f"--vat_weight expects a number or nothing (the head's default), got {vat!r}") from None
-    if out["vat_weight"] < 0:
-        raise UserError(f"--vat_weight must be >= 0, got {vat}")
+    for key, unnamed in (("vat_weight", 0.0), ("consistency_weight", 1.0)):
+        text = str(cfg.get(key, "")).strip()
+        try:
+            out[key] = float(text) if text else d.get(key, unnamed)
+        except ValueError:
+            raise UserError(f"--{key} expects a number or nothing (the head's default), got {text!r}") from None
+        if out[key] < 0:
+            raise UserError(f"--{key} must be >= 0, got {text}")
     if key == "clusters" and out["n_y"] < 2:
         raise UserError(f"--values={value}: the {head} head needs at least 2 clusters")
     if key == "labels" and out["labels"] % 10:
@@ -146,10 +150,10 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
 
 def extra_weights(cfg: dict, run: dict, model: AAE) -> dict:
     """The weights of the additions that are not in the paper, as they apply to ``model.head``: the balance term
-    for the clustering heads, the consistency and VAT terms (``run["vat_weight"]``, see ``resolve``) for every head
-    with a categorical code; 0 elsewhere."""
+    for the clustering heads, the consistency and VAT terms (``run["consistency_weight"]``, ``run["vat_weight"]``,
+    see ``resolve``) for every head with a categorical code; 0 elsewhere."""
     return {"balance_weight": cfg["balance_weight"] if model.head in CLUSTERING else 0.0,
-            "consistency_weight": cfg["consistency_weight"] if model.infers_y else 0.0,
+            "consistency_weight": run["consistency_weight"] if model.infers_y else 0.0,
             "vat_weight": run["vat_weight"] if model.infers_y else 0.0}
 
 

@@ -34,7 +34,8 @@ JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catva
 # ML-VAE's empty setting = noise-<std>):
 # a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; an AAE
 # job compares it with the head's value as main_aae.resolve gives it now (Job.resolved).
-RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight"}, "main_mlvae.py": {"setting"}}
+RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight"},
+                 "main_mlvae.py": {"setting"}}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {

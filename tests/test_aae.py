@@ -13,11 +13,12 @@ import torch
 
 import main_aae
 from evaluation.aae import category_classes, category_codes, cluster_labels_paper, generations, judged_generations
-from main_aae import HEADS, resolve
+from main_aae import HEADS, PAPER, resolve
 from models.aae import (AAE, HEAD_NAMES, SGD_RECIPE, _update, circle_targets, disc_loss, frozen, gen_loss,
                         head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical,
                         sample_mixture, sgd_schedule)
 from utils.datasets import balanced_labelled
+from utils.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -237,6 +238,8 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after):
     (["--optimizer=rmsprop"], "--optimizer=rmsprop: must be one of , adam, sgd"),
     (["--vat_weight=-1"], "--vat_weight"),
     (["--vat_weight=lots"], "--vat_weight"),
+    (["--consistency_weight=-1"], "--consistency_weight"),
+    (["--consistency_weight=lots"], "--consistency_weight"),
     (["--vat_radius=0"], "--vat_radius"),
     (["--ema_decay=1"], "--ema_decay=1.0: must be in [0, 1)"),
 ])
@@ -327,6 +330,18 @@ def test_vat_weight_defaults_to_the_heads_own_value():
     assert resolve({"vat_weight": "0"}, "clustering")["vat_weight"] == 0.0
     assert resolve({"vat_weight": "1.5"}, "semi_supervised")["vat_weight"] == 1.5
     assert [h for h in HEADS if HEADS[h].get("vat_weight", 0.0)] == ["semi_supervised", "clustering"]
+
+
+def test_consistency_weight_defaults_to_the_heads_own_value():
+    """An empty --consistency_weight takes the head's default (0 for semi_supervised since aae-consistency-mnist, 1
+    for the other heads with a categorical code); a number overrides it; the paper's setup turns it off."""
+    assert resolve({"consistency_weight": ""}, "semi_supervised", 100)["consistency_weight"] == 0.0
+    assert resolve({"consistency_weight": ""}, "clustering", 16)["consistency_weight"] == 1.0
+    assert resolve({"consistency_weight": ""}, "semi_dim_reduction")["consistency_weight"] == 1.0
+    assert resolve({"consistency_weight": "1"}, "semi_supervised")["consistency_weight"] == 1.0
+    assert resolve({"consistency_weight": PAPER["consistency_weight"]}, "clustering")["consistency_weight"] == 0.0
+    with pytest.raises(UserError, match="--consistency_weight must be >= 0"):
+        resolve({"consistency_weight": "-2"}, "clustering")
 
 
 @pytest.mark.slow

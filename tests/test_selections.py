@@ -65,10 +65,10 @@ def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second(
     assert jobs["Selection aae-epochs-mnist epochs-30 seed 0"].same_as is \
         jobs["Selection aae-precision-mnist precision-bf16 seed 0"]
     assert jobs["Selection aae-epochs-mnist epochs-60 seed 0"].same_as is None
-    clustering = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-balance-mnist,aae-cluster-vat-mnist",
-                                                                 seeds="0"))}
-    assert clustering["Selection aae-cluster-vat-mnist vat-3 seed 0"].same_as is \
-        clustering["Selection aae-balance-mnist balance-1 seed 0"]
+    clustering = {j.name: j for j in reproduce.planned_jobs(_cfg(
+        selections="aae-balance-mnist,aae-cluster-vat-mnist,aae-cluster-consistency-mnist", seeds="0"))}
+    for twin in ("aae-cluster-vat-mnist vat-3", "aae-cluster-consistency-mnist consistency-1"):
+        assert clustering[f"Selection {twin} seed 0"].same_as is clustering["Selection aae-balance-mnist balance-1 seed 0"]
     assert jobs["Selection aae-precision-mnist precision-fp32 seed 1"].same_as is None           # another seed
 
 
@@ -231,7 +231,8 @@ def _aae_record(root: Path, selection: str, folder: str, **settings) -> Path:
 
 def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_setting_agrees(tmp_path):
     from reporting.records import generate
-    source = _aae_record(tmp_path, "aae-precision-mnist", "precision-fp32-seed0", seed=0)
+    # (the consistency term these 100-label selections pin, as their runs recorded it)
+    source = _aae_record(tmp_path, "aae-precision-mnist", "precision-fp32-seed0", seed=0, consistency_weight=1.0)
     target = tmp_path / "selections" / "aae-augment-mnist" / "augment-true-seed0"
     line = generate(["--same-run", str(source), str(target)])
     assert "precision-fp32-seed0" in line and "augment-true-seed0" in line
@@ -246,6 +247,7 @@ def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_sett
     with pytest.raises(UserError, match="not a run of a selection declared"):
         generate(["--same-run", str(source), str(target.parent / "augment-maybe-seed0")])
     # a setting that neither candidate names, recorded off its default
-    stale = _aae_record(tmp_path / "old", "aae-precision-mnist", "precision-fp32-seed0", seed=0, batch_size=7)
+    stale = _aae_record(tmp_path / "old", "aae-precision-mnist", "precision-fp32-seed0", seed=0, batch_size=7,
+                        consistency_weight=1.0)
     with pytest.raises(UserError, match="batch_size=7"):
         generate(["--same-run", str(stale), str(tmp_path / "new" / "aae-augment-mnist" / "augment-true-seed0")])
