@@ -16,8 +16,11 @@ from pathlib import Path
 
 # The CatVAE recipe flags that are today's defaults, written out so a record says what it compared.
 _CATVAE_RECIPE = ("--vat_weight=300", "--balance_weight=120", "--batch_norm=true", "--dropout=0")
-# the consistency term as the 100-label AAE runs made before aae-consistency-mnist turned it off for that head had it
+# the 100-label AAE recipe before aae-consistency-mnist (the consistency term on) and aae-epochs-mnist (30 epochs)
+# changed that head's defaults: the selections made with it pin it, so each stays the run it recorded
 _SEMI_CONSISTENCY = ("--consistency_weight=1",)
+_SEMI_EPOCHS = ("--epochs=30",)
+_SEMI_BEFORE = (*_SEMI_CONSISTENCY, *_SEMI_EPOCHS)
 
 
 @dataclass(frozen=True)
@@ -129,21 +132,21 @@ SELECTIONS = {s.name: s for s in [
             extra=_CATVAE_RECIPE, variant="catvae", decides="main_catvae.py precision, for the CatVAE variant"),
     _mlvae("mlvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
            seeds=(0, 1, 2), decides="main_mlvae.py precision"),
-    # the 100-label selections below all ran with the consistency term on, the head's default until
-    # aae-consistency-mnist turned it off for this head: pinned (_SEMI_CONSISTENCY), so each stays the run it was
+    # the 100-label selections below ran with the head's recipe before two of them changed it (_SEMI_BEFORE)
     _aae("aae-precision-mnist", "semi_supervised", 100,
-         {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, extra=_SEMI_CONSISTENCY,
+         {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, extra=_SEMI_BEFORE,
          decides="main_aae.py precision"),
     _aae("aae-semi-vat-mnist", "semi_supervised", 100, {f"vat-{w}": (f"--vat_weight={w}",) for w in (0, 3)},
-         extra=("--precision=fp32", *_SEMI_CONSISTENCY),    # pinned: aae-precision-mnist may move the default
+         extra=("--precision=fp32", *_SEMI_BEFORE),    # pinned: aae-precision-mnist may move the default
          decides="main_aae.py: the semi_supervised head's vat_weight (issue 27: 100 labels)"),
     # the three additions of docs/aae.md that no selection backs yet (declared 2026-12-01)
     _aae("aae-augment-mnist", "semi_supervised", 100,
          {f"augment-{a}": (f"--augment={a}",) for a in ("false", "true")},
-         extra=("--precision=fp32", *_SEMI_CONSISTENCY),
+         extra=("--precision=fp32", *_SEMI_BEFORE),
          decides="main_aae.py augment (the labelled minibatches)"),
     _aae("aae-consistency-mnist", "semi_supervised", 100,
-         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=fp32",),
+         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)},
+         extra=("--precision=fp32", *_SEMI_EPOCHS),
          decides="main_aae.py: the semi_supervised head's consistency_weight"),
     # declared in fp32 with the two above; moved to bf16 (the default on this CPU since aae-precision-mnist) before
     # any of its runs
@@ -161,10 +164,11 @@ SELECTIONS = {s.name: s for s in [
          decides="main_aae.py: the clustering heads' consistency_weight"),
     # issue 27 (100 labels): a longer run at the precision the default picks on a bf16 CPU (declared 2026-12-01)
     _aae("aae-epochs-mnist", "semi_supervised", 100, {f"epochs-{e}": (f"--epochs={e}",) for e in (30, 60)},
-         extra=("--precision=bf16", *_SEMI_CONSISTENCY), decides="main_aae.py: the semi_supervised head's epochs (issue 27: 100 labels)"),
+         extra=("--precision=bf16", *_SEMI_CONSISTENCY),
+         decides="main_aae.py: the semi_supervised head's epochs (issue 27: 100 labels)"),
     # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
     _aae("aae-ema-mnist", "semi_supervised", 100, {"ema-off": (), "ema-0.999": ("--ema_decay=0.999",)},
-         extra=("--precision=bf16", *_SEMI_CONSISTENCY), decides="main_aae.py ema_decay (issue 27: 100 labels)"),
+         extra=("--precision=bf16", *_SEMI_BEFORE), decides="main_aae.py ema_decay (issue 27: 100 labels)"),
 ]}
 
 

@@ -652,7 +652,8 @@ def train_table(path="benchmarks/results/train.json") -> str:
     heads = {name: row for name, row in result["families"].items() if "default_run_minutes" in row}
     if heads:
         out += "\n\n" + textwrap.fill("Each head's default run at these speeds (training only: its default epochs "
-                                      "of 60,000 images; evaluation, figures and the VAT radii come on top):", 116)
+                                      "when this was measured, of 60,000 images; evaluation, figures and the VAT "
+                                      "radii come on top):", 116)
         out += ("\n\n| head | default epochs | minutes in fp32 | minutes in bf16 |\n|---|---|---|---|\n")
         out += "\n".join(f"| {name[4:]} | {row['default_epochs']} | {row['default_run_minutes']['fp32']:.1f} | "
                          f"{row['default_run_minutes']['bf16']:.1f} |" for name, row in heads.items())

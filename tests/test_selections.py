@@ -231,8 +231,9 @@ def _aae_record(root: Path, selection: str, folder: str, **settings) -> Path:
 
 def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_setting_agrees(tmp_path):
     from reporting.records import generate
-    # (the consistency term these 100-label selections pin, as their runs recorded it)
-    source = _aae_record(tmp_path, "aae-precision-mnist", "precision-fp32-seed0", seed=0, consistency_weight=1.0)
+    # (the consistency term and epochs these 100-label selections pin, as their runs recorded them)
+    source = _aae_record(tmp_path, "aae-precision-mnist", "precision-fp32-seed0", seed=0, consistency_weight=1.0,
+                         epochs=30)
     target = tmp_path / "selections" / "aae-augment-mnist" / "augment-true-seed0"
     line = generate(["--same-run", str(source), str(target)])
     assert "precision-fp32-seed0" in line and "augment-true-seed0" in line
@@ -248,6 +249,6 @@ def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_sett
         generate(["--same-run", str(source), str(target.parent / "augment-maybe-seed0")])
     # a setting that neither candidate names, recorded off its default
     stale = _aae_record(tmp_path / "old", "aae-precision-mnist", "precision-fp32-seed0", seed=0, batch_size=7,
-                        consistency_weight=1.0)
+                        consistency_weight=1.0, epochs=30)
     with pytest.raises(UserError, match="batch_size=7"):
         generate(["--same-run", str(stale), str(tmp_path / "new" / "aae-augment-mnist" / "augment-true-seed0")])
