@@ -21,8 +21,9 @@ EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 COMMON = ["--epochs=2", "--batch_size=50", "--progress=false", "--device=cpu", "--resume=true",
           "--precision=fp32"]      # that commit trained in fp32; a script's default may be auto (bf16) today
 RUNS = {
-    "aae": (main_aae, "aae_semi_supervised.pt", "model.pt",                 # that commit had no VAT (a default since)
-            ["--head=semi_supervised", "--values=100", "--hidden=16", "--vat_weight=0"]),
+    "aae": (main_aae, "aae_semi_supervised.pt", "model.pt",   # that commit had no VAT (a default since) and the
+            ["--head=semi_supervised", "--values=100", "--hidden=16", "--vat_weight=0",   # consistency term (off
+             "--consistency_weight=1"]),                                               # for this head since)
     "catvae": (main_catvae, "catvae_infocatvae.pt", "model.pt",              # that commit's defaults (changed since)
                ["--datasets=mnist", "--variants=infocatvae", "--seeds=0", "--hidden=8", "--paper_settings=true",
                 "--info_weight=5"]),
