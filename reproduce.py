@@ -17,7 +17,6 @@ any run is launched. reporting/plan.py plans and runs; reporting/report.py and r
     python reproduce.py --jobs=2              # two runs at a time, one thread each (a 2-core CPU)
     python reproduce.py --parts=selections    # the validation-split runs behind the defaults (reporting/selections.py)
 """
-import importlib
 from pathlib import Path
 
 from data import DATASETS, DataError, DataNotFound, load_dataset
@@ -32,7 +31,7 @@ from reporting.tables import collect_curves, probe_groups
 from reporting.plan import PARTS, aae_settings, chosen_selections, clock, mode, plan, run_jobs, statuses
 from reporting.records import copy_figures, publish, sync_records
 from reporting.report import write_report
-from utils.config import at_least, header_keys, list_of, parse_config
+from utils.config import at_least, list_of, parse_config, script_header
 from utils.datasets import data_folder
 from utils.errors import UserError
 from utils.io import REPO, ensure_writable, output_root
@@ -71,7 +70,7 @@ SCRIPTS = ("main_judge", "main_encoder", "main_decoder_mnist", "main_decoder_fmn
 
 def script_defaults() -> dict:
     """{main_x.py: its header defaults}: a finished run made with other defaults is stale (reporting.plan)."""
-    return {f"{name}.py": header_keys(vars(importlib.import_module(name))) for name in SCRIPTS}
+    return {f"{name}.py": script_header(Path(__file__).with_name(f"{name}.py")) for name in SCRIPTS}
 
 
 def planned_jobs(cfg: dict) -> list:

@@ -15,7 +15,6 @@ The few figures the README and docs show are copied to docs/figures/ (small PNGs
 """
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import shlex
@@ -28,7 +27,7 @@ from reporting.selections import SELECTIONS
 from reporting.tables import (aae_table, bench_table, catvae_table, decoder_table, judge_table, judged_table,
                               kmeans_table, mlvae_swaps, mlvae_table, precision_table, probes_table, quantizer_rule_table,
                               selection_table, selections_table, seq_table, train_table)
-from utils.config import header_keys
+from utils.config import script_header
 from utils.errors import UserError
 from utils.io import REPO, save_text
 
@@ -75,8 +74,7 @@ def record_same_run(source: Path, target: Path) -> str:
         raise UserError(f"{source}: a run of {src_sel.script} at {src_sel.output}, not of {sel.script} at {sel.output}")
     config = _record_json(source, "config.json")
     _record_json(source, "metrics.json")
-    script = importlib.import_module(sel.script.removesuffix(".py"))
-    differ = differences(args, config) + default_differences(header_keys(vars(script)), args, config,
+    differ = differences(args, config) + default_differences(script_header(REPO / sel.script), args, config,
                                                              RESOLVED_KEYS.get(sel.script, ()))
     if differ:
         raise UserError(f"{source}: not the same run as {target.name} of {sel.name} ({'; '.join(differ)})")

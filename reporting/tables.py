@@ -10,7 +10,6 @@ every other seed under seed-<s>/ (reporting.plan.seed_root); the CatVAE's folder
 """
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import textwrap
@@ -21,8 +20,9 @@ import numpy as np
 from models.catvae import VARIANTS
 from reporting.references import AAE_REFERENCES, CLUSTERING_PEER_REFERENCES, SEQ_KS, SEQ_PAPER
 from utils.datasets import is_subset
-from utils.config import header_keys
+from utils.config import script_header
 from utils.errors import UserError
+from utils.io import REPO
 
 ORDER = ["mnist", "fashion-mnist", "mnist-sample"]
 
@@ -525,7 +525,7 @@ def selection_table(folder) -> str:
     from reporting.selections import selection_for
 
     declared = selection_for(folder)
-    defaults = header_keys(vars(importlib.import_module(declared.script.removesuffix(".py")))) if declared else {}
+    defaults = script_header(REPO / declared.script) if declared else {}
     groups: dict = {}
     for path in sorted(Path(folder).glob("*/metrics.json")):
         m, config = read_json(path), read_json(path.parent / "config.json")

@@ -16,12 +16,25 @@ import main_judge
 import main_mlvae
 import main_probes
 import reproduce
-from utils.config import header_keys
+from utils.config import header_keys, script_header
+from utils.errors import UserError
 from utils.errors import run_cli
 
 SCRIPTS = [main_encoder, main_decoder_mnist, main_decoder_fmnist, main_catvae, main_mlvae, main_aae, main_probes,
            main_judge, reproduce]
 CASES = [(script, key) for script in SCRIPTS for key in script.RULES]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)
+def test_script_header_read_as_text_is_the_imported_header(script):
+    """reporting reads a script's defaults from its text (utils.config.script_header), never by importing it: the
+    two must agree, key order and values included."""
+    assert list(script_header(script.__file__).items()) == list(header_keys(vars(script)).items())
+
+
+def test_script_header_of_a_missing_script_is_one_line(tmp_path):
+    with pytest.raises(UserError, match="main_gone.py: cannot read the script"):
+        script_header(tmp_path / "main_gone.py")
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.__name__)

@@ -7,6 +7,7 @@ every run. ``-h`` lists every key with its default and its comment.
 """
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from dataclasses import dataclass
@@ -24,6 +25,28 @@ def header_keys(namespace: dict) -> dict:
     such as an imported ``AAE_KIND`` are constants, not settings)."""
     return {k: v for k, v in namespace.items()
             if not k.startswith("_") and k.islower() and isinstance(v, _SCALARS) and not isinstance(v, ModuleType)}
+
+
+def script_header(path) -> dict:
+    """The hyperparameters of the script at ``path``, read from its text without running it: its module-level
+    assignments of a literal scalar to a public lower-case name, in order (what :func:`header_keys` gives for the
+    imported script, so code that reports on runs never imports an experiment script). A missing file is a one-line
+    UserError."""
+    try:
+        tree = ast.parse(open(path, encoding="utf-8").read(), filename=str(path))
+    except OSError as err:
+        raise UserError(f"{path}: cannot read the script ({err.strerror or err.__class__.__name__})") from None
+    header = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            if not name.startswith("_") and name.islower() and isinstance(value, _SCALARS):
+                header[name] = value
+    return header
 
 
 def _comments(path: str | None) -> dict:
