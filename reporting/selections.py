@@ -166,6 +166,12 @@ SELECTIONS = {s.name: s for s in [
     _aae("aae-epochs-mnist", "semi_supervised", 100, {f"epochs-{e}": (f"--epochs={e}",) for e in (30, 60)},
          extra=("--precision=bf16", *_SEMI_CONSISTENCY),
          decides="main_aae.py: the semi_supervised head's epochs (issue 27: 100 labels)"),
+    # the semi-supervised head's default recipe as a whole: aae-consistency-mnist switched the term off at 30 epochs,
+    # aae-epochs-mnist chose 60 epochs with it on; this checks the term at 60 epochs (declared 2026-12-01 before any
+    # of its runs; its weight-1 runs are aae-epochs-mnist's epochs-60 runs)
+    _aae("aae-semi-recipe-mnist", "semi_supervised", 100,
+         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=bf16", "--epochs=60"),
+         decides="main_aae.py: the semi_supervised head's consistency_weight at its 60 epochs (issue 27: 100 labels)"),
     # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
     _aae("aae-ema-mnist", "semi_supervised", 100, {"ema-off": (), "ema-0.999": ("--ema_decay=0.999",)},
          extra=("--precision=bf16", *_SEMI_BEFORE), decides="main_aae.py ema_decay (issue 27: 100 labels)"),
