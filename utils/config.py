@@ -11,6 +11,7 @@ import ast
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
@@ -33,7 +34,7 @@ def script_header(path) -> dict:
     imported script, so code that reports on runs never imports an experiment script). A missing file is a one-line
     UserError."""
     try:
-        tree = ast.parse(open(path, encoding="utf-8").read(), filename=str(path))
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
     except OSError as err:
         raise UserError(f"{path}: cannot read the script ({err.strerror or err.__class__.__name__})") from None
     header = {}
