@@ -17,8 +17,7 @@ import main_mlvae
 import main_probes
 import reproduce
 from utils.config import header_keys, script_header
-from utils.errors import UserError
-from utils.errors import run_cli
+from utils.errors import UserError, run_cli
 
 SCRIPTS = [main_encoder, main_decoder_mnist, main_decoder_fmnist, main_catvae, main_mlvae, main_aae, main_probes,
            main_judge, reproduce]
