@@ -69,3 +69,27 @@ def test_the_figures_the_docs_show_are_committed():
         path = ROOT / "docs" / "figures" / name
         shown = any(f"figures/{name}" in p.read_text() for p in [ROOT / "README.md", *ROOT.glob("docs/*.md")])
         assert not shown or path.is_file(), f"{name} is shown but not committed under docs/figures/"
+
+
+def test_held_records_stay_out_of_every_table_and_the_report(tmp_path):
+    """records/pending/ holds finished runs of a headline row whose other seeds are not done yet (one row is one
+    recipe): no generator and no report reads it, so a held run of another recipe changes nothing."""
+    import json
+    import shutil
+    records = tmp_path / "records"
+    shutil.copytree(ROOT / "records", records)
+    before = build_report(records, source="records/", figures=tmp_path / "figures", link_base=ROOT)
+    for seed_root in ("", "seed-1/"):
+        src = records / f"{seed_root}aae/semi_supervised/labels-100"
+        held = records / "pending" / f"{seed_root}aae/semi_supervised/labels-100"
+        shutil.copytree(src, held)
+        config = json.loads((held / "config.json").read_text())
+        config["epochs"] = 7                                  # another recipe: in a table it would be refused
+        (held / "config.json").write_text(json.dumps(config))
+        metrics = json.loads((held / "metrics.json").read_text())
+        metrics["test_error"] = 0.99
+        (held / "metrics.json").write_text(json.dumps(metrics))
+    assert build_report(records, source="records/", figures=tmp_path / "figures", link_base=ROOT) == before
+    for _, command, text in blocks():
+        if any(arg.startswith("records") for arg in command.split()):
+            assert block_output(command, repo=tmp_path).strip() == text.strip(), command
