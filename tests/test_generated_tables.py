@@ -82,7 +82,7 @@ def test_held_records_stay_out_of_every_table_and_the_report(tmp_path):
     for seed_root in ("", "seed-1/"):
         src = records / f"{seed_root}aae/semi_supervised/labels-100"
         held = records / "pending" / f"{seed_root}aae/semi_supervised/labels-100"
-        shutil.copytree(src, held)
+        shutil.copytree(src, held, dirs_exist_ok=True)
         config = json.loads((held / "config.json").read_text())
         config["epochs"] = 7                                  # another recipe: in a table it would be refused
         (held / "config.json").write_text(json.dumps(config))
