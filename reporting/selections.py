@@ -172,6 +172,9 @@ SELECTIONS = {s.name: s for s in [
     _aae("aae-semi-recipe-mnist", "semi_supervised", 100,
          {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=bf16", "--epochs=60"),
          decides="main_aae.py: the semi_supervised head's consistency_weight at its 60 epochs (issue 27: 100 labels)"),
+    _aae("aae-semi1000-recipe-mnist", "semi_supervised", 1000,
+         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=bf16", "--epochs=60"),
+         decides="main_aae.py: the semi_supervised head's consistency_weight with 1000 labels (issue 27: 1000 labels)"),
     # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
     _aae("aae-ema-mnist", "semi_supervised", 100, {"ema-off": (), "ema-0.999": ("--ema_decay=0.999",)},
          extra=("--precision=bf16", *_SEMI_BEFORE), decides="main_aae.py ema_decay (issue 27: 100 labels)"),
