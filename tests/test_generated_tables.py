@@ -8,7 +8,9 @@ A generated block reads
     | ... the table ... |
     <!-- end generated -->
 """
+import json
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,8 +76,6 @@ def test_the_figures_the_docs_show_are_committed():
 def test_held_records_stay_out_of_every_table_and_the_report(tmp_path):
     """records/pending/ holds finished runs of a headline row whose other seeds are not done yet (one row is one
     recipe): no generator and no report reads it, so a held run of another recipe changes nothing."""
-    import json
-    import shutil
     records = tmp_path / "records"
     shutil.copytree(ROOT / "records", records)
     before = build_report(records, source="records/", figures=tmp_path / "figures", link_base=ROOT)
