@@ -33,7 +33,7 @@ from utils.datasets import EVAL_SPLITS, balanced_labelled, is_subset, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
-from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import finished, fit, training_only
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
@@ -208,7 +208,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     setting = folder_name(run["setting"], dataset)
     out = fresh_run_dir(root, "aae", run["head"], setting, resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, **run, "setting": setting, "dataset": dataset, "data_source": source,
-                                    "device_used": str(device)})
+                                    **run_environment(device)})
     seed_everything(cfg["seed"])
     model = AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
                 head_distance=run["head_distance"]).to(device)

@@ -37,7 +37,7 @@ from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
-from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import finished, fit, make_optimizer, make_scheduler, training_only
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_catvae.py -h lists them) ----
@@ -133,7 +133,7 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     t0 = time.perf_counter()
     run = fresh_run_dir(out, "catvae", tag, variant, f"seed-{seed}", resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "data_source": source,
-                                    "device_used": str(device)})
+                                    **run_environment(device)})
     seed_everything(seed)
     model = model_from_config(cfg, variant).to(device)
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"

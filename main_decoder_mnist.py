@@ -31,7 +31,8 @@ from utils.datasets import EVAL_SPLITS, as_tensors, is_subset, load_or_fallback,
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, load_checkpoint, output_root, save_json
 from utils.progress import log
-from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
+from utils.runtime import (PRECISIONS, get_device, resolve_precision, run_environment,
+                           seed_everything)
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_decoder_mnist.py -h lists them) ----
@@ -121,7 +122,7 @@ def run(cfg: dict) -> dict:
                         f"rerun `python main_encoder.py --datasets={dataset} --archs={arch}`")
     xtr, xte = xtr.to(device), xte.to(device)
     out = fresh_run_dir(enc_run, "decoder", resume=cfg["resume"], overwrite=cfg["overwrite"])
-    save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": data.source, "device_used": str(device)})
+    save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": data.source, **run_environment(device)})
     log(f"{tag} {DISPLAY[arch]} decoder: {len(xtr)} train images, K={cfg['k']} centroids from {enc_run}")
 
     # 1. train the decoder on (frozen features -> image)

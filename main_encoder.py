@@ -28,7 +28,7 @@ from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_checkpoint, save_json
 from utils.progress import log
-from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_encoder.py -h lists them) ----
@@ -132,7 +132,7 @@ def main(argv=None):
             epochs = cfg["lae_epochs"] if arch.startswith("lae") else (
                 cfg["cae_epochs_mnist"] if name == "mnist" else cfg["cae_epochs_fashion"])
             run_cfg = {**cfg, "dataset": tag, "arch": arch, "epochs": epochs, "data_source": source,
-                       "device_used": str(device), "precision_used": precision}
+                       **run_environment(device), "precision_used": precision}
             save_json(run / "config.json", run_cfg)
             seed_everything(cfg["seed"])
             model = build_encoder(arch, binarize=cfg["binarize_lae"] and arch.startswith("lae")).to(device)

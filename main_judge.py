@@ -22,7 +22,7 @@ from utils.config import at_least, fraction, list_of, one_of, parse_config, posi
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
-from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_judge.py -h lists them) ----
@@ -95,7 +95,7 @@ def main(argv=None) -> dict:
         t0 = time.perf_counter()
         tag, xtr, ytr, xte, yte, source = split
         out = fresh_run_dir(root, "judge", tag, resume=cfg["resume"], overwrite=cfg["overwrite"])
-        save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": source, "device_used": str(device),
+        save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": source, **run_environment(device),
                                         "precision_used": precision})
         log(f"{tag} judge: {len(xtr)} train / {len(xte)} scored images from {source}; device {device} ({precision})")
         seed_everything(cfg["seed"])

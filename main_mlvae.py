@@ -31,7 +31,7 @@ from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
-from utils.runtime import PRECISIONS, get_device, resolve_precision, seed_everything
+from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_mlvae.py -h lists them) ----
@@ -119,7 +119,7 @@ def main(argv=None) -> dict:
     judge, judge_info = load_judge(folder, tag, cfg["eval_split"], device) if folder else (None, None)
     out = fresh_run_dir(root, "mlvae", tag, setting, resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, "dataset": tag, "setting": setting, "data_source": source,
-                                    "device_used": str(device)})
+                                    **run_environment(device)})
     log(f"{tag} ML-VAE ({setting}): {len(xtr)} train / {len(xte)} test images from {source}; device {device}")
     xtr_d, ytr_d = xtr.to(device), ytr.to(device)
 

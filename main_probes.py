@@ -40,7 +40,7 @@ from utils.datasets import EVAL_SPLITS, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, load_checkpoint, output_root, save_json
 from utils.progress import bar, log
-from utils.runtime import get_device, seed_everything
+from utils.runtime import get_device, run_environment, seed_everything
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_probes.py -h lists them) ----
 datasets = "mnist,fashion-mnist"            # comma-separated: mnist, fashion-mnist
@@ -152,7 +152,7 @@ def main(argv=None) -> dict:
         ran = {**kept_runs, **{s: str(f) for s, f in found.items()}}
         systems = ",".join(s for s in SYSTEMS if s in split_list(cfg["systems"]) or s in kept_runs)
         save_json(out / "config.json", {**cfg, "systems": systems, "dataset": tag, "data_source": source,
-                                        "device_used": str(device), "runs": {s: ran[s] for s in SYSTEMS if s in ran}})
+                                        **run_environment(device), "runs": {s: ran[s] for s in SYSTEMS if s in ran}})
         rows = []
         for system, folder in bar(found.items(), enabled=cfg["progress"], desc=f"{dataset} probes", total=len(found)):
             t0 = time.perf_counter()

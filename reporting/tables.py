@@ -492,8 +492,9 @@ SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
 _QUANTIZER_K = re.compile(r"quantizer(_soft)?_k(\d+)$")   # SEQ's quantizer accuracy at K clusters (or its soft vote)
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")
 # Not choices a selection compares: where and how a run went, and the judge that scores its images (not its training).
-_NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "resume", "overwrite",
-                "seed", "seeds", "data_source", "eval_batch_size", "judge", "judge_samples"}
+_NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "threads",
+                "torch_version", "resume", "overwrite", "seed", "seeds", "data_source", "eval_batch_size", "judge",
+                "judge_samples"}
 
 
 def selection_value(m: dict, key: str) -> float:

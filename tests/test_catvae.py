@@ -181,6 +181,7 @@ def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
             assert len(m["judged_prior_samples_per_mode"]) == 10
             cfg = json.loads((run / "config.json").read_text())
             assert cfg["variant"] == variant and cfg["seed"] == 0 and cfg["train_limit"] == 300
+            assert cfg["threads"] == torch.get_num_threads() and cfg["device_used"] == "cpu"
     summary = json.loads((tmp_path / "catvae" / "summary.json").read_text())
     assert set(summary) == {"mnist", "fashion-mnist"} and set(summary["mnist"]) == {"catvae", "infocatvae"}
 

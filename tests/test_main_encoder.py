@@ -31,6 +31,8 @@ def test_end_to_end_tiny(tiny_data_dir, tmp_path):
                 assert r["clusters_used_train"] == r["k"]  # no empty cluster
             cfg = json.loads((run / "config.json").read_text())
             assert cfg["train_limit"] == 300 and cfg["arch"] == arch  # overrides land in the saved config
+            # what a rerun needs to repeat the numbers exactly (docs/speed.md, threads)
+            assert cfg["threads"] == torch.get_num_threads() and cfg["torch_version"] == torch.__version__
             q = torch.load(run / "quantizers.pt", weights_only=False)
             assert q["quantizers"][20]["centroids"].shape[0] == 20
     assert (out / "seq" / "accuracy_vs_clusters.png").stat().st_size > 10_000

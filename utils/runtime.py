@@ -36,6 +36,12 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def run_environment(device: torch.device) -> dict:
+    """Where a run went, for its config.json: the device, the CPU threads torch used (another count changes the
+    numbers in the last digits; docs/speed.md, threads) and the torch version."""
+    return {"device_used": str(device), "threads": torch.get_num_threads(), "torch_version": torch.__version__}
+
+
 def rng_state() -> dict:
     """Every global RNG state, for checkpoints (so --resume continues the same random stream)."""
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
