@@ -43,7 +43,7 @@ dataset = "mnist"                 # mnist (the paper) or fashion-mnist
 data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the repository
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
-eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
+eval_split = "test"               # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # model (docs/originals.md 3.1: MLPs of 1000 ReLU units, discriminator input noise 0.3)
 hidden = 1000                     # hidden units of encoder, decoder and discriminators
 z_dim = 0                         # style code size; 0 = the head's default (16, 10, 2, 10, 2, 2, 10)

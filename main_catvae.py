@@ -47,7 +47,7 @@ variants = "catvae,infocatvae"    # catvae (ELBO only) and/or infocatvae (ELBO +
 data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the repository
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
-eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
+eval_split = "test"               # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # model (the paper's MLP: K=10, delta=2, 400 hidden units; its lambda was 2)
 clusters = 10                     # K, the number of prior modes (and of clusters)
 sub_dim = 2                       # delta: latent coordinates owned by each cluster; latent size d = K * delta

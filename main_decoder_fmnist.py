@@ -13,11 +13,11 @@ from main_decoder_mnist import PAPER, RULES, run  # noqa: F401 (the checks and p
 from utils.config import parse_config
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_decoder_fmnist.py -h lists them) ----
-dataset = "fashion-mnist"       # data set whose encoder run to decode
+dataset = "fashion-mnist"     # data set whose encoder run to decode
 arch = "cae4"                 # encoder/decoder pair: cae4, lae4, lae2
 data_dir = ""                 # empty: $DATA_DIR if set, else data/ in the repository
 k = 100                       # which of main_encoder.py's quantizers (K centroids) to use; the paper: 100
-paper_settings = False            # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
+paper_settings = False        # true: the paper's own setup (PAPER below) instead of these defaults; keys given on the command line still win
 eval_split = "test"           # the encoder run to decode: test (the default) or val (main_encoder.py --eval_split=val)
 # decoder training (the paper: Adam 1e-3, weight decay 1e-5, batch 32, 15 epochs)
 epochs = 2                    # passes over the 60,000 training features

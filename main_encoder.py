@@ -38,7 +38,7 @@ archs = "cae4,lae4,lae2"          # encoders: cae4 (conv 32-64, fc 1024-128), la
 data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the repository
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
-eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
+eval_split = "test"               # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # encoder training
 cae_epochs_mnist = 2              # CAE-4 epochs on MNIST (the paper: 10 at batch 32)
 cae_epochs_fashion = 4            # CAE-4 epochs on Fashion-MNIST

@@ -40,7 +40,7 @@ dataset = "mnist"                 # mnist or fashion-mnist
 data_dir = ""                     # empty: $DATA_DIR if set, else data/ in the repository
 train_limit = 0                   # use only the first N training images (0 = all 60,000); for quick tries
 test_limit = 0                    # use only the first N test images (0 = all 10,000)
-eval_split = "test"                # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
+eval_split = "test"               # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # model (docs/originals.md 4.2: 784-500 tanh, four heads; decoder 20-500 tanh-784 sigmoid)
 style_dim = 10                    # style code per image
 class_dim = 10                    # class code per group
