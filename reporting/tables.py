@@ -105,7 +105,8 @@ _SEED_DIR = re.compile(r"^seed-\d+$")
 # system's probes can join a record later). reporting.plan
 # does not compare them with a finished run either.
 NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir", "judge",
-                "datasets", "archs", "variants", "seeds", "head", "values", "runs", "systems"}
+                "datasets", "archs", "variants", "seeds", "head", "values", "runs", "systems",
+                "data_source", "device_used", "threads", "torch_version"}   # the last: where and how a run went
 
 
 def recipe_differences(configs: list[dict]) -> list[str]:
@@ -491,10 +492,9 @@ SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                       "higher")]
 _QUANTIZER_K = re.compile(r"quantizer(_soft)?_k(\d+)$")   # SEQ's quantizer accuracy at K clusters (or its soft vote)
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")
-# Not choices a selection compares: where and how a run went, and the judge that scores its images (not its training).
-_NOT_CHOICES = {"out_dir", "data_dir", "progress", "device", "device_used", "precision_used", "threads",
-                "torch_version", "resume", "overwrite", "seed", "seeds", "data_source", "eval_batch_size", "judge",
-                "judge_samples"}
+# Not choices a selection compares: what is not a setting (NOT_SETTINGS), the seed, the precision an "auto" resolved
+# to, and how many images are evaluated per pass or judged (not its training).
+_NOT_CHOICES = NOT_SETTINGS | {"seed", "precision_used", "eval_batch_size", "judge_samples"}
 
 
 def selection_value(m: dict, key: str) -> float:
