@@ -98,6 +98,12 @@ SELECTIONS = {s.name: s for s in [
     _seq("seq-label-smoothing-fashion-mnist-cae4", "fashion-mnist", "cae4",
          {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0.1", "0.2")},
          decides="main_encoder.py label_smoothing, on the headline encoder", soft=True),
+    # the encoders' training length was set in earlier sessions partly on test-set numbers (docs/seq.md; declared
+    # 2026-12-01 before any of its runs): the default against twice as many epochs, on the headline encoder
+    _seq("seq-epochs-mnist", "mnist", "cae4", {f"epochs-{e}": (f"--cae_epochs_mnist={e}",) for e in (2, 4)},
+         decides="main_encoder.py cae_epochs_mnist"),
+    _seq("seq-epochs-fashion-mnist", "fashion-mnist", "cae4",
+         {f"epochs-{e}": (f"--cae_epochs_fashion={e}",) for e in (4, 8)}, decides="main_encoder.py cae_epochs_fashion"),
     _catvae("catvae-vat-recipe-mnist", "mnist",
             {"paper": ("--vat_weight=0", "--balance_weight=0", "--batch_norm=false", "--dropout=0.25"),
              "vat-recipe": _CATVAE_RECIPE}, extra=("--info_weight=5", "--precision=fp32"),
