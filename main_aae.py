@@ -131,14 +131,14 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
         out["z_dim"] = out["n_y"]
     out["optimizer"] = cfg.get("optimizer") or out["optimizer"]
     out["beta1"] = cfg["beta1"] if cfg.get("beta1", 0) > 0 else out["beta1"]
-    for key, unnamed in (("vat_weight", 0.0), ("consistency_weight", 1.0)):
-        text = str(cfg.get(key, "")).strip()
+    for weight, unnamed in (("vat_weight", 0.0), ("consistency_weight", 1.0)):
+        text = str(cfg.get(weight, "")).strip()
         try:
-            out[key] = float(text) if text else d.get(key, unnamed)
+            out[weight] = float(text) if text else d.get(weight, unnamed)
         except ValueError:
-            raise UserError(f"--{key} expects a number or nothing (the head's default), got {text!r}") from None
-        if out[key] < 0:
-            raise UserError(f"--{key} must be >= 0, got {text}")
+            raise UserError(f"--{weight} expects a number or nothing (the head's default), got {text!r}") from None
+        if out[weight] < 0:
+            raise UserError(f"--{weight} must be >= 0, got {text}")
     if key == "clusters" and out["n_y"] < 2:
         raise UserError(f"--values={value}: the {head} head needs at least 2 clusters")
     if key == "labels" and out["labels"] % 10:

@@ -233,7 +233,8 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after):
 @pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
     (["--head=gan"], "--head=gan: must be a comma-separated list of all, supervised"),
-    (["--head=semi_supervised", "--values=95"], "multiple of 10"),
+    (["--head=semi_supervised", "--values=95"], "--values=95: the semi_supervised head takes a multiple of 10"),
+    (["--head=clustering", "--values=1"], "--values=1: the clustering head needs at least 2 clusters"),
     (["--epochs=-1"], "--epochs"),
     (["--optimizer=rmsprop"], "--optimizer=rmsprop: must be one of , adam, sgd"),
     (["--vat_weight=-1"], "--vat_weight"),
