@@ -14,7 +14,7 @@ import torch
 import main_aae
 from evaluation.aae import category_classes, category_codes, cluster_labels_paper, generations, judged_generations
 from main_aae import HEADS, PAPER, resolve
-from models.aae import (AAE, HEAD_NAMES, SGD_RECIPE, _update, circle_targets, disc_loss, frozen, gen_loss,
+from models.aae import (AAE, SGD_RECIPE, _update, circle_targets, disc_loss, frozen, gen_loss,
                         head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical,
                         sample_mixture, sgd_schedule)
 from utils.datasets import balanced_labelled

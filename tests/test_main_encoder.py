@@ -1,6 +1,5 @@
 """End-to-end runs of main_encoder.py on tiny settings, and a real-data check."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
