@@ -31,8 +31,7 @@ from utils.datasets import EVAL_SPLITS, as_tensors, is_subset, load_or_fallback,
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, load_checkpoint, output_root, save_json
 from utils.progress import log
-from utils.runtime import (PRECISIONS, get_device, resolve_precision, run_environment,
-                           seed_everything)
+from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import fit, make_optimizer, make_scheduler
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_decoder_mnist.py -h lists them) ----
