@@ -37,6 +37,7 @@ seed = 0
 device = "auto"               # auto (cuda, then mps, then cpu), cpu, cuda, mps
 precision = "fp32"            # fp32, bf16 (autocast), or auto: bf16 where the device has it natively
 out_dir = ""                  # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/; empty: results/ in the repository
+encoder_dir = ""              # the encoder run to decode; empty: <out_dir>/seq/<dataset>/<arch>/ (the decoder is written there in any case)
 judge = "auto"                # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
 resume = False                # continue decoder training from decoder/decoder.pt
 overwrite = False             # replace an earlier decoder run (without it, or resume, that is refused)

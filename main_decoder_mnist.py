@@ -59,6 +59,7 @@ seed = 0
 device = "auto"               # auto (cuda, then mps, then cpu), cpu, cuda, mps
 precision = "fp32"            # fp32, bf16 (autocast), or auto: bf16 where the device has it natively
 out_dir = ""                  # reads <out_dir>/seq/<dataset>/<arch>/, writes .../decoder/; empty: results/ in the repository
+encoder_dir = ""              # the encoder run to decode; empty: <out_dir>/seq/<dataset>/<arch>/ (the decoder is written there in any case)
 judge = "auto"                # the judge run folder (main_judge.py): auto = <out_dir>/judge/<dataset>/ (val/ for --eval_split=val), off = no judged scores, or a path
 resume = False                # continue decoder training from decoder/decoder.pt
 overwrite = False             # replace an earlier decoder run (without it, or resume, that is refused)
@@ -106,7 +107,8 @@ def run(cfg: dict) -> dict:
     tag = "mnist-sample" if data.name == "mnist-sample" else dataset
     folder = judge_folder(cfg["judge"], root, tag)
     judge, judge_info = load_judge(folder, tag, cfg["eval_split"], device) if folder else (None, None)
-    enc_run = root / "seq" / tag / arch
+    run_folder = root / "seq" / tag / arch             # the decoder goes to its decoder/ subfolder
+    enc_run = Path(cfg["encoder_dir"]) if cfg["encoder_dir"] else run_folder
     encoder, feats, quantizers = load_encoder_run(enc_run, tag, arch)
     if cfg["k"] not in quantizers:
         raise UserError(f"{enc_run / 'quantizers.pt'}: has no quantizer for K={cfg['k']} "
@@ -120,7 +122,7 @@ def run(cfg: dict) -> dict:
         raise UserError(f"{enc_run / 'features.pt'}: does not match the {tag} data in {data.source}; "
                         f"rerun `python main_encoder.py --datasets={dataset} --archs={arch}`")
     xtr, xte = xtr.to(device), xte.to(device)
-    out = fresh_run_dir(enc_run, "decoder", resume=cfg["resume"], overwrite=cfg["overwrite"])
+    out = fresh_run_dir(run_folder, "decoder", resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, "dataset": tag, "data_source": data.source, **run_environment(device)})
     log(f"{tag} {DISPLAY[arch]} decoder: {len(xtr)} train images, K={cfg['k']} centroids from {enc_run}")
 

@@ -79,6 +79,13 @@ PAPER = {"batch_size": 32, "cae_epochs_mnist": 10, "cae_epochs_fashion": 10, "la
          "schedule": "constant", "label_smoothing": 0.0, "kmeans_restarts": 1}
 
 
+def epochs_for(cfg: dict, dataset: str, arch: str) -> int:
+    """The epochs an encoder trains (recorded as ``epochs``): lae_epochs for the LAEs, the CAE-4's by data set."""
+    if arch.startswith("lae"):
+        return cfg["lae_epochs"]
+    return cfg["cae_epochs_mnist"] if dataset == "mnist" else cfg["cae_epochs_fashion"]
+
+
 def train_encoder(model: Encoder, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int, lr: float,
                   schedule: str, seed: int, label_smoothing: float = 0.0, precision: str, checkpoint: Path,
                   resume: bool, progress: bool, desc: str, extra: dict | None = None) -> list[dict]:
@@ -129,8 +136,7 @@ def main(argv=None):
             run = fresh_run_dir(out, "seq", tag, arch, resume=cfg["resume"], overwrite=cfg["overwrite"])
             if cfg["overwrite"] and (run / "decoder").is_dir():  # a decoder of the replaced encoder is stale too
                 fresh_run_dir(run, "decoder", resume=False, overwrite=True)
-            epochs = cfg["lae_epochs"] if arch.startswith("lae") else (
-                cfg["cae_epochs_mnist"] if name == "mnist" else cfg["cae_epochs_fashion"])
+            epochs = epochs_for(cfg, name, arch)
             run_cfg = {**cfg, "dataset": tag, "arch": arch, "epochs": epochs, "data_source": source,
                        **run_environment(device), "precision_used": precision}
             save_json(run / "config.json", run_cfg)

@@ -35,7 +35,9 @@ JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catva
 # a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; an AAE
 # job compares it with the head's value as main_aae.resolve gives it now (Job.resolved).
 RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight"},
-                 "main_mlvae.py": {"setting"}}
+                 "main_mlvae.py": {"setting"},
+                 # one of them is a SEQ run's epochs (main_encoder.epochs_for): a job compares the recorded epochs
+                 "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"}}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {
@@ -217,10 +219,10 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
         judged = script in JUDGED_SCRIPTS
         if judged:   # one judge per data set, at <out>/judge/<dataset>/, whatever the seed folder of the run
             args = [*args, f"--judge={out}/judge/{data[0]}"]
-        return Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
-                   MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
-                   defaults=(defaults or {}).get(script, {}), judge=f"Judge {data[0]}" if judged else "",
-                   resolved=resolved or {})
+        return encoder_resolved(Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
+                                    MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
+                                    defaults=(defaults or {}).get(script, {}),
+                                    judge=f"Judge {data[0]}" if judged else "", resolved=resolved or {}))
 
     jobs: list[Job] = []
     every = sorted(set(seeds) | set(other_seeds))
@@ -306,9 +308,17 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
     ``aae_resolve`` (as in :func:`plan`), so a run that gives --epochs=30 and one that leaves the head's 30 are
     one run."""
     out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg["seeds"], int))
-    jobs, judges = [], {}
-    for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
-        extra = QUICK_ARGS.get(sel.script, []) if quick else []
+    jobs, judges = {}, {}
+
+    def add(sel, cand, seed, folder, args) -> str:
+        """Plan one run (once), and the validation judge it needs; returns its job's name."""
+        name = f"Selection {sel.name} {cand} seed {seed}"
+        if name in jobs:
+            return name
+        needs = []
+        if sel.reads:      # the run it reads (a decoder's encoder), planned first where its selection is not chosen
+            other = SELECTIONS[sel.reads[0]]
+            needs = [add(other, *next(r for r in other.runs(out) if r[:2] == (sel.reads[1], seed)))]
         judge = []
         if sel.judged:      # one validation judge per data set (trained on the first 50,000 images only)
             judges.setdefault(sel.dataset, Job(
@@ -318,26 +328,44 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                 [Path(f"{out}/val/judge/{sel.dataset}/metrics.json")], MINUTES["judge"][quick],
                 datasets=[sel.dataset], subset=quick, defaults=defaults.get("main_judge.py", {})))
             judge = [f"--judge={out}/val/judge/{sel.dataset}"]
-        for cand, seed, folder, args in sel.runs():
-            if seed not in seeds:
-                continue
-            run_dir = f"{out}/selections/{sel.name}/{folder}"
-            job = Job(f"Selection {sel.name} {cand} seed {seed}", sel.script,
-                      merged([*args, *judge, f"--out_dir={run_dir}", *extra, *common]),
-                      [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick],
-                      datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
-                      judge=f"Judge val {sel.dataset}" if sel.judged else "",
-                      record=f"selections/{sel.name}/{folder}")
-            if sel.script == "main_aae.py" and aae_resolve is not None:
-                settings = _settings(job)
-                values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
-                run = aae_resolve(settings, settings["head"], values[0] if len(values) == 1 else None)
-                job.resolved = {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
-            job.same_as = next((j for j in jobs if j.same_as is None and same_settings(j, job)), None)
-            if job.same_as is not None:
-                job.after, job.minutes = [job.same_as.name], 0.0
-            jobs.append(job)
-    return [*judges.values(), *jobs]
+        run_dir = f"{out}/selections/{sel.name}/{folder}"
+        job = Job(name, sel.script,
+                  merged([*args, *judge, f"--out_dir={run_dir}", *(QUICK_ARGS.get(sel.script, []) if quick else []),
+                          *common]),
+                  [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick], needs,
+                  datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
+                  judge=f"Judge val {sel.dataset}" if sel.judged else "", record=f"selections/{sel.name}/{folder}")
+        encoder_resolved(job)
+        if sel.script == "main_aae.py" and aae_resolve is not None:
+            settings = _settings(job)
+            values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
+            run = aae_resolve(settings, settings["head"], values[0] if len(values) == 1 else None)
+            job.resolved = {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
+        job.same_as = next((j for j in jobs.values() if j.same_as is None and same_settings(j, job)), None)
+        if job.same_as is not None:
+            job.after, job.minutes = [job.same_as.name], 0.0
+        jobs[name] = job
+        return name
+
+    for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
+        for run in sel.runs(out):
+            if run[1] in seeds:
+                add(sel, *run)
+    return [*judges.values(), *jobs.values()]
+
+
+def encoder_resolved(job: Job) -> Job:
+    """A main_encoder.py job (one data set, one encoder) gets the epochs it trains as Job.resolved, so that a run is
+    stale when its own epochs changed, not when another data set's or encoder's did; other jobs are returned as
+    they are."""
+    settings = _settings(job) if job.script == "main_encoder.py" else {}
+    if {"datasets", "archs", *RESOLVED_KEYS["main_encoder.py"]} <= set(settings) and \
+            "," not in settings["datasets"] + settings["archs"]:
+        from main_encoder import epochs_for
+
+        job.resolved = {**job.resolved, "epochs": epochs_for(
+            {k: int(settings[k]) for k in RESOLVED_KEYS["main_encoder.py"]}, settings["datasets"], settings["archs"])}
+    return job
 
 
 # what only says where a run writes or how it runs, not what it computes

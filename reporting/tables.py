@@ -99,14 +99,14 @@ _SEED_DIR = re.compile(r"^seed-\d+$")
 
 # Arguments that do not change what a run computes, so runs that differ in them are the same recipe: how a run is
 # carried out; where it goes, where the data are read and which judge scores it (the same data or judge in another
-# folder are the same); which runs one call of a script makes (a user's `python main_catvae.py` makes the three seeds
-# that reproduce.py makes one by one; the run's folder already names its data set, encoder, variant, seed, head and
-# setting); and the systems and run folders a probe read (main_probes.py records them: they differ per seed, and a
-# system's probes can join a record later). reporting.plan
-# does not compare them with a finished run either.
+# folder are the same, and so is the encoder run a decoder reads); which runs one call of a script makes (a user's
+# `python main_catvae.py` makes the three seeds that reproduce.py makes one by one; the run's folder already names its
+# data set, encoder, variant, seed, head and setting); and the systems and run folders a probe read (main_probes.py
+# records them: they differ per seed, and a system's probes can join a record later). reporting.plan does not compare
+# them with a finished run either.
 NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir", "judge",
                 "datasets", "archs", "variants", "seeds", "head", "values", "runs", "systems",
-                "data_source", "device_used", "threads", "torch_version"}   # the last: where and how a run went
+                "encoder_dir", "data_source", "device_used", "threads", "torch_version"}   # where and how a run went
 
 
 def recipe_differences(configs: list[dict]) -> list[str]:
@@ -489,6 +489,10 @@ SELECTION_METRICS = [("clustering_accuracy", "clustering accuracy %", "higher"),
                      ("judged_prior_samples_mode_class", "prior samples judged as their mode's class %", "higher"),
                      ("judged_prior_samples_min_mode", "the same, worst mode %", "higher"),
                      ("judged_fitted_samples_mode_class", "fitted-mode samples judged as their mode's class %",
+                      "higher"),
+                     ("judged_test_reconstructions", "reconstructions judged as their image's class %", "higher"),
+                     ("judged_convex_same_cluster", "same-cluster combinations judged as their class %", "higher"),
+                     ("judged_convex_across_clusters", "across-cluster combinations judged as their class %",
                       "higher")]
 _QUANTIZER_K = re.compile(r"quantizer(_soft)?_k(\d+)$")   # SEQ's quantizer accuracy at K clusters (or its soft vote)
 _SEED_SUFFIX = re.compile(r"-seed(\d+)$")

@@ -71,6 +71,26 @@ def test_checkpoint_of_another_data_set_is_refused(tiny_data_dir, tmp_path):
 
 
 @pytest.mark.slow
+def test_encoder_dir_decodes_an_encoder_run_kept_elsewhere(tiny_data_dir, tmp_path):
+    """--encoder_dir reads the encoder from another folder (a selection decodes another selection's encoders); the
+    decoder is still written below its own --out_dir, and the encoder's folder is left as it was."""
+    common = [f"--data_dir={tiny_data_dir}", "--progress=false"]
+    main_encoder.main(common + [f"--out_dir={tmp_path / 'enc'}", "--datasets=mnist", "--archs=lae2", "--lae_epochs=1",
+                                "--ks=10"])
+    encoder_run = tmp_path / "enc" / "seq" / "mnist" / "lae2"
+    before = sorted(p.name for p in encoder_run.iterdir())
+    args = common + [f"--out_dir={tmp_path / 'dec'}", "--arch=lae2", "--k=10", "--epochs=1", "--convex_samples=5",
+                     "--judge=off"]
+    with pytest.raises(UserError, match=f"{tmp_path / 'nowhere' / 'encoder.pt'}: checkpoint not found"):
+        main_decoder_mnist.main(args + [f"--encoder_dir={tmp_path / 'nowhere'}"])
+    main_decoder_mnist.main(args + [f"--encoder_dir={encoder_run}"])
+    out = tmp_path / "dec" / "seq" / "mnist" / "lae2" / "decoder"
+    assert json.loads((out / "config.json").read_text())["encoder_dir"] == str(encoder_run)
+    assert 0 < json.loads((out / "metrics.json").read_text())["test_bce"] < 1
+    assert sorted(p.name for p in encoder_run.iterdir()) == before
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("script, dataset", [(main_decoder_mnist, "mnist"), (main_decoder_fmnist, "fashion-mnist")])
 def test_decoder_scripts_end_to_end(tiny_data_dir, tiny_judges, tmp_path, script, dataset):
     common = [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--progress=false"]

@@ -676,6 +676,28 @@ def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
     assert job.status() == ("stale", [f"vat_weight=0.0 (the default is now {now['vat_weight']})"])
 
 
+def test_a_seq_run_is_stale_when_its_own_epochs_changed_not_another_encoders(tmp_path):
+    """main_encoder.py records every encoder's epoch setting; a run is compared on the epochs it trained
+    (main_encoder.epochs_for): the CAE-4 epochs of MNIST do not make a Fashion-MNIST or an LAE run stale."""
+    import main_encoder
+
+    cfg = {**_cfg(parts="seq", seeds="0", datasets="mnist,fashion-mnist", seq_archs="cae4,lae4"),
+           "out_dir": str(tmp_path)}
+    jobs = {j.name: j for j in reproduce.planned_jobs(cfg) if j.script == "main_encoder.py"}
+    header = {k: v for k, v in vars(main_encoder).items() if k in next(iter(jobs.values())).defaults}
+    other = main_encoder.cae_epochs_mnist + 1            # an MNIST CAE-4 length that is not today's
+    for name, job in jobs.items():
+        ds, arch = name.split()[2:4]
+        trained = main_encoder.epochs_for({**header, "cae_epochs_mnist": other}, ds, arch)
+        _write(job.outputs[0].parent / "config.json", {**header, "cae_epochs_mnist": other, "epochs": trained,
+                                                        "datasets": ds, "archs": arch, "seed": 0})
+        _write(job.outputs[0], {"seed": 0, "subset": False})
+    states = {name: job.status() for name, job in jobs.items()}
+    assert states.pop("SEQ encoder mnist cae4 seed 0") == (
+        "stale", [f"epochs={other} (the default is now {main_encoder.cae_epochs_mnist})"])
+    assert list(states.values()) == [("done", [])] * 3
+
+
 def test_copy_figures_copies_the_run_figures_but_never_the_one_drawn_from_records(tmp_path):
     from reporting.records import copy_figures
 

@@ -72,6 +72,31 @@ def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second(
     assert jobs["Selection aae-precision-mnist precision-fp32 seed 1"].same_as is None           # another seed
 
 
+def test_a_selection_that_reads_another_runs_after_it_and_plans_it_when_not_chosen(monkeypatch):
+    """A decoder selection (Selection.reads) decodes the encoder of another selection's candidate, seed by seed: that
+    run is planned (once) before it even where its own selection is not chosen, and --encoder_dir is its folder."""
+    from reporting import plan, selections
+
+    decoder = selections._seq_decoder("seq-decoder-test", "mnist", ("seq-epochs-mnist", "epochs-2"),
+                                      {"epochs-1": ("--epochs=1",), "epochs-3": ("--epochs=3",)}, seeds=(0, 1))
+    monkeypatch.setitem(selections.SELECTIONS, decoder.name, decoder)
+    for chosen in ("seq-decoder-test", "seq-epochs-mnist,seq-decoder-test"):
+        jobs = reproduce.planned_jobs(_cfg(selections=chosen, seeds="0,1", out_dir="out"))
+        names = [j.name for j in jobs]
+        assert len(names) == len(set(names)) and names[0] == "Judge val mnist"
+        for seed in (0, 1):
+            encoder = f"Selection seq-epochs-mnist epochs-2 seed {seed}"
+            enc = jobs[names.index(encoder)]
+            for cand in ("epochs-1", "epochs-3"):
+                job = jobs[names.index(f"Selection seq-decoder-test {cand} seed {seed}")]
+                assert names.index(encoder) < names.index(job.name) and encoder in job.after
+                assert f"--encoder_dir={enc.outputs[0].parent}" in job.args and job.judge == "Judge val mnist"
+                assert job.outputs == [Path(f"out/selections/seq-decoder-test/{cand}-seed{seed}/val/seq/mnist/cae4"
+                                            "/decoder/metrics.json")]
+        assert sum(n.startswith("Selection seq-epochs-mnist") for n in names) == (2 if "," not in chosen else 4)
+    assert plan.statuses(jobs)["Selection seq-decoder-test epochs-1 seed 0"][0] == "new"
+
+
 def test_merged_keeps_each_key_once_with_its_last_value():
     assert merged(["--a=1", "--b=2", "--a=3", "--c=4"]) == ["--a=3", "--b=2", "--c=4"]
     jobs = reproduce.planned_jobs(_cfg(selections="seq-label-smoothing-mnist", quick=True))
