@@ -23,6 +23,7 @@ from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import folder_name as aae_folder
 from main_aae import resolve as aae_resolve
+from main_encoder import epochs_for as encoder_epochs
 from figures.probes import comparison
 from figures.seq import accuracy_vs_clusters
 from models.encoders import ARCHS, DISPLAY
@@ -75,7 +76,7 @@ def script_defaults() -> dict:
 
 def planned_jobs(cfg: dict) -> list:
     """Every run of the reproduction (reporting.plan), with the AAE heads' default sweeps from main_aae.py."""
-    return plan(cfg, AAE_HEADS, aae_resolve, aae_folder, script_defaults())
+    return plan(cfg, AAE_HEADS, aae_resolve, aae_folder, script_defaults(), encoder_epochs)
 
 
 def check_data(cfg: dict, jobs: list) -> None:

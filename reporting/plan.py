@@ -196,7 +196,8 @@ def seed_root(out_dir: str, seed: int) -> str:
     return out_dir if seed == 0 else f"{out_dir}/seed-{seed}"
 
 
-def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | None = None) -> list[Job]:
+def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | None = None,
+         encoder_epochs=None) -> list[Job]:
     """Every run of the reproduction, in an order that respects what reads what (decoders after encoders). The
     headline runs (SEQ encoders and the CAE-4 decoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the
     HEADLINE_AAE_HEADS, and beyond the papers the ML-VAE and the first setting of each headline AAE head on
@@ -205,7 +206,8 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     ``aae_heads``: main_aae.HEADS (each head's default sweep); ``aae_resolve(settings, head, value)``: a run's
     settings as the script resolves them from its flags (main_aae.resolve: its RESOLVED_KEYS make Job.resolved); ``aae_folder(setting, dataset)``: the
     name of its run folder (main_aae.folder_name);
-    ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts)."""
+    ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts);
+    ``encoder_epochs(settings, dataset, arch)``: the epochs a SEQ encoder run trains (main_encoder.epochs_for)."""
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, other_seeds = split_list(cfg["seeds"], int), split_list(cfg["other_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
@@ -222,7 +224,8 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
         return encoder_resolved(Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
                                     MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
                                     defaults=(defaults or {}).get(script, {}),
-                                    judge=f"Judge {data[0]}" if judged else "", resolved=resolved or {}))
+                                    judge=f"Judge {data[0]}" if judged else "", resolved=resolved or {}),
+                                encoder_epochs)
 
     jobs: list[Job] = []
     every = sorted(set(seeds) | set(other_seeds))
@@ -297,16 +300,16 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     return [job(f"Judge {ds}", "main_judge.py", [f"--datasets={ds}", f"--out_dir={out}"],
                 [f"{out}/judge/{ds}/metrics.json"], "judge", data=[ds])
             for ds in ("mnist", "fashion-mnist") if ds in needed] + jobs + (
-        selection_jobs(cfg, common, defaults or {}, aae_resolve) if "selections" in parts else [])
+        selection_jobs(cfg, common, defaults or {}, aae_resolve, encoder_epochs) if "selections" in parts else [])
 
 
-def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=None) -> list[Job]:
+def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=None, encoder_epochs=None) -> list[Job]:
     """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
     one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
     records/selections/<name>/<candidate>-seed<s>/, for each declared seed that --seeds also names (its default
     names them all). With --quick they see the scripts' --quick subsets. An AAE run's Job.resolved comes from
     ``aae_resolve`` (as in :func:`plan`), so a run that gives --epochs=30 and one that leaves the head's 30 are
-    one run."""
+    one run; a SEQ encoder's epochs from ``encoder_epochs`` (as in :func:`plan`)."""
     out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg["seeds"], int))
     jobs, judges = {}, {}
 
@@ -335,7 +338,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                   [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick], needs,
                   datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                   judge=f"Judge val {sel.dataset}" if sel.judged else "", record=f"selections/{sel.name}/{folder}")
-        encoder_resolved(job)
+        encoder_resolved(job, encoder_epochs)
         if sel.script == "main_aae.py" and aae_resolve is not None:
             settings = _settings(job)
             values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
@@ -354,16 +357,14 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
     return [*judges.values(), *jobs.values()]
 
 
-def encoder_resolved(job: Job) -> Job:
-    """A main_encoder.py job (one data set, one encoder) gets the epochs it trains as Job.resolved, so that a run is
-    stale when its own epochs changed, not when another data set's or encoder's did; other jobs are returned as
-    they are."""
-    settings = _settings(job) if job.script == "main_encoder.py" else {}
+def encoder_resolved(job: Job, encoder_epochs=None) -> Job:
+    """A main_encoder.py job (one data set, one encoder) gets the epochs it trains (``encoder_epochs(settings,
+    dataset, arch)``: main_encoder.epochs_for) as Job.resolved, so that a run is stale when its own epochs changed,
+    not when another data set's or encoder's did; other jobs are returned as they are."""
+    settings = _settings(job) if job.script == "main_encoder.py" and encoder_epochs else {}
     if {"datasets", "archs", *RESOLVED_KEYS["main_encoder.py"]} <= set(settings) and \
             "," not in settings["datasets"] + settings["archs"]:
-        from main_encoder import epochs_for
-
-        job.resolved = {**job.resolved, "epochs": epochs_for(
+        job.resolved = {**job.resolved, "epochs": encoder_epochs(
             {k: int(settings[k]) for k in RESOLVED_KEYS["main_encoder.py"]}, settings["datasets"], settings["archs"])}
     return job
 
