@@ -41,7 +41,7 @@ test_limit = 0                    # use only the first N test images (0 = all 10
 eval_split = "test"               # test: score on the 10,000 test images; val: train on the first 50,000 training images, score on the last 10,000 (the test set is not read; runs go to <out_dir>/val/)
 # encoder training
 cae_epochs_mnist = 4              # CAE-4 epochs on MNIST (the paper: 10 at batch 32; 4 beat 2 on the validation split)
-cae_epochs_fashion = 4            # CAE-4 epochs on Fashion-MNIST
+cae_epochs_fashion = 8            # CAE-4 epochs on Fashion-MNIST (8 beat 4 on the validation split)
 lae_epochs = 10                   # LAE-4 / LAE-2 epochs (cheap MLPs)
 batch_size = 256                  # the paper: 32 (5x slower per image on a CPU)
 lr = 2e-3                         # Adam learning rate (peak of the one-cycle schedule)

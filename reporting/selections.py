@@ -111,8 +111,9 @@ SELECTIONS = {s.name: s for s in [
     _seq("seq-label-smoothing-fashion-mnist", "fashion-mnist", "lae4",
          {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0", "0.1", "0.2")},
          decides="main_encoder.py label_smoothing"),
+    # run with 4 Fashion-MNIST CAE-4 epochs, the default before seq-epochs-fashion-mnist: pinned (as seq-precision)
     _seq("seq-label-smoothing-fashion-mnist-cae4", "fashion-mnist", "cae4",
-         {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0.1", "0.2")},
+         {f"smoothing-{v}": (f"--label_smoothing={v}",) for v in ("0.1", "0.2")}, extra=("--cae_epochs_fashion=4",),
          decides="main_encoder.py label_smoothing, on the headline encoder", soft=True),
     # the encoders' training length was set in earlier sessions partly on test-set numbers (docs/seq.md; declared
     # 2026-12-01 before any of its runs): the default against twice as many epochs, on the headline encoder
