@@ -318,10 +318,11 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
         name = f"Selection {sel.name} {cand} seed {seed}"
         if name in jobs:
             return name
-        needs = []
+        needs, reads = [], []
         if sel.reads:      # the run it reads (a decoder's encoder), planned first where its selection is not chosen
             other = SELECTIONS[sel.reads[0]]
-            needs = [add(other, *next(r for r in other.runs(out) if r[:2] == (sel.reads[1], seed)))]
+            needs = [add(other, *next(r for r in other.runs() if r[:2] == (sel.reads[1], seed)))]
+            reads = [f"--encoder_dir={jobs[needs[0]].outputs[0].parent}"]
         judge = []
         if sel.judged:      # one validation judge per data set (trained on the first 50,000 images only)
             judges.setdefault(sel.dataset, Job(
@@ -333,7 +334,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
             judge = [f"--judge={out}/val/judge/{sel.dataset}"]
         run_dir = f"{out}/selections/{sel.name}/{folder}"
         job = Job(name, sel.script,
-                  merged([*args, *judge, f"--out_dir={run_dir}", *(QUICK_ARGS.get(sel.script, []) if quick else []),
+                  merged([*args, *reads, *judge, f"--out_dir={run_dir}", *(QUICK_ARGS.get(sel.script, []) if quick else []),
                           *common]),
                   [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick], needs,
                   datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
@@ -351,7 +352,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
         return name
 
     for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
-        for run in sel.runs(out):
+        for run in sel.runs():
             if run[1] in seeds:
                 add(sel, *run)
     return [*judges.values(), *jobs.values()]

@@ -37,17 +37,14 @@ class Selection:
     decides: str = ""                      # the default it decides
     judged: bool = False                   # its images are scored by the validation judge (main_judge.py, val split)
     reads: tuple[str, str] = ()            # (selection, candidate) whose run of the same seed each run reads (a
-                                           # decoder's encoder): planned before it; {out} and {seed} in args name it
+                                           # decoder's encoder, by --encoder_dir): reporting.plan runs it first
 
-    def runs(self, out: str = "results"):
+    def runs(self):
         """(candidate, seed, its folder name, its full argument list) for every run, seed by seed (every candidate
-        of a seed before the next seed), so an interrupted selection has as many seeds of each candidate. ``out``
-        is the plan's --out_dir, where a run that ``reads`` another finds it."""
+        of a seed before the next seed), so an interrupted selection has as many seeds of each candidate."""
         for seed in self.seeds:
             for cand, own in self.candidates.items():
-                args = ["--eval_split=val", *self.args, *own, _seed_flag(self, seed)]
-                yield cand, seed, f"{cand}-seed{seed}", [a.replace("{out}", out).replace("{seed}", str(seed))
-                                                         for a in args]
+                yield cand, seed, f"{cand}-seed{seed}", ["--eval_split=val", *self.args, *own, _seed_flag(self, seed)]
 
 
 def _seed_flag(sel: Selection, seed: int) -> str:
@@ -79,9 +76,7 @@ def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides="",
 
 def _seq_decoder(name, dataset, encoder, candidates, seeds=(0, 1, 2), decides=""):
     # each run decodes the CAE-4 encoder that the run (selection, candidate) = ``encoder`` of its seed trained
-    enc_sel, enc_cand = encoder
-    return Selection(name, "main_decoder_mnist.py" if dataset == "mnist" else "main_decoder_fmnist.py", dataset,
-                     (f"--encoder_dir={{out}}/selections/{enc_sel}/{enc_cand}-seed{{seed}}/val/seq/{dataset}/cae4",),
+    return Selection(name, "main_decoder_mnist.py" if dataset == "mnist" else "main_decoder_fmnist.py", dataset, (),
                      candidates, tuple(seeds), f"val/seq/{dataset}/cae4/decoder/metrics.json", "decoder",
                      ("test_bce", "judged_test_reconstructions", "judged_convex_same_cluster",
                       "judged_convex_across_clusters"), decides, judged=True, reads=encoder)
