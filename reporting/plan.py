@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reporting.selections import SELECTIONS
+from reporting.selections import DECODER_SCRIPTS, SELECTIONS
 from reporting.tables import NOT_SETTINGS, read_json, subset_of
 from utils.config import convert, split_list
 from utils.errors import UserError
@@ -239,7 +239,7 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                     jobs.append(job(f"SEQ encoder {ds} {arch}{tag}", "main_encoder.py",
                                     [f"--datasets={ds}", f"--archs={arch}", f"--seed={seed}", f"--out_dir={root}"],
                                     [f"{root}/seq/{ds}/{arch}/metrics.json"], f"seq-{arch}", data=[ds]))
-                script = {"mnist": "main_decoder_mnist.py", "fashion-mnist": "main_decoder_fmnist.py"}[ds]
+                script = DECODER_SCRIPTS[ds]
                 if headline and "cae4" in split_list(cfg["seq_archs"]):   # the judged generations (issue 27)
                     jobs.append(job(f"SEQ decoder {ds} cae4{tag}", script, [f"--seed={seed}", f"--out_dir={root}"],
                                     [f"{root}/seq/{ds}/cae4/decoder/metrics.json"], "decoder",
@@ -333,9 +333,8 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                 datasets=[sel.dataset], subset=quick, defaults=defaults.get("main_judge.py", {})))
             judge = [f"--judge={out}/val/judge/{sel.dataset}"]
         run_dir = f"{out}/selections/{sel.name}/{folder}"
-        job = Job(name, sel.script,
-                  merged([*args, *reads, *judge, f"--out_dir={run_dir}", *(QUICK_ARGS.get(sel.script, []) if quick else []),
-                          *common]),
+        extra = QUICK_ARGS.get(sel.script, []) if quick else []
+        job = Job(name, sel.script, merged([*args, *reads, *judge, f"--out_dir={run_dir}", *extra, *common]),
                   [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick], needs,
                   datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                   judge=f"Judge val {sel.dataset}" if sel.judged else "", record=f"selections/{sel.name}/{folder}")

@@ -74,9 +74,13 @@ def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides="",
                                      "softmax_test_accuracy"), decides)
 
 
+# the SEQ decoder script of each data set (the same run, another header)
+DECODER_SCRIPTS = {"mnist": "main_decoder_mnist.py", "fashion-mnist": "main_decoder_fmnist.py"}
+
+
 def _seq_decoder(name, dataset, encoder, candidates, seeds=(0, 1, 2), decides=""):
     # each run decodes the CAE-4 encoder that the run (selection, candidate) = ``encoder`` of its seed trained
-    return Selection(name, "main_decoder_mnist.py" if dataset == "mnist" else "main_decoder_fmnist.py", dataset, (),
+    return Selection(name, DECODER_SCRIPTS[dataset], dataset, (),
                      candidates, tuple(seeds), f"val/seq/{dataset}/cae4/decoder/metrics.json", "decoder",
                      ("test_bce", "judged_test_reconstructions", "judged_convex_same_cluster",
                       "judged_convex_across_clusters"), decides, judged=True, reads=encoder)
