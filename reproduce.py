@@ -43,7 +43,7 @@ from utils.runtime import get_device
 quick = False                     # reduced run (subsets, 1-5 epochs; numbers NOT comparable) into <out_dir>/quick/
 parts = "seq,catvae,mlvae,aae,probes"  # which parts: seq (encoder + decoders), catvae, mlvae, aae, probes (main_probes.py: the same probes on every code), selections (the validation-split runs behind the defaults)
 selections = "all"                # with --parts=selections: all, or some of the names in reporting/selections.py
-datasets = "mnist,fashion-mnist"  # for SEQ and CatVAE (ML-VAE and the AAE heads run on MNIST, as the papers)
+datasets = "mnist,fashion-mnist"  # data sets of every part (Fashion-MNIST ML-VAE and AAE runs: headline seeds, first setting)
 seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders and CAE-4 decoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/; a selection runs those of its declared seeds named here
 other_seeds = "0"                 # seeds of the other runs (ML-VAE noise 1.0, the other AAE heads)
 seq_archs = "cae4,lae4,lae2"      # SEQ encoders (the decoders use cae4)

@@ -245,7 +245,7 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                                     [f"{root}/seq/{ds}/cae4/decoder/metrics.json"], "decoder",
                                     after=[f"SEQ encoder {ds} cae4{tag}"], data=[ds]))
         if "mlvae" in parts:
-            for noise in split_list(cfg["mlvae_noise"], float):
+            for noise in split_list(cfg["mlvae_noise"], float) if "mnist" in datasets else []:
                 if headline if noise == HEADLINE_NOISE else other:
                     jobs.append(job(f"ML-VAE mnist noise {noise}{tag}", "main_mlvae.py",
                                     [f"--group_noise_std={noise}", f"--seed={seed}", f"--out_dir={root}"],
@@ -263,10 +263,12 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                 for value in values:
                     run = aae_resolve({}, head, value)
                     setting, resolved = run["setting"], {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
-                    jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
-                                    [f"--head={head}", f"--values={value}", f"--seed={seed}", f"--out_dir={root}"],
-                                    [f"{root}/aae/{head}/{aae_folder(setting, 'mnist')}/metrics.json"], "aae",
-                                    resolved=resolved))
+                    if "mnist" in datasets:
+                        jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
+                                        [f"--head={head}", f"--values={value}", f"--seed={seed}",
+                                         f"--out_dir={root}"],
+                                        [f"{root}/aae/{head}/{aae_folder(setting, 'mnist')}/metrics.json"], "aae",
+                                        resolved=resolved))
                     first = aae_heads[head]["sweep"][1][0]          # 100 labels, 16 clusters
                     if headline and head in HEADLINE_AAE_HEADS and value == first and "fashion-mnist" in datasets:
                         # beyond the paper: Fashion-MNIST, the first setting of each headline head (docs/aae.md

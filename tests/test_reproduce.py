@@ -180,6 +180,15 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
     assert rp.mode("new", force=True) == rp.mode("done", force=True) == "--overwrite=true"
 
 
+def test_datasets_choose_the_data_sets_of_every_part():
+    """--datasets=fashion-mnist plans no MNIST run of any part (nor its judge); --datasets=mnist no Fashion-MNIST one."""
+    for only, other in (("fashion-mnist", "mnist"), ("mnist", "fashion-mnist")):
+        jobs = reproduce.planned_jobs(_cfg(datasets=only, seeds="0,1"))
+        assert {j.script for j in jobs} >= {"main_mlvae.py", "main_aae.py", "main_catvae.py", "main_judge.py"}
+        assert all(j.datasets == [only] for j in jobs), [j.name for j in jobs if j.datasets != [only]]
+        assert not any(f"Judge {other}" == j.name or f"/{other}/" in str(j.outputs[0]) for j in jobs)
+
+
 def test_quick_plan_adds_the_reduced_settings():
     judge, job, *_ = reproduce.planned_jobs(_cfg(quick=True, parts="mlvae", mlvae_noise="0.1", datasets="mnist"))
     assert "--epochs=5" in job.args and "--train_limit=6000" in job.args
