@@ -124,6 +124,8 @@ SELECTIONS = {s.name: s for s in [
     # 2026-12-02 before any of its runs), on the MNIST encoders of seq-epochs-mnist's winner (4 epochs)
     _seq_decoder("seq-decoder-epochs-mnist", "mnist", ("seq-epochs-mnist", "epochs-4"),
                  {f"epochs-{e}": (f"--epochs={e}",) for e in (2, 4)}, decides="main_decoder_mnist.py epochs"),
+    _seq_decoder("seq-decoder-epochs-fashion-mnist", "fashion-mnist", ("seq-epochs-fashion-mnist", "epochs-8"),
+                 {f"epochs-{e}": (f"--epochs={e}",) for e in (2, 4)}, decides="main_decoder_fmnist.py epochs"),
     _catvae("catvae-vat-recipe-mnist", "mnist",
             {"paper": ("--vat_weight=0", "--balance_weight=0", "--batch_norm=false", "--dropout=0.25"),
              "vat-recipe": _CATVAE_RECIPE}, extra=("--info_weight=5", "--precision=fp32"),
