@@ -120,8 +120,9 @@ SELECTIONS = {s.name: s for s in [
          decides="main_encoder.py cae_epochs_mnist"),
     _seq("seq-epochs-fashion-mnist", "fashion-mnist", "cae4",
          {f"epochs-{e}": (f"--cae_epochs_fashion={e}",) for e in (4, 8)}, decides="main_encoder.py cae_epochs_fashion"),
-    # the SEQ decoder's training length (2 epochs, chosen in early sessions without a comparison; declared
-    # 2026-12-02 before any of its runs), on the MNIST encoders of seq-epochs-mnist's winner (4 epochs)
+    # the SEQ decoder's training length (2 epochs, chosen in early sessions without a comparison; both declared
+    # 2026-12-02 before any of their runs), on the encoders of seq-epochs-mnist's winner (4 epochs) and
+    # seq-epochs-fashion-mnist's (8 epochs)
     _seq_decoder("seq-decoder-epochs-mnist", "mnist", ("seq-epochs-mnist", "epochs-4"),
                  {f"epochs-{e}": (f"--epochs={e}",) for e in (2, 4)}, decides="main_decoder_mnist.py epochs"),
     _seq_decoder("seq-decoder-epochs-fashion-mnist", "fashion-mnist", ("seq-epochs-fashion-mnist", "epochs-8"),
