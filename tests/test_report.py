@@ -239,6 +239,21 @@ def test_the_mlvae_reference_applies_to_mnist_runs_only(tmp_path):
     assert by_ds["fashion-mnist"] and all(r.ref is None for r in by_ds["fashion-mnist"])
 
 
+def test_a_fashion_mnist_aae_row_gets_no_paper_reference_and_says_why(tmp_path):
+    """The AAE paper runs MNIST only: a Fashion-MNIST run (its folder and setting end in -fashion-mnist) is not
+    compared with the MNIST number, and its source cell points to the targets stated before the runs."""
+    from reporting.report import aae_rows
+
+    for ds, setting in (("mnist", "labels-100"), ("fashion-mnist", "labels-100-fashion-mnist")):
+        _write(tmp_path / f"aae/semi_supervised/{setting}/metrics.json",
+               {"head": "semi_supervised", "setting": setting, "dataset": ds, "test_error": 0.2, "seed": 0,
+                "test_recon_mse": 0.02, "epochs": 60, "seconds": {"total": 60.0}})
+    errors = {r.setting: r for r in aae_rows(tmp_path) if r.key == "test_error"}
+    assert errors["semi_supervised/labels-100, 60 epochs"].ref is not None
+    fashion = errors["semi_supervised/labels-100-fashion-mnist, 60 epochs"]
+    assert fashion.ref is None and "MNIST only" in fashion.source and "docs/aae.md" in fashion.source
+
+
 def test_a_row_whose_seeds_were_run_with_different_recipes_is_refused(tmp_path):
     import pytest
 
