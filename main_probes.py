@@ -8,8 +8,9 @@ classifier fitted on 100 labelled training images. The codes:
 - CatVAE / InfoCatVAE: the posterior mean E[z|x] (main_catvae.py's model.pt), unsupervised;
 - ML-VAE: the class code and the style code of one image (posterior means; main_mlvae.py's mlvae.pt, noise 0.1),
   trained with grouped labels;
-- AAE: q(y|x) and the style code z of the clustering head with 30 clusters (main_aae.py's model.pt; the paper's best
-  unsupervised result), unsupervised; MNIST only, the data set the AAE heads run on.
+- AAE: q(y|x) and the style code z of a clustering head (main_aae.py's model.pt), unsupervised: 30 clusters on MNIST
+  (the paper's best unsupervised result), 16 on Fashion-MNIST (the clustering setting run there); reporting.plan's
+  PROBED_AAE_RUNS.
 
 A system without a finished run is left out (and said so). With --resume=true the probes of the systems named in
 --systems are redone and the folder's rows of the other systems are kept, so one system can join a comparison whose
@@ -33,7 +34,7 @@ from models.aae import AAE, AAE_KIND
 from models.catvae import CATVAE_KIND, CatVAE
 from models.encoders import DISPLAY
 from models.mlvae import MLVAE, MLVAE_KIND
-from reporting.plan import PROBED_AAE_RUN, seed_root
+from reporting.plan import PROBED_AAE_RUNS, seed_root
 from reporting.tables import read_json, subset_run
 from utils.config import at_least, list_of, one_of, parse_config, split_list
 from utils.datasets import EVAL_SPLITS, load_split
@@ -75,7 +76,7 @@ def run_folders(runs: Path, dataset: str, system: str, seed: int) -> Path:
     if system in ("catvae", "infocatvae"):
         return runs / "catvae" / dataset / system / f"seed-{seed}"
     if system == "aae":
-        head, setting = PROBED_AAE_RUN
+        head, setting = PROBED_AAE_RUNS[dataset]
         return root / "aae" / head / folder_name(setting, dataset)
     return root / "mlvae" / dataset / MLVAE_SETTING
 
@@ -97,7 +98,7 @@ def codes_of(system: str, folder: Path, split, device, batch_size: int) -> list[
             return [(f"{name} E[z|x]", model.codes(xtr.to(device), batch_size), ytr,
                      model.codes(xte.to(device), batch_size), yte)]
     if system == "aae":
-        state = load_checkpoint(folder / "model.pt", AAE_KIND, f"run python main_aae.py --head={PROBED_AAE_RUN[0]}")
+        state = load_checkpoint(folder / "model.pt", AAE_KIND, "run python main_aae.py --head=clustering")
         model = AAE(**state["model_config"]).to(device)
         model.load_state_dict(state["model"])
         tr, te = model.codes(xtr, batch_size), model.codes(xte, batch_size)

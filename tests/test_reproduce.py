@@ -149,6 +149,9 @@ def test_plan_covers_every_script_and_orders_decoders_after_their_encoders():
                                     "SEQ encoder mnist cae4 seed 1"]
     assert "AAE clustering/clusters-30 seed 1" in names                        # the AAE run it reads is planned
     assert str(probes.outputs[0]) == "results/seed-1/probes/mnist/metrics.json"
+    # on Fashion-MNIST the probes read the clustering setting run there (16 clusters)
+    assert "AAE fashion-mnist clustering/clusters-16 seed 1" in next(
+        j for j in jobs if j.name == "Probes fashion-mnist seed 1").after
     # headline runs over --seeds (0, 1), the others over --other_seeds (0)
     headline = sum(len(h["sweep"][1]) for name, h in HEADS.items() if name in rp.HEADLINE_AAE_HEADS)
     assert headline == 4
