@@ -1,13 +1,13 @@
 """Regenerate every number and figure of the four papers, then write results/REPORT.md.
 
-Runs each script with its defaults (SEQ encoder and decoders, CatVAE/InfoCatVAE, ML-VAE, the seven AAE heads)
-over the configured seeds, in separate processes, skipping every run that is done (its metrics.json exists and its
-config.json records the planned settings) and rerunning stale ones afresh. Then it copies each finished run's
-config.json, metrics.json and log into records/ (committed; reporting/records.py) and rewrites, from records/ alone,
-REPORT.md (per paper, each metric with ours as mean +- std over seeds, the reference value and its source, the
-verdict, minutes and device) and every generated table of README.md and docs/, and copies the figures they show to
-docs/figures/. Every option, the device, the output folder and the full data sets the runs need are checked before
-any run is launched. reporting/plan.py plans and runs; reporting/report.py and reporting/tables.py write.
+Runs each script with its defaults (SEQ encoder and decoders, CatVAE/InfoCatVAE, ML-VAE, the seven AAE heads) over the
+configured seeds, in separate processes, skipping every run that is done (its metrics.json exists and its config.json
+records the planned settings) and rerunning stale ones afresh. As each run finishes it copies the run's config.json,
+metrics.json and log into records/ (committed; reporting/records.py); at the end it rewrites, from records/ alone,
+REPORT.md (per paper, each metric with ours as mean +- std over seeds, the reference value and its source, the verdict,
+minutes and device) and every generated table of README.md and docs/, and copies the figures they show to docs/figures/.
+Every option, the device, the output folder and the full data sets the runs need are checked before any run is launched.
+reporting/plan.py plans and runs; reporting/report.py and reporting/tables.py write.
 
     python reproduce.py                       # everything missing (hours on a 2-core CPU: docs/speed.md)
     python reproduce.py --quick=true          # subsets and few epochs (minutes); writes results/quick/
@@ -53,7 +53,7 @@ force = False                     # rerun every run from scratch (--overwrite=tr
 jobs = 1                          # runs at once (processes): 2 on a 2-core CPU (one thread each, logs in <out_dir>/logs/), several on a GPU
 dry_run = False                   # only list the runs (done, stale, resume, new) and their commands, and exit
 report_only = False               # run nothing; rewrite REPORT.md and the README's and docs' generated tables from records/ (with --quick: results/quick/REPORT.md)
-records = True                    # copy each finished full-data run's config.json, metrics.json and log into records/, then rewrite REPORT.md, the tables and docs/figures/ from them
+records = True                    # copy each full-data run's config.json, metrics.json and log into records/ as it finishes, then (at the end) rewrite REPORT.md, the tables and docs/figures/ from them
 data_dir = ""                     # passed to every script; empty: $DATA_DIR if set, else data/ in the repository
 device = "auto"                   # passed to every script: auto, cpu, cuda, mps
 out_dir = ""                      # where the runs and REPORT.md go; empty: results/ in the repository (--quick appends /quick)
@@ -151,8 +151,11 @@ def main(argv=None):
     ensure_writable(cfg["out_dir"])
     check_data(cfg, launch)
     log_dir = Path(cfg["out_dir"]) / "logs"
-    failed = run_jobs(jobs, force=cfg["force"], at_once=cfg["jobs"], log_dir=log_dir)
-    if cfg["quick"] or not cfg["records"]:
+    recording = not cfg["quick"] and cfg["records"]
+    failed = run_jobs(jobs, force=cfg["force"], at_once=cfg["jobs"], log_dir=log_dir,      # each run recorded as it
+                      on_done=(lambda job: sync_records([job], cfg["out_dir"], REPO / "records", log_dir))   # ends
+                      if recording else None)
+    if not recording:
         log(f"report: {write_report(cfg['out_dir'], title_note=note, failed=failed, quick=cfg['quick'])}")
     else:
         recorded = sync_records(jobs, cfg["out_dir"], REPO / "records", log_dir)

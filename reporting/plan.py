@@ -484,11 +484,13 @@ def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
     return run_command(job.command(flag), log=path, tee=at_once == 1, env=env)
 
 
-def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Path | None = None) -> list[str]:
+def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Path | None = None,
+             on_done=None) -> list[str]:
     """Run every job that is not done (all with ``force``), each with its :func:`mode`, ``at_once`` at a time (a job
     starts only after the jobs it reads have finished), with a line per run saying which run, how far the whole
     reproduction is and the estimated time left; returns the names of the runs that failed (a run fails when it
-    exits with an error or does not leave a done run behind)."""
+    exits with an error or does not leave a done run behind). ``on_done(job)`` is called as each run finishes well
+    (reproduce.py records it then, so an interrupted reproduction keeps the records of the runs it finished)."""
     state = statuses(jobs)
     todo = [j for j in jobs if force or state[j.name][0] != "done"]
     stale = [j for j in todo if state[j.name][0] == "stale"]
@@ -541,6 +543,8 @@ def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Pa
                     failed.append(job.name)
                 else:
                     log(f"[{number}/{len(todo)}] {job.name} finished in {clock(time.perf_counter() - start)}")
+                    if on_done is not None:
+                        on_done(job)
                 estimated_done += job.minutes
     log(f"reproduce: {len(todo) - len(failed)}/{len(todo)} runs finished in {clock(time.perf_counter() - t0)}"
         + (f"; failed: {', '.join(failed)}" if failed else ""))

@@ -238,6 +238,11 @@ def test_run_jobs_skips_finished_runs_goes_on_after_a_failure_and_skips_its_depe
     assert re.search(r"\[3/3\] fine \| elapsed \d+m\d\ds, about \d+m\d\ds left", out)
     # --force reruns the finished one too (and here it fails: bad.py)
     assert "finished" in rp.run_jobs(jobs[:1], force=True)
+    # on_done hears of each run as it finishes well (reproduce.py records it then), never of a failed one
+    (tmp_path / "d/metrics.json").unlink()
+    heard = []
+    assert rp.run_jobs(jobs[1:], on_done=lambda job: heard.append(job.name)) == ["broken", "needs broken"]
+    assert heard == ["fine"]
 
 
 def test_jobs_at_once_overlap_wait_for_what_they_read_and_log_to_files(tmp_path):
@@ -375,6 +380,30 @@ def test_finished_runs_are_recorded_and_the_report_and_tables_are_rewritten_from
     readme.write_text(readme.read_text().replace("| Multi-Level VAE |", "| typed |"))
     reproduce.main(["--report_only=true"])
     assert readme.read_text() == before[readme]
+
+
+def test_an_interrupted_reproduction_keeps_the_records_of_the_runs_it_finished(tmp_path, monkeypatch, scratch_repo):
+    """Each run is recorded as it finishes, not only at the end: a reproduction stopped during its second run
+    (Ctrl-C) has already recorded its first."""
+    out = tmp_path / "out"
+    _finished_judge(out)
+
+    def fake_run(cmd, **kwargs):                  # the noise-0.1 run finishes; the next one is interrupted
+        noise = next(a.partition("=")[2] for a in cmd if a.startswith("--group_noise_std="))
+        if noise != "0.1":
+            raise KeyboardInterrupt
+        run = out / "mlvae/mnist/noise-0.1"
+        _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+        _write(run / "metrics.json", MLVAE_METRICS)
+        return 0
+
+    monkeypatch.setattr(rp, "run_command", fake_run)
+    monkeypatch.setattr(reproduce, "check_data", lambda cfg, jobs: None)      # no data read: the runs are faked
+    with pytest.raises(KeyboardInterrupt):
+        reproduce.main(["--parts=mlvae", "--datasets=mnist", "--mlvae_noise=0.1,1.0", "--seeds=0",
+                        f"--out_dir={out}"])
+    assert json.loads((scratch_repo / "records/mlvae/mnist/noise-0.1/metrics.json").read_text()) == MLVAE_METRICS
+    assert not (scratch_repo / "records/mlvae/mnist/noise-1.0").exists()
 
 
 def test_quick_runs_and_records_false_leave_records_alone(tmp_path, no_launch, scratch_repo):
