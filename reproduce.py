@@ -152,9 +152,9 @@ def main(argv=None):
     check_data(cfg, launch)
     log_dir = Path(cfg["out_dir"]) / "logs"
     recording = not cfg["quick"] and cfg["records"]
-    failed = run_jobs(jobs, force=cfg["force"], at_once=cfg["jobs"], log_dir=log_dir,      # each run recorded as it
-                      on_done=(lambda job: sync_records([job], cfg["out_dir"], REPO / "records", log_dir))   # ends
-                      if recording else None)
+    # each run is recorded as it finishes, so that an interrupted reproduction keeps the records of what it finished
+    record = (lambda job: sync_records([job], cfg["out_dir"], REPO / "records", log_dir)) if recording else None
+    failed = run_jobs(jobs, force=cfg["force"], at_once=cfg["jobs"], log_dir=log_dir, on_done=record)
     if not recording:
         log(f"report: {write_report(cfg['out_dir'], title_note=note, failed=failed, quick=cfg['quick'])}")
     else:
