@@ -69,6 +69,11 @@ HEADLINE_AAE_HEADS = ("semi_supervised", "clustering")
 PROBED_AAE_RUNS = {"mnist": ("clustering", "clusters-30"), "fashion-mnist": ("clustering", "clusters-16")}
 
 
+def aae_job_name(dataset: str, head: str, setting: str, seed: int) -> str:
+    """The name of an AAE run's job (the paper's MNIST runs do not name their data set)."""
+    return f"AAE {'' if dataset == 'mnist' else dataset + ' '}{head}/{setting} seed {seed}"
+
+
 @dataclass
 class Job:
     name: str                      # what the progress display calls it
@@ -266,7 +271,7 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                     run = aae_resolve({}, head, value)
                     setting, resolved = run["setting"], {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
                     if "mnist" in datasets:
-                        jobs.append(job(f"AAE {head}/{setting}{tag}", "main_aae.py",
+                        jobs.append(job(aae_job_name("mnist", head, setting, seed), "main_aae.py",
                                         [f"--head={head}", f"--values={value}", f"--seed={seed}",
                                          f"--out_dir={root}"],
                                         [f"{root}/aae/{head}/{aae_folder(setting, 'mnist')}/metrics.json"], "aae",
@@ -275,7 +280,7 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                     if headline and head in HEADLINE_AAE_HEADS and value == first and "fashion-mnist" in datasets:
                         # beyond the paper: Fashion-MNIST, the first setting of each headline head (docs/aae.md
                         # states the targets)
-                        jobs.append(job(f"AAE fashion-mnist {head}/{setting}{tag}", "main_aae.py",
+                        jobs.append(job(aae_job_name("fashion-mnist", head, setting, seed), "main_aae.py",
                                         ["--dataset=fashion-mnist", f"--head={head}", f"--values={value}",
                                          f"--seed={seed}", f"--out_dir={root}"],
                                         [f"{root}/aae/{head}/{aae_folder(setting, 'fashion-mnist')}/metrics.json"],
@@ -295,7 +300,7 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                 reads = [j.name for j in jobs if j.name in (
                     f"SEQ encoder {ds} cae4 seed {seed}", f"CatVAE {ds} catvae seed {seed}",
                     f"CatVAE {ds} infocatvae seed {seed}", f"ML-VAE {ds} noise {HEADLINE_NOISE} seed {seed}",
-                    f"AAE {'' if ds == 'mnist' else ds + ' '}{'/'.join(PROBED_AAE_RUNS[ds])} seed {seed}")]
+                    aae_job_name(ds, *PROBED_AAE_RUNS[ds], seed))]
                 jobs.append(job(f"Probes {ds} seed {seed}", "main_probes.py",
                                 [f"--datasets={ds}", f"--seed={seed}", f"--runs_dir={out}", f"--out_dir={out}"],
                                 [f"{seed_root(out, seed)}/probes/{ds}/metrics.json"], "probes", after=reads,
