@@ -280,12 +280,12 @@ def mlvae_swaps(root="results") -> str:
 
 
 def aae_table(root="results") -> str:
-    """Per head and setting: test error % over seeds next to the paper's, epochs, precision, minutes per run, and
-    what the run adds to the paper (from its metrics.json)."""
+    """Per data set, head and setting: test error % over seeds next to the paper's, epochs, precision, minutes per
+    run, and what the run adds to the paper (from its metrics.json)."""
     runs = seeded_runs(root, "aae/*/*/metrics.json")
-    lines = ["| head | setting | seeds | test error % | paper | epochs | precision | minutes per run | "
-             "other (first seed) |", "|---|---|---|---|---|---|---|---|---|"]
-    for key, ms in runs.items():
+    lines = ["| data set | head | setting | seeds | test error % | paper | epochs | precision | minutes per run | "
+             "other (first seed) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, ms in sorted(runs.items(), key=lambda kv: _dataset_order(kv[1][0]["dataset"])):
         m = ms[0]
         ref = AAE_REFERENCES.get((m["head"], m["setting"]))
         err = spread([r["test_error"] for r in ms]) if all("test_error" in r for r in ms) else "-"
@@ -306,11 +306,11 @@ def aae_table(root="results") -> str:
         if extras:
             other.append("not in the paper: " + ", ".join(extras))
         precisions = ", ".join(sorted({r.get("precision", "fp32") for r in ms}))     # mixed seeds show both
-        lines.append(f"| {m['head']} | {m['setting']} | {_seeds(ms)} | {err} | {ref.percent_text() if ref else '-'} | "
+        lines.append(f"| {m['dataset']} | {m['head']} | {m['setting']} | {_seeds(ms)} | {err} | {ref.percent_text() if ref else '-'} | "
                      f"{m['epochs']} | {precisions} | {np.mean([run_minutes(r) for r in ms]):.1f} | "
                      f"{'; '.join(other)} |")
     if len(lines) == 2:
-        lines.append(_none("AAE runs", "python main_aae.py", 8))
+        lines.append(_none("AAE runs", "python main_aae.py", 9))
     return "\n".join(lines)
 
 

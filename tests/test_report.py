@@ -23,19 +23,24 @@ def test_catvae_table_averages_the_seeds_of_each_variant(tmp_path):
 
 
 def test_aae_table_puts_the_paper_value_next_to_ours(tmp_path):
+    _write(tmp_path / "aae/clustering/clusters-16-fashion-mnist/metrics.json",
+           {"dataset": "fashion-mnist", "head": "clustering", "setting": "clusters-16-fashion-mnist", "test_error": 0.35,
+            "epochs": 20, "images_per_second": 400.0, "seconds": {"total": 600.0}, "test_recon_mse": 0.02})
     _write(tmp_path / "aae/semi_supervised/labels-100/metrics.json",
-           {"head": "semi_supervised", "setting": "labels-100", "test_error": 0.0512, "epochs": 20,
+           {"dataset": "mnist", "head": "semi_supervised", "setting": "labels-100", "test_error": 0.0512, "epochs": 20,
             "images_per_second": 400.0, "seconds": {"total": 600.0}, "test_recon_mse": 0.02})
     _write(tmp_path / "seed-1/aae/semi_supervised/labels-100/metrics.json",
-           {"head": "semi_supervised", "setting": "labels-100", "test_error": 0.0488, "epochs": 20, "precision": "bf16", "seed": 1,
+           {"dataset": "mnist", "head": "semi_supervised", "setting": "labels-100", "test_error": 0.0488, "epochs": 20, "precision": "bf16", "seed": 1,
             "images_per_second": 400.0, "seconds": {"total": 600.0}, "test_recon_mse": 0.02})
-    row = [r for r in aae_table(tmp_path).splitlines() if "labels-100" in r][0]
-    assert "| 0, 1 | 5.00 +- 0.17 (5.12, 4.88) | 1.90 +- 0.10 | 20 | bf16, fp32 | 10.0 |" in row   # mixed precisions
+    rows = aae_table(tmp_path).splitlines()[2:]
+    assert rows[0].startswith("| mnist | semi_supervised | labels-100 | 0, 1 | 5.00 +- 0.17 (5.12, 4.88) | 1.90 +- 0.10 | "
+                              "20 | bf16, fp32 | 10.0 |")          # mixed precisions; MNIST first, whatever the folders
+    assert rows[1].startswith("| fashion-mnist | clustering | clusters-16-fashion-mnist | 0 | 35.00 (one seed) | - |")
 
 
 # ------------------------------------------------------------------------------------------------ subset runs
 def _aae(root, setting, error, seed=0, subset=None, config=None):
-    m = {"head": "semi_supervised", "setting": setting, "test_error": error, "test_recon_mse": 0.02, "epochs": 20,
+    m = {"dataset": "mnist", "head": "semi_supervised", "setting": setting, "test_error": error, "test_recon_mse": 0.02, "epochs": 20,
          "seed": seed, "images_per_second": 400.0, "seconds": {"total": 600.0}, "device": "cpu"}
     _write(root / f"aae/semi_supervised/{setting}/metrics.json", m if subset is None else {**m, "subset": subset})
     if config is not None:
