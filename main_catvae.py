@@ -55,6 +55,7 @@ prior_scale = 4.0                 # lambda: the value of mu_c on its delta coord
 hidden = 400                      # hidden units of encoder and decoder
 dropout = 0.0                     # encoder dropout (training only; the paper: 0.25)
 batch_norm = True                 # batch normalisation after the encoder's hidden layer (not in the paper; IMSAT's network has it)
+kl_weight = 1.0                   # weight of the codes' KL term kl_z in training (1 = the ELBO, the paper's; above 1 pulls the codes toward their prior mode); the test -ELBO is unweighted
 reconstruction = "expected"       # expected: E_q(c|x) over K decoder passes (the ELBO); mixture: the original code
 # training
 epochs = 20                       # passes over the training set
@@ -93,13 +94,13 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "hidden": at_least(1), "dropout": fraction(), "reconstruction": one_of(*RECONSTRUCTIONS),
          "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(), "schedule": one_of("constant", "onecycle"),
          "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
-         "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(),
+         "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(), "kl_weight": positive(),
          "samples_per_cluster": at_least(1), "interpolation_steps": at_least(2), "traversal_max": positive(),
          "traversal_steps": at_least(2), "pca_points": at_least(1), "judge_samples": at_least(1),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,
-         "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0}
+         "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0, "kl_weight": 1.0}
 
 
 def model_from_config(cfg: dict, variant: str) -> CatVAE:
@@ -108,7 +109,7 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
                   hidden=cfg["hidden"], dropout=cfg["dropout"], reconstruction=cfg["reconstruction"],
                   info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
                   balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"], batch_norm=cfg["batch_norm"],
-                  vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"])
+                  vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"], kl_weight=cfg["kl_weight"])
 
 
 def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,

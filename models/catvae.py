@@ -14,8 +14,12 @@ Negative ELBO, in nats per image (summed over pixels and latent dimensions, aver
     recon = E_{q(c|x)} E_{q(z|x,c)} [-log p(x|z)]          (Bernoulli BCE summed over the 784 pixels)
     kl_z  = sum_c q(c|x) KL(q(z|x,c) || N(mu_c, I))        (closed form, summed over the d dimensions)
     kl_c  = KL(q(c|x) || Uniform(K)) = sum_c q log q + log K
-    loss  = recon + kl_z + kl_c  [+ info_weight * info]  [+ balance_weight * balance]  [- mi_weight * mi]
+    loss  = recon + kl_weight * kl_z + kl_c  [+ info_weight * info]  [+ balance_weight * balance]  [- mi_weight * mi]
             [+ vat_weight * vat]
+
+``kl_weight`` (1 = the ELBO, the paper's) weighs kl_z in training only (a beta-VAE's weight, not in the paper): above 1
+it pulls each cluster's codes toward its prior mode, so that more of the mode's prior samples fall where the decoder
+was trained. The test -ELBO is always the unweighted one.
 
 ``reconstruction="expected"`` (default) is the paper's ELBO: one reparameterised sample from each cluster's Gaussian,
 K decoder passes, BCEs weighted by q(c|x); it rewards the cluster head for putting its mass on the cluster whose
@@ -88,10 +92,15 @@ def categorical_kl_uniform(log_q: torch.Tensor) -> torch.Tensor:
 class CatVAE(nn.Module):
     """CatVAE (``variant="catvae"``) or InfoCatVAE (``variant="infocatvae"``): same network, the loss differs."""
 
+    # config keys that came after checkpoints were written, with the value that rebuilds those checkpoints' model
+    # (utils.training.fit fills them in before it compares a checkpoint's config with the model's)
+    ADDED_CONFIG = {"kl_weight": 1.0}
+
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
                  info_weight: float = 1.0, info_samples: int = 10, balance_weight: float = 0.0,
-                 mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25):
+                 mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25,
+                 kl_weight: float = 1.0):
         super().__init__()
         if variant not in VARIANTS:
             raise UserError(f"unknown variant {variant!r} (use {', '.join(VARIANTS)})")
@@ -100,21 +109,22 @@ class CatVAE(nn.Module):
         if n_clusters < 2 or sub_dim < 1 or hidden < 1 or not 0 <= dropout < 1 or info_samples < 1:
             raise UserError(f"need clusters >= 2, sub_dim >= 1, hidden >= 1, 0 <= dropout < 1, info_samples >= 1; "
                             f"got {n_clusters}, {sub_dim}, {hidden}, {dropout}, {info_samples}")
-        if vat_weight < 0 or vat_radius <= 0:
-            raise UserError(f"need vat_weight >= 0 and vat_radius > 0; got {vat_weight}, {vat_radius}")
+        if vat_weight < 0 or vat_radius <= 0 or kl_weight <= 0:
+            raise UserError(f"need vat_weight >= 0, vat_radius > 0 and kl_weight > 0; got {vat_weight}, {vat_radius}, "
+                            f"{kl_weight}")
         if mi_weight > 0 and in_dim != 28 * 28:
             raise UserError(f"mi_weight > 0 augments 28x28 images (in_dim 784); got in_dim {in_dim}")
         self.variant, self.variant_name, self.reconstruction = variant, VARIANTS[variant], reconstruction
         self.n_clusters, self.sub_dim, self.latent_dim, self.hidden = n_clusters, sub_dim, n_clusters * sub_dim, hidden
         self.info_weight = float(info_weight) if variant == "infocatvae" else 0.0
         self.info_samples, self.balance_weight, self.mi_weight = info_samples, float(balance_weight), float(mi_weight)
-        self.vat_weight, self.vat_radius = float(vat_weight), float(vat_radius)
+        self.vat_weight, self.vat_radius, self.kl_weight = float(vat_weight), float(vat_radius), float(kl_weight)
         self.config = {"variant": variant, "n_clusters": n_clusters, "sub_dim": sub_dim, "scale": float(scale),
                        "hidden": hidden, "dropout": float(dropout), "in_dim": in_dim, "reconstruction": reconstruction,
                        "info_weight": self.info_weight, "info_samples": info_samples,
                        "balance_weight": self.balance_weight, "mi_weight": self.mi_weight,
                        "batch_norm": bool(batch_norm),
-                       "vat_weight": self.vat_weight, "vat_radius": self.vat_radius}
+                       "vat_weight": self.vat_weight, "vat_radius": self.vat_radius, "kl_weight": self.kl_weight}
         self.register_buffer("prior_mu", prior_means(n_clusters, sub_dim, scale))
         # encoder
         self.fc = nn.Linear(in_dim, hidden)
@@ -193,7 +203,7 @@ class CatVAE(nn.Module):
         ``vat_weight`` > 0)."""
         terms = self.elbo_terms(x)
         out = {k: terms[k].mean() for k in ("recon", "kl_z", "kl_c")}
-        out["loss"] = out["recon"] + out["kl_z"] + out["kl_c"]
+        out["loss"] = out["recon"] + self.kl_weight * out["kl_z"] + out["kl_c"]
         if self.balance_weight > 0:
             out["balance"] = categorical_kl_uniform(terms["log_q"].logsumexp(0) - math.log(len(x)))
             out["loss"] = out["loss"] + self.balance_weight * out["balance"]

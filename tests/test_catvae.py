@@ -156,6 +156,41 @@ def test_the_vat_term_enters_the_loss_and_trains_the_cluster_head_and_trunk_only
         CatVAE(vat_weight=1.0, vat_radius=0.0)
 
 
+def test_the_kl_weight_weighs_kl_z_in_training_only():
+    torch.manual_seed(0)
+    x = torch.rand(16, 1, 28, 28)
+    plain, weighted = CatVAE(variant="catvae", dropout=0.0), CatVAE(variant="catvae", dropout=0.0, kl_weight=3.0)
+    weighted.load_state_dict(plain.state_dict())
+    torch.manual_seed(1)
+    out = weighted.loss(x)
+    torch.manual_seed(1)
+    assert torch.allclose(plain.loss(x)["kl_z"], out["kl_z"]) and out["kl_z"] > 0
+    assert torch.allclose(out["loss"], out["recon"] + 3.0 * out["kl_z"] + out["kl_c"])
+    torch.manual_seed(2)
+    elbo = plain.test_elbo(x)
+    torch.manual_seed(2)
+    assert weighted.test_elbo(x) == elbo                               # the reported -ELBO is the unweighted one
+    assert CatVAE.from_config(weighted.config).kl_weight == 3.0
+    with pytest.raises(UserError, match="kl_weight"):
+        CatVAE(kl_weight=0.0)
+
+
+def test_a_checkpoint_from_before_an_added_option_resumes_and_a_changed_one_is_refused(tiny_data_dir, tmp_path):
+    args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=catvae",
+                   "--judge=off", "--hidden=16", "--precision=fp32"]
+    main_catvae.main(args)
+    run = tmp_path / "catvae/mnist/catvae/seed-0"
+    first = json.loads((run / "metrics.json").read_text())
+    state = torch.load(run / "model.pt", weights_only=False)
+    for key in CatVAE.ADDED_CONFIG:                                     # as the code before the option wrote it
+        del state["model_config"][key]
+    torch.save(state, run / "model.pt")
+    main_catvae.main(args + ["--resume=true"])                          # finished: re-evaluated, not refused
+    assert json.loads((run / "metrics.json").read_text())["clustering_accuracy"] == first["clustering_accuracy"]
+    with pytest.raises(UserError, match="cannot resume"):
+        main_catvae.main(args + ["--resume=true", "--kl_weight=2"])
+
+
 @pytest.mark.slow
 def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
     shutil.copytree(tiny_judges / "judge", tmp_path / "judge")          # --judge=auto finds one per data set
@@ -207,6 +242,7 @@ def test_resume_skips_finished_training(tiny_data_dir, tmp_path, extra):
 @pytest.mark.parametrize("args, fragment", [
     (["--variants=vade"], "--variants=vade: must be a comma-separated list of catvae, infocatvae"),
     (["--epoch=3"], "unknown option --epoch"),
+    (["--kl_weight=0"], "--kl_weight=0.0: must be positive"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, "main_catvae.py", *args, f"--data_dir={tiny_data_dir}",

@@ -131,8 +131,10 @@ def fit(
                 if ema_decay > 0 else None)
     if resume and checkpoint.is_file():
         state = load_checkpoint(checkpoint, kind, RESTART)
-        if state["model_config"] != model_config:
-            raise UserError(f"{checkpoint}: cannot resume, it holds {state['model_config']}, not {model_config} "
+        # a key added to the model's config after the checkpoint was written: the value that behaves as before
+        saved_config = {**getattr(model, "ADDED_CONFIG", {}), **state["model_config"]}
+        if saved_config != model_config:
+            raise UserError(f"{checkpoint}: cannot resume, it holds {saved_config}, not {model_config} "
                             f"({RESTART})")
         recipe, saved = (extra or {}).get("recipe"), state.get("recipe")
         if recipe is not None and saved is not None and recipe != saved:
