@@ -54,8 +54,8 @@ def _seed_flag(sel: Selection, seed: int) -> str:
 def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=False, variant="infocatvae"):
     # every CatVAE selection was run with the paper's lambda (2) before catvae-prior-scale-mnist moved the default;
     # pinned, so that they rerun as recorded
-    pin = () if any(a.startswith("--prior_scale=") for a in (*extra, *(a for own in candidates.values() for a in own))) \
-        else ("--prior_scale=2",)
+    given = [*extra, *(a for own in candidates.values() for a in own)]
+    pin = () if any(a.startswith("--prior_scale=") for a in given) else ("--prior_scale=2",)
     return Selection(name, "main_catvae.py", dataset,
                      (f"--datasets={dataset}", f"--variants={variant}", *(() if judged else ("--judge=off",)),
                       "--epochs=20", *pin, *extra),

@@ -306,8 +306,8 @@ def aae_table(root="results") -> str:
         if extras:
             other.append("not in the paper: " + ", ".join(extras))
         precisions = ", ".join(sorted({r.get("precision", "fp32") for r in ms}))     # mixed seeds show both
-        lines.append(f"| {m['dataset']} | {m['head']} | {m['setting']} | {_seeds(ms)} | {err} | {ref.percent_text() if ref else '-'} | "
-                     f"{m['epochs']} | {precisions} | {np.mean([run_minutes(r) for r in ms]):.1f} | "
+        lines.append(f"| {m['dataset']} | {m['head']} | {m['setting']} | {_seeds(ms)} | {err} | "
+                     f"{ref.percent_text() if ref else '-'} | {m['epochs']} | {precisions} | {np.mean([run_minutes(r) for r in ms]):.1f} | "
                      f"{'; '.join(other)} |")
     if len(lines) == 2:
         lines.append(_none("AAE runs", "python main_aae.py", 9))
