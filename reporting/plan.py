@@ -128,7 +128,9 @@ class Job:
         dst.mkdir(parents=True, exist_ok=True)
         for name in ("config.json", "metrics.json"):
             shutil.copyfile(src / name, dst / name)
-        text = twin_log.read_text(errors="replace") if twin_log.is_file() else ""
+        # as bytes: read_text would turn a progress bar's carriage returns into new lines, which the recording
+        # (reporting.records._clean_log) then cannot collapse
+        text = twin_log.read_bytes().decode(errors="replace") if twin_log.is_file() else ""
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(f"# {self.name}: not run again, the settings are those of {self.same_as.name}, whose run this "
                        f"is (reporting.plan.same_settings)\n{text}")

@@ -277,3 +277,18 @@ def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_sett
                         consistency_weight=1.0, epochs=30)
     with pytest.raises(UserError, match="batch_size=7"):
         generate(["--same-run", str(stale), str(tmp_path / "new" / "aae-augment-mnist" / "augment-true-seed0")])
+
+
+def test_a_copied_twin_keeps_its_progress_bars_collapsible_for_the_record(tmp_path):
+    from reporting.plan import Job
+    from reporting.records import record_run
+
+    twin = Job("A", "main_mlvae.py", [], outputs=[tmp_path / "a/metrics.json"], minutes=1)
+    job = Job("B", "main_mlvae.py", [], outputs=[tmp_path / "b/metrics.json"], minutes=1, same_as=twin)
+    (tmp_path / "a").mkdir()
+    for name in ("config.json", "metrics.json"):
+        (tmp_path / "a" / name).write_text("{}")
+    (tmp_path / "a.log").write_bytes(b"start\nepoch 1/2\repoch 2/2\nend\n")
+    job.copy_twin(tmp_path / "b.log", tmp_path / "a.log")
+    record_run(tmp_path / "b", tmp_path / "rec", tmp_path / "b.log")
+    assert (tmp_path / "rec/log.txt").read_text().splitlines()[1:] == ["start", "epoch 2/2", "end"]
