@@ -143,7 +143,8 @@ class Job:
 def differences(args: list[str], recorded: dict) -> list[str]:
     """The planned ``--key=value`` settings that ``recorded`` (a run's config.json) does not hold, as "key=recorded
     (planned value)"; each value is read with the type of the recorded one (utils.config.convert), so 0.1, 1e-1 and
-    0.10 are the same noise. Keys in NOT_SETTINGS are not compared."""
+    0.10 are the same noise. Keys in NOT_SETTINGS are not compared. A recorded ``auto`` that the run resolved to the
+    planned value (``<key>_used``: a precision of auto that ran in bf16) is that value."""
     out = []
     for arg in args:
         key, _, text = arg[2:].partition("=")
@@ -156,7 +157,7 @@ def differences(args: list[str], recorded: dict) -> list[str]:
             planned = convert(key, text, recorded[key])
         except UserError:
             planned = text
-        if planned != recorded[key]:
+        if planned != recorded[key] and not (recorded[key] == "auto" and recorded.get(f"{key}_used") == planned):
             out.append(f"{key}={recorded[key]} (planned {text})")
     return out
 
@@ -336,9 +337,10 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
             reads = [f"--encoder_dir={jobs[needs[0]].outputs[0].parent}"]
         judge = []
         if sel.judged:      # one validation judge per data set (trained on the first 50,000 images only)
+            # in fp32, so that it is the same judge on every CPU (auto would train it in bf16 on one with native bf16)
             judges.setdefault(sel.dataset, Job(
                 f"Judge val {sel.dataset}", "main_judge.py",
-                [f"--datasets={sel.dataset}", "--eval_split=val", f"--out_dir={out}",
+                [f"--datasets={sel.dataset}", "--eval_split=val", "--precision=fp32", f"--out_dir={out}",
                  *(QUICK_ARGS["main_judge.py"] if quick else []), *common],
                 [Path(f"{out}/val/judge/{sel.dataset}/metrics.json")], MINUTES["judge"][quick],
                 datasets=[sel.dataset], subset=quick, defaults=defaults.get("main_judge.py", {})))

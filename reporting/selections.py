@@ -66,8 +66,12 @@ def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=
 
 
 def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides="", soft=False):
+    # every SEQ selection ran in bf16 (precision=auto on a CPU with native bf16): pinned, so that a CPU without it
+    # reruns the recorded run and not an fp32 one under the same name
+    given = [*extra, *(a for own in candidates.values() for a in own)]
+    pin = () if any(a.startswith("--precision=") for a in given) else ("--precision=bf16",)
     return Selection(name, "main_encoder.py", dataset,
-                     (f"--datasets={dataset}", f"--archs={arch}", "--ks=10,20,50,100", *extra),
+                     (f"--datasets={dataset}", f"--archs={arch}", "--ks=10,20,50,100", *pin, *extra),
                      candidates, tuple(seeds), f"val/seq/{dataset}/{arch}/metrics.json",
                      f"seq-{arch}", ("quantizer_k10", "quantizer_k20", "quantizer_k50", "quantizer_k100",
                                      *(("quantizer_soft_k20", "quantizer_soft_k100") if soft else ()),

@@ -27,8 +27,9 @@ def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_it
     jobs = reproduce.planned_jobs(_cfg())
     judges = {j.name: j for j in jobs if j.script == "main_judge.py"}
     assert len(jobs) == len(judges) + sum(len(s.candidates) * len(s.seeds) for s in SELECTIONS.values())
-    for judge in judges.values():           # validation judges only: trained on the first 50,000 images
+    for judge in judges.values():           # validation judges only: trained on the first 50,000 images, in fp32
         assert "--eval_split=val" in judge.args and judge.outputs[0].parts[:3] == ("results", "val", "judge")
+        assert "--precision=fp32" in judge.args     # the same judge on a CPU with native bf16 and on one without
     for sel in SELECTIONS.values():
         mine = [j for j in jobs if j.name.startswith(f"Selection {sel.name} ")]
         assert len(mine) == len(sel.candidates) * len(sel.seeds)
@@ -95,6 +96,18 @@ def test_a_selection_that_reads_another_runs_after_it_and_plans_it_when_not_chos
                                             "/decoder/metrics.json")]
         assert sum(n.startswith("Selection seq-epochs-mnist") for n in names) == (2 if "," not in chosen else 4)
     assert plan.statuses(jobs)["Selection seq-decoder-test epochs-1 seed 0"][0] == "new"
+
+
+def test_a_pinned_precision_is_the_recorded_auto_only_where_the_run_resolved_auto_to_it():
+    ran_bf16 = {"precision": "auto", "precision_used": "bf16", "seed": 0}
+    assert differences(["--precision=bf16", "--seed=0"], ran_bf16) == []
+    assert differences(["--precision=fp32"], ran_bf16) == ["precision=auto (planned fp32)"]
+    assert differences(["--precision=bf16"], {"precision": "auto"}) == ["precision=auto (planned bf16)"]
+    assert differences(["--precision=bf16"], {"precision": "fp32", "precision_used": "bf16"}) != []
+    # every SEQ selection that does not compare precisions pins the bf16 its records ran in
+    for sel in SELECTIONS.values():
+        if sel.script == "main_encoder.py" and sel.name != "seq-precision":
+            assert "--precision=bf16" in sel.args, sel.name
 
 
 def test_merged_keeps_each_key_once_with_its_last_value():
