@@ -337,7 +337,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
             reads = [f"--encoder_dir={jobs[needs[0]].outputs[0].parent}"]
         judge = []
         if sel.judged:      # one validation judge per data set (trained on the first 50,000 images only)
-            # in fp32, so that it is the same judge on every CPU (auto would train it in bf16 on one with native bf16)
+            # in fp32, so that its precision does not change with the CPU (auto: bf16 on one with native bf16)
             judges.setdefault(sel.dataset, Job(
                 f"Judge val {sel.dataset}", "main_judge.py",
                 [f"--datasets={sel.dataset}", "--eval_split=val", "--precision=fp32", f"--out_dir={out}",

@@ -29,7 +29,7 @@ def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_it
     assert len(jobs) == len(judges) + sum(len(s.candidates) * len(s.seeds) for s in SELECTIONS.values())
     for judge in judges.values():           # validation judges only: trained on the first 50,000 images, in fp32
         assert "--eval_split=val" in judge.args and judge.outputs[0].parts[:3] == ("results", "val", "judge")
-        assert "--precision=fp32" in judge.args     # the same judge on a CPU with native bf16 and on one without
+        assert "--precision=fp32" in judge.args     # whether or not the CPU has native bf16
     for sel in SELECTIONS.values():
         mine = [j for j in jobs if j.name.startswith(f"Selection {sel.name} ")]
         assert len(mine) == len(sel.candidates) * len(sel.seeds)
