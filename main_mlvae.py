@@ -44,7 +44,7 @@ eval_split = "test"               # test: score on the 10,000 test images; val: 
 # model (docs/originals.md 4.2: 784-500 tanh, four heads; decoder 20-500 tanh-784 sigmoid)
 style_dim = 10                    # style code per image
 class_dim = 10                    # class code per group
-hidden = 500                      # hidden units of encoder and decoder
+hidden = 1000                     # hidden units of encoder and decoder (the reference: 500; 1000 chosen on the validation split: docs/mlvae.md)
 group_noise_std = 0.1             # std of the ONE noise draw per group in the class sample; 1.0 = the paper, 0.1 = the reference repo
 recon_loss = "bce"                # bce (Bernoulli, default) or mse (the reference code); summed over the 784 pixels of an image
 style_kl_coef = 3.0               # weight of the style KL (1 = the ELBO; > 1 squeezes class information out of the style code)
