@@ -51,11 +51,17 @@ def _seed_flag(sel: Selection, seed: int) -> str:
     return f"--seeds={seed}" if sel.script == "main_catvae.py" else f"--seed={seed}"
 
 
+def _pin(key: str, value, candidates: dict, extra=()) -> tuple[str, ...]:
+    """``--key=value`` unless the shared settings (``extra``) or a candidate give the key: the value a family's
+    selections ran with, pinned where the script's default moved since (or ``auto`` resolves otherwise elsewhere)."""
+    given = [*extra, *(a for own in candidates.values() for a in own)]
+    return () if any(a.startswith(f"--{key}=") for a in given) else (f"--{key}={value}",)
+
+
 def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=False, variant="infocatvae"):
     # every CatVAE selection was run with the paper's lambda (2) before catvae-prior-scale-mnist moved the default;
     # pinned, so that they rerun as recorded
-    given = [*extra, *(a for own in candidates.values() for a in own)]
-    pin = () if any(a.startswith("--prior_scale=") for a in given) else ("--prior_scale=2",)
+    pin = _pin("prior_scale", 2, candidates, extra)
     return Selection(name, "main_catvae.py", dataset,
                      (f"--datasets={dataset}", f"--variants={variant}", *(() if judged else ("--judge=off",)),
                       "--epochs=20", *pin, *extra),
@@ -68,8 +74,7 @@ def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=
 def _seq(name, dataset, arch, candidates, seeds=(0, 1, 2), extra=(), decides="", soft=False):
     # every SEQ selection ran in bf16 (precision=auto on a CPU with native bf16): pinned, so that a CPU without it
     # reruns the recorded run and not an fp32 one under the same name
-    given = [*extra, *(a for own in candidates.values() for a in own)]
-    pin = () if any(a.startswith("--precision=") for a in given) else ("--precision=bf16",)
+    pin = _pin("precision", "bf16", candidates, extra)
     return Selection(name, "main_encoder.py", dataset,
                      (f"--datasets={dataset}", f"--archs={arch}", "--ks=10,20,50,100", *pin, *extra),
                      candidates, tuple(seeds), f"val/seq/{dataset}/{arch}/metrics.json",
@@ -93,8 +98,7 @@ def _seq_decoder(name, dataset, encoder, candidates, seeds=(0, 1, 2), decides=""
 def _mlvae(name, dataset, candidates, seeds=(0,), decides=""):
     # every ML-VAE selection ran with 500 hidden units before mlvae-hidden-mnist moved the default: pinned, so that
     # they rerun as recorded
-    given = [a for own in candidates.values() for a in own]
-    pin = () if any(a.startswith("--hidden=") for a in given) else ("--hidden=500",)
+    pin = _pin("hidden", 500, candidates)
     return Selection(name, "main_mlvae.py", dataset, (f"--dataset={dataset}", "--group_noise_std=0.1", *pin),
                      candidates, tuple(seeds), f"val/mlvae/{dataset}/noise-0.1/metrics.json", "mlvae",
                      ("swap_class_kept", "class_probe_test_accuracy_single_image", "style_probe_test_accuracy"),
