@@ -97,7 +97,7 @@ def _seq_decoder(name, dataset, encoder, candidates, seeds=(0, 1, 2), decides=""
 
 def _mlvae(name, dataset, candidates, seeds=(0,), decides=""):
     # every ML-VAE selection ran with 500 hidden units before mlvae-hidden-mnist moved the default: pinned, so that
-    # they rerun as recorded
+    # they rerun as recorded (a later one names its --hidden)
     pin = _pin("hidden", 500, candidates)
     return Selection(name, "main_mlvae.py", dataset, (f"--dataset={dataset}", "--group_noise_std=0.1", *pin),
                      candidates, tuple(seeds), f"val/mlvae/{dataset}/noise-0.1/metrics.json", "mlvae",
@@ -184,7 +184,7 @@ SELECTIONS = {s.name: s for s in [
     # 2026-12-02 before any of their runs; the default's runs are trained once for both)
     _mlvae("mlvae-schedule-mnist", "mnist", {"constant": (), "onecycle": ("--schedule=onecycle",)}, seeds=(0, 1, 2),
            decides="main_mlvae.py schedule (issue 27: swaps)"),
-    _mlvae("mlvae-hidden-mnist", "mnist", {"hidden-500": ("--hidden=500",), "hidden-1000": ("--hidden=1000",)}, seeds=(0, 1, 2),
+    _mlvae("mlvae-hidden-mnist", "mnist", {f"hidden-{h}": (f"--hidden={h}",) for h in (500, 1000)}, seeds=(0, 1, 2),
            decides="main_mlvae.py hidden (issue 27: swaps)"),
     # the 100-label selections below ran with the head's recipe before two of them changed it (_SEMI_BEFORE)
     _aae("aae-precision-mnist", "semi_supervised", 100,
