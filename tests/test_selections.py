@@ -8,7 +8,7 @@ import pytest
 
 import reproduce
 from reporting.plan import Job, differences, merged
-from reporting.records import sync_records
+from reporting.records import record_run, sync_records
 from reporting.selections import SELECTIONS
 from reporting.tables import selection_table, selections_table
 from utils.config import parse_config
@@ -293,9 +293,6 @@ def test_a_run_declared_twice_is_recorded_once_for_both_and_only_when_every_sett
 
 
 def test_a_copied_twin_keeps_its_progress_bars_collapsible_for_the_record(tmp_path):
-    from reporting.plan import Job
-    from reporting.records import record_run
-
     twin = Job("A", "main_mlvae.py", [], outputs=[tmp_path / "a/metrics.json"], minutes=1)
     job = Job("B", "main_mlvae.py", [], outputs=[tmp_path / "b/metrics.json"], minutes=1, same_as=twin)
     (tmp_path / "a").mkdir()
