@@ -95,11 +95,11 @@ def _seq_decoder(name, dataset, encoder, candidates, seeds=(0, 1, 2), decides=""
                       "judged_convex_across_clusters"), decides, judged=True, reads=encoder)
 
 
-def _mlvae(name, dataset, candidates, seeds=(0,), decides=""):
+def _mlvae(name, dataset, candidates, seeds=(0,), extra=(), decides=""):
     # every ML-VAE selection ran with 500 hidden units before mlvae-hidden-mnist moved the default: pinned, so that
     # they rerun as recorded (a later one names its --hidden)
-    pin = _pin("hidden", 500, candidates)
-    return Selection(name, "main_mlvae.py", dataset, (f"--dataset={dataset}", "--group_noise_std=0.1", *pin),
+    pin = _pin("hidden", 500, candidates, extra)
+    return Selection(name, "main_mlvae.py", dataset, (f"--dataset={dataset}", "--group_noise_std=0.1", *pin, *extra),
                      candidates, tuple(seeds), f"val/mlvae/{dataset}/noise-0.1/metrics.json", "mlvae",
                      ("swap_class_kept", "class_probe_test_accuracy_single_image", "style_probe_test_accuracy"),
                      decides, judged=True)
@@ -186,6 +186,11 @@ SELECTIONS = {s.name: s for s in [
            decides="main_mlvae.py schedule (issue 27: swaps)"),
     _mlvae("mlvae-hidden-mnist", "mnist", {f"hidden-{h}": (f"--hidden={h}",) for h in (500, 1000)}, seeds=(0, 1, 2),
            decides="main_mlvae.py hidden (issue 27: swaps)"),
+    # issue 27 (swaps, class code of one image >= 97 %): smaller training groups make one image's class code carry its
+    # class on its own (declared 2026-12-02 before any of its runs; its groups-5 runs are mlvae-hidden-mnist's
+    # hidden-1000 runs, the default)
+    _mlvae("mlvae-group-size-mnist", "mnist", {f"groups-{g}": (f"--train_group_size={g}",) for g in (5, 2)},
+           seeds=(0, 1, 2), extra=("--hidden=1000",), decides="main_mlvae.py train_group_size (issue 27: swaps)"),
     # the 100-label selections below ran with the head's recipe before two of them changed it (_SEMI_BEFORE)
     _aae("aae-precision-mnist", "semi_supervised", 100,
          {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, extra=_SEMI_BEFORE,
