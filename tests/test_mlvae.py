@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 import main_mlvae
 from evaluation.mlvae import chunk_groups
@@ -90,6 +91,19 @@ def test_one_noise_draw_per_group():
     assert torch.equal(content[3], content[4]) and not torch.equal(content[0], content[3])
 
 
+def test_decoder_layers_add_hidden_layers_and_keep_the_one_layer_parameter_names():
+    one, two = MLVAE(hidden=32), MLVAE(hidden=32, decoder_layers=2)
+    assert [k for k in one.state_dict() if k.startswith("decoder")] == [
+        "decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias"]   # as checkpoints before the option
+    assert sum(isinstance(m, nn.Linear) for m in two.decoder) == 3
+    assert sum(p.numel() for p in two.parameters()) - sum(p.numel() for p in one.parameters()) == 32 * 32 + 32
+    style, content = torch.randn(4, 10), torch.randn(4, 10)
+    assert two.decode_logits(style, content).shape == (4, 1, 28, 28)
+    assert MLVAE(**two.config).config["decoder_layers"] == 2
+    with pytest.raises(UserError, match="decoder_layers"):
+        MLVAE(decoder_layers=0)
+
+
 def test_split_groups_respect_keys_and_sizes():
     keys = torch.tensor([0] * 23 + [5] * 7 + [2] * 1)
     groups, n = split_groups(keys, 5, torch.Generator().manual_seed(1))
@@ -141,7 +155,11 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tiny_judges, tmp_path, interr
         main_mlvae.main(other)
     with pytest.raises(UserError, match="cannot resume"):  # another objective is refused, before any training
         main_mlvae.main(other + ["--resume=true", "--recon_loss=mse"])
-    first = torch.load(tmp_path / "b/mlvae/mnist/noise-0.1/mlvae.pt", weights_only=False)["history"][0]
+    state = torch.load(tmp_path / "b/mlvae/mnist/noise-0.1/mlvae.pt", weights_only=False)
+    first = state["history"][0]
+    for key in MLVAE.ADDED_CONFIG:                     # as the code before the option wrote it: still resumes
+        del state["model_config"][key]
+    torch.save(state, tmp_path / "b/mlvae/mnist/noise-0.1/mlvae.pt")
     main_mlvae.main(other + ["--resume=true", "--group_noise_std=0.1"])
     again = json.loads((tmp_path / "b/mlvae/mnist/noise-0.1/metrics.json").read_text())
     assert len(again["history"]) == 2 and again["history"][0] == first
