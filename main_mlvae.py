@@ -45,6 +45,7 @@ eval_split = "test"               # test: score on the 10,000 test images; val: 
 style_dim = 10                    # style code per image
 class_dim = 10                    # class code per group
 hidden = 1000                     # hidden units of encoder and decoder (the reference: 500; 1000 chosen on the validation split: docs/mlvae.md)
+encoder_layers = 1                # hidden tanh layers of the encoder, before its four heads (the paper: 1)
 decoder_layers = 1                # hidden tanh layers of the decoder (the paper: 1)
 group_noise_std = 0.1             # std of the ONE noise draw per group in the class sample; 1.0 = the paper, 0.1 = the reference repo
 recon_loss = "bce"                # bce (Bernoulli, default) or mse (the reference code); summed over the 784 pixels of an image
@@ -76,7 +77,7 @@ progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
 RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "dataset": one_of(*DATASETS), "train_limit": at_least(0), "test_limit": at_least(0), "style_dim": at_least(1),
-         "class_dim": at_least(1), "hidden": at_least(1), "decoder_layers": at_least(1), "group_noise_std": at_least(0),
+         "class_dim": at_least(1), "hidden": at_least(1), "encoder_layers": at_least(1), "decoder_layers": at_least(1), "group_noise_std": at_least(0),
          "recon_loss": one_of(*RECON_LOSSES), "style_kl_coef": at_least(0), "class_kl_coef": at_least(0),
          "train_group_size": at_least(0), "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(),
          "schedule": one_of("constant", "onecycle"), "eval_group_size": at_least(1), "swap_pairs": at_least(1),
@@ -129,7 +130,8 @@ def main(argv=None) -> dict:
     model = MLVAE(style_dim=cfg["style_dim"], class_dim=cfg["class_dim"], hidden=cfg["hidden"],
                   group_noise_std=cfg["group_noise_std"], recon_loss=cfg["recon_loss"],
                   style_kl_coef=cfg["style_kl_coef"], class_kl_coef=cfg["class_kl_coef"],
-                  train_group_size=cfg["train_group_size"], decoder_layers=cfg["decoder_layers"]).to(device)
+                  train_group_size=cfg["train_group_size"], encoder_layers=cfg["encoder_layers"],
+                  decoder_layers=cfg["decoder_layers"]).to(device)
     t0 = time.perf_counter()
     history = train_mlvae(model, xtr_d, ytr_d, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                           schedule=cfg["schedule"], seed=cfg["seed"], checkpoint=out / "mlvae.pt",

@@ -17,8 +17,9 @@ the KL terms).
 ``style_kl_coef`` and ``class_kl_coef`` weight the two KL terms (1 and 1 = the ELBO); a style weight above 1
 squeezes class information out of the style code. ``train_group_size`` cuts each class of a batch into random
 groups of at most that many images (0 = one group per class, as the reference): with small groups a single
-image's class code must be informative on its own. ``decoder_layers`` is the number of hidden tanh layers of
-the decoder (1 = the paper's). docs/mlvae.md says how the defaults were chosen.
+image's class code must be informative on its own. ``encoder_layers`` and ``decoder_layers`` are the numbers of
+hidden tanh layers of the encoder (before the four heads) and of the decoder (1 and 1 = the paper's). docs/mlvae.md
+says how the defaults were chosen.
 
 Group-wise reparameterisation: one noise draw per group, c_G = mu_G + sigma_G * eps_G with
 eps_G ~ N(0, group_noise_std^2 I), shared by the group's members. ``group_noise_std = 1`` is the paper's sampling;
@@ -75,8 +76,14 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- the model
+def _tanh_layers(n_in: int, hidden: int, n_layers: int) -> list[nn.Module]:
+    """``n_layers`` linear + tanh layers, the first from ``n_in`` units, each to ``hidden``."""
+    sizes = [n_in] + [hidden] * n_layers
+    return [m for a, b in zip(sizes, sizes[1:]) for m in (nn.Linear(a, b), nn.Tanh())]
+
+
 class MLVAE(nn.Module):
-    """Encoder 784 -> 500 tanh -> four linear heads (style mu, style logvar, class mu, class logvar);
+    """Encoder 784 -> 500 tanh (``encoder_layers`` such layers) -> four linear heads (style mu, style logvar, class mu, class logvar);
     decoder [style, class] -> 500 tanh (``decoder_layers`` such layers) -> 784 (logits; sigmoid gives the image).
     docs/originals.md 4.2, including the initialisation (weights N(0, 0.05^2), biases 0).
 
@@ -86,36 +93,37 @@ class MLVAE(nn.Module):
 
     # config keys that came after checkpoints were written, with the value that rebuilds those checkpoints' model
     # (utils.training.fit fills them in before it compares a checkpoint's config with the model's)
-    ADDED_CONFIG = {"decoder_layers": 1}
+    ADDED_CONFIG = {"encoder_layers": 1, "decoder_layers": 1}
 
     def __init__(self, style_dim: int = 10, class_dim: int = 10, hidden: int = 500, group_noise_std: float = 0.1,
                  recon_loss: str = "bce", style_kl_coef: float = 1.0, class_kl_coef: float = 1.0,
-                 train_group_size: int = 0, init_std: float = 0.05, decoder_layers: int = 1):
+                 train_group_size: int = 0, init_std: float = 0.05, encoder_layers: int = 1,
+                 decoder_layers: int = 1):
         super().__init__()
         if recon_loss not in RECON_LOSSES:
             raise UserError(f"--recon_loss={recon_loss!r}: use {' or '.join(RECON_LOSSES)}")
         if group_noise_std < 0:
             raise UserError(f"--group_noise_std={group_noise_std} must be >= 0")
-        if decoder_layers < 1:
-            raise UserError(f"--decoder_layers={decoder_layers} must be >= 1")
+        for name, n in (("encoder_layers", encoder_layers), ("decoder_layers", decoder_layers)):
+            if n < 1:
+                raise UserError(f"--{name}={n} must be >= 1")
         self.config = {"style_dim": style_dim, "class_dim": class_dim, "hidden": hidden,
                        "group_noise_std": float(group_noise_std), "recon_loss": recon_loss,
                        "style_kl_coef": float(style_kl_coef),
                        "class_kl_coef": float(class_kl_coef), "train_group_size": int(train_group_size),
-                       "init_std": float(init_std), "decoder_layers": int(decoder_layers)}
+                       "init_std": float(init_std), "encoder_layers": int(encoder_layers),
+                       "decoder_layers": int(decoder_layers)}
         self.style_dim, self.class_dim = style_dim, class_dim
         self.group_noise_std, self.recon_loss = float(group_noise_std), recon_loss
         self.style_kl_coef, self.class_kl_coef = float(style_kl_coef), float(class_kl_coef)
         self.train_group_size = int(train_group_size)
-        self.shared = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.Tanh())
+        self.shared = nn.Sequential(nn.Flatten(), *_tanh_layers(784, hidden, encoder_layers))
         self.style_mu = nn.Linear(hidden, style_dim)
         self.style_logvar = nn.Linear(hidden, style_dim)
         self.class_mu = nn.Linear(hidden, class_dim)
         self.class_logvar = nn.Linear(hidden, class_dim)
-        layers = [nn.Linear(style_dim + class_dim, hidden), nn.Tanh()]
-        for _ in range(decoder_layers - 1):
-            layers += [nn.Linear(hidden, hidden), nn.Tanh()]
-        self.decoder = nn.Sequential(*layers, nn.Linear(hidden, 784))
+        self.decoder = nn.Sequential(*_tanh_layers(style_dim + class_dim, hidden, decoder_layers),
+                                     nn.Linear(hidden, 784))
         if init_std > 0:
             for m in self.modules():
                 if isinstance(m, nn.Linear):

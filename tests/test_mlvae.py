@@ -91,17 +91,21 @@ def test_one_noise_draw_per_group():
     assert torch.equal(content[3], content[4]) and not torch.equal(content[0], content[3])
 
 
-def test_decoder_layers_add_hidden_layers_and_keep_the_one_layer_parameter_names():
-    one, two = MLVAE(hidden=32), MLVAE(hidden=32, decoder_layers=2)
-    assert [k for k in one.state_dict() if k.startswith("decoder")] == [
-        "decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias"]   # as checkpoints before the option
-    assert sum(isinstance(m, nn.Linear) for m in two.decoder) == 3
+@pytest.mark.parametrize("part", ["encoder", "decoder"])
+def test_more_layers_add_hidden_layers_and_keep_the_one_layer_parameter_names(part):
+    one, two = MLVAE(hidden=32), MLVAE(hidden=32, **{f"{part}_layers": 2})
+    names = {"encoder": ["shared.1.weight", "shared.1.bias"],                    # as checkpoints before the option
+             "decoder": ["decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias"]}
+    assert [k for k in one.state_dict() if k.startswith(names[part][0].split(".")[0])] == names[part]
+    module = two.shared if part == "encoder" else two.decoder
+    assert sum(isinstance(m, nn.Linear) for m in module) == (2 if part == "encoder" else 3)
     assert sum(p.numel() for p in two.parameters()) - sum(p.numel() for p in one.parameters()) == 32 * 32 + 32
-    style, content = torch.randn(4, 10), torch.randn(4, 10)
-    assert two.decode_logits(style, content).shape == (4, 1, 28, 28)
-    assert MLVAE(**two.config).config["decoder_layers"] == 2
-    with pytest.raises(UserError, match="decoder_layers"):
-        MLVAE(decoder_layers=0)
+    codes = two.encode(torch.rand(4, 1, 28, 28))
+    assert [c.shape for c in codes] == [(4, 10)] * 4
+    assert two.decode_logits(codes[0], codes[2]).shape == (4, 1, 28, 28)
+    assert MLVAE(**two.config).config == two.config
+    with pytest.raises(UserError, match=f"{part}_layers"):
+        MLVAE(**{f"{part}_layers": 0})
 
 
 def test_split_groups_respect_keys_and_sizes():
