@@ -192,12 +192,12 @@ SELECTIONS = {s.name: s for s in [
     _mlvae("mlvae-group-size-mnist", "mnist", {f"groups-{g}": (f"--train_group_size={g}",) for g in (5, 2)},
            seeds=(0, 1, 2), extra=("--hidden=1000",), decides="main_mlvae.py train_group_size (issue 27: swaps)"),
     # issue 27 (swaps): the judge's verdict on the model's own reconstructions sits just above the swaps, so a decoder
-    # with a second hidden layer may draw the class more legibly (declared 2026-12-03 before any of its runs; its
+    # with a second hidden layer may draw the class more legibly (declared 2026-12-02 before any of its runs; its
     # decoder-1 runs are mlvae-hidden-mnist's hidden-1000 runs, the default)
     _mlvae("mlvae-decoder-depth-mnist", "mnist", {"decoder-1": (), "decoder-2": ("--decoder_layers=2",)},
            seeds=(0, 1, 2), extra=("--hidden=1000",), decides="main_mlvae.py decoder_layers (issue 27: swaps)"),
     # issue 27 (swaps, class code of one image >= 97 %): an encoder with a second hidden layer may give one image a
-    # class code that pins its class (declared 2026-12-03 before any of its runs; its encoder-1 runs are
+    # class code that pins its class (declared 2026-12-02 before any of its runs; its encoder-1 runs are
     # mlvae-hidden-mnist's hidden-1000 runs, the default)
     _mlvae("mlvae-encoder-depth-mnist", "mnist", {"encoder-1": (), "encoder-2": ("--encoder_layers=2",)},
            seeds=(0, 1, 2), extra=("--hidden=1000",), decides="main_mlvae.py encoder_layers (issue 27: swaps)"),
