@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporting.selections import DECODER_SCRIPTS, SELECTIONS
-from reporting.tables import NOT_SETTINGS, read_json, subset_of
+from reporting.tables import NOT_SETTINGS, read_json, subset_of, with_predating
 from utils.config import convert, split_list
 from utils.errors import UserError
 from utils.io import REPO
@@ -102,7 +102,7 @@ class Job:
             try:
                 metrics = read_json(out) if out.is_file() else {}
                 if config.is_file():
-                    recorded = read_json(config)
+                    recorded = with_predating(self.script, read_json(config))
                     why += differences(self.args, recorded)
                     why += default_differences({**self.defaults, **self.resolved}, self.args, recorded,
                                                set(RESOLVED_KEYS.get(self.script, ())) - set(self.resolved))

@@ -26,7 +26,7 @@ from reporting.report import FIGURES, build_report, summary_table
 from reporting.selections import SELECTIONS
 from reporting.tables import (aae_table, bench_table, catvae_table, decoder_table, judge_table, judged_table,
                               kmeans_table, mlvae_swaps, mlvae_table, precision_table, probes_table, quantizer_rule_table,
-                              selection_table, selections_table, seq_table, train_table)
+                              selection_table, selections_table, seq_table, train_table, with_predating)
 from utils.config import script_header
 from utils.errors import UserError
 from utils.io import REPO, save_text
@@ -72,7 +72,7 @@ def record_same_run(source: Path, target: Path) -> str:
     (src_sel, _), (sel, args) = declared_run(source), declared_run(target)
     if (src_sel.script, src_sel.output) != (sel.script, sel.output):
         raise UserError(f"{source}: a run of {src_sel.script} at {src_sel.output}, not of {sel.script} at {sel.output}")
-    config = _record_json(source, "config.json")
+    config = with_predating(sel.script, _record_json(source, "config.json"))
     _record_json(source, "metrics.json")
     differ = differences(args, config) + default_differences(script_header(REPO / sel.script), args, config,
                                                              RESOLVED_KEYS.get(sel.script, ()))

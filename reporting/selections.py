@@ -96,9 +96,10 @@ def _seq_decoder(name, dataset, encoder, candidates, seeds=(0, 1, 2), decides=""
 
 
 def _mlvae(name, dataset, candidates, seeds=(0,), extra=(), decides=""):
-    # every ML-VAE selection ran with 500 hidden units before mlvae-hidden-mnist moved the default: pinned, so that
-    # they rerun as recorded (a later one names its --hidden)
-    pin = _pin("hidden", 500, candidates, extra)
+    # every ML-VAE selection ran with 500 hidden units before mlvae-hidden-mnist moved the default, and with one
+    # encoder layer before mlvae-encoder-depth-mnist did: pinned, so that they rerun as recorded (a later one names
+    # its --hidden and --encoder_layers)
+    pin = (*_pin("hidden", 500, candidates, extra), *_pin("encoder_layers", 1, candidates, extra))
     return Selection(name, "main_mlvae.py", dataset, (f"--dataset={dataset}", "--group_noise_std=0.1", *pin, *extra),
                      candidates, tuple(seeds), f"val/mlvae/{dataset}/noise-0.1/metrics.json", "mlvae",
                      ("swap_class_kept", "class_probe_test_accuracy_single_image", "style_probe_test_accuracy"),
@@ -199,7 +200,7 @@ SELECTIONS = {s.name: s for s in [
     # issue 27 (swaps, class code of one image >= 97 %): an encoder with a second hidden layer may give one image a
     # class code that pins its class (declared 2026-12-02 before any of its runs; its encoder-1 runs are
     # mlvae-hidden-mnist's hidden-1000 runs, the default)
-    _mlvae("mlvae-encoder-depth-mnist", "mnist", {"encoder-1": (), "encoder-2": ("--encoder_layers=2",)},
+    _mlvae("mlvae-encoder-depth-mnist", "mnist", {f"encoder-{n}": (f"--encoder_layers={n}",) for n in (1, 2)},
            seeds=(0, 1, 2), extra=("--hidden=1000",), decides="main_mlvae.py encoder_layers (issue 27: swaps)"),
     # the 100-label selections below ran with the head's recipe before two of them changed it (_SEMI_BEFORE)
     _aae("aae-precision-mnist", "semi_supervised", 100,

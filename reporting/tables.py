@@ -109,6 +109,17 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
                 "encoder_dir", "data_source", "device_used", "threads", "torch_version"}   # where and how a run went
 
 
+# Settings added to a script after some of its runs were recorded, with the value those runs had (for a model's
+# setting, the model's ADDED_CONFIG): a config.json without the key counts with this value, whatever the script's
+# default has become since.
+PREDATING = {"main_mlvae.py": {"encoder_layers": 1, "decoder_layers": 1}}
+
+
+def with_predating(script: str, config: dict) -> dict:
+    """``config`` (a run's config.json) with the PREDATING settings of ``script`` that it does not record."""
+    return {**PREDATING.get(script, {}), **config}
+
+
 def recipe_differences(configs: list[dict]) -> list[str]:
     """The settings that the config.json files ``configs`` of one row's seeds record with more than one value, as
     "key (a, b)"; keys in NOT_SETTINGS, the seed, and keys a run does not record (it predates them) are not
@@ -525,8 +536,8 @@ def selection_table(folder) -> str:
     the settings in which it differs from the others, its seeds, the compared numbers (mean +- std and each seed;
     percentages scaled: the selection's own, declared in reporting.selections, the first deciding; else the first
     of SELECTION_METRICS the runs have) and minutes per run. The split each run was scored on is checked: a choice
-    is never made on the test set. A setting a run does not record (it predates the option) counts as the script's
-    header default, which is what such a run did."""
+    is never made on the test set. A setting a run does not record (it predates the option) counts with the value
+    such runs had (PREDATING), else as the script's header default, which is what such a run did."""
     from reporting.selections import selection_for
 
     declared = selection_for(folder)
@@ -538,7 +549,8 @@ def selection_table(folder) -> str:
             raise UserError(f"{path}: not a validation-split run (eval_split={m.get('eval_split')!r}); a selection "
                             "record holds --eval_split=val runs only")
         name = _SEED_SUFFIX.sub("", path.parent.name)
-        groups.setdefault(name, []).append((m, {**defaults, **config}))
+        groups.setdefault(name, []).append((m, {**defaults, **with_predating(declared.script, config)}
+                                               if declared else config))
     if not groups:
         raise UserError(f"{folder}: no runs (expected <candidate>-seed<s>/metrics.json)")
     configs = [c for runs in groups.values() for _, c in runs]

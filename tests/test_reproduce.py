@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import main_mlvae
 import reproduce
 import reporting.plan as rp
 from reporting.report import Row, build_report, lookup
@@ -353,7 +354,7 @@ def scratch_repo(tmp_path_factory, monkeypatch):
 def test_finished_runs_are_recorded_and_the_report_and_tables_are_rewritten_from_records(tmp_path, no_launch,
                                                                                          scratch_repo):
     run = tmp_path / "out/mlvae/mnist/noise-0.1"
-    _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+    _write(run / "config.json", MLVAE_CONFIG)
     _write(run / "metrics.json", MLVAE_METRICS)
     _finished_judge(run.parents[2])
     (run / "mlvae.pt").write_bytes(b"weights")                       # never recorded
@@ -393,7 +394,7 @@ def test_an_interrupted_reproduction_keeps_the_records_of_the_runs_it_finished(t
         if noise != "0.1":
             raise KeyboardInterrupt
         run = out / "mlvae/mnist/noise-0.1"
-        _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+        _write(run / "config.json", MLVAE_CONFIG)
         _write(run / "metrics.json", MLVAE_METRICS)
         return 0
 
@@ -408,7 +409,7 @@ def test_an_interrupted_reproduction_keeps_the_records_of_the_runs_it_finished(t
 
 def test_quick_runs_and_records_false_leave_records_alone(tmp_path, no_launch, scratch_repo):
     run = tmp_path / "out/mlvae/mnist/noise-0.1"
-    _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+    _write(run / "config.json", MLVAE_CONFIG)
     _write(run / "metrics.json", MLVAE_METRICS)
     _finished_judge(run.parents[2])
     reproduce.main(["--parts=mlvae", "--datasets=mnist", "--mlvae_noise=0.1", "--seeds=0", f"--out_dir={tmp_path / 'out'}",
@@ -482,7 +483,7 @@ def test_a_missing_data_set_stops_before_any_run_and_the_sample_is_no_fallback(t
 def test_no_data_is_needed_when_every_run_is_done(tmp_path, no_launch, monkeypatch):
     """Only the runs to launch need their data: a finished reproduction rewrites its report anywhere."""
     run = tmp_path / "mlvae/mnist/noise-0.1"
-    _write(run / "config.json", {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0})
+    _write(run / "config.json", MLVAE_CONFIG)
     _write(run / "metrics.json", MLVAE_METRICS)
     _finished_judge(run.parents[2])
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "no-data-here"))
@@ -502,6 +503,10 @@ def test_an_output_folder_that_cannot_be_written_is_one_line_also_for_report_onl
 
 
 # ------------------------------------------------------------------------------------------------ done / stale / resume
+# what a finished ML-VAE run's config.json holds today (a config without the layer counts predates them and counts
+# with one layer each: reporting.tables.PREDATING)
+MLVAE_CONFIG = {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0,
+                "encoder_layers": main_mlvae.encoder_layers, "decoder_layers": main_mlvae.decoder_layers}
 MLVAE_METRICS = {"seed": 0, "dataset": "mnist", "setting": "noise-0.1", "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.9,
                  "style_probe_test_accuracy": 0.2, "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS": 1.0,
                  "swap_class_kept": 0.8, "seconds": {"total": 60.0}, "device": "cpu",
@@ -695,6 +700,25 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
     assert state == "stale" and why == [f"vat_weight=0.0 (the default is now {main_catvae.vat_weight})"]
     assert rp.default_differences({"epochs": 0, "lr": 1e-4}, [], {"epochs": 30, "lr": 1e-4}, {"epochs"}) == []
     assert rp.default_differences({"lr": 1e-4}, ["--lr=1e-3"], {"lr": 1e-3}) == []          # the plan's own value
+
+
+def test_a_run_that_predates_a_setting_counts_with_the_value_it_had_not_todays_default(tmp_path):
+    """An ML-VAE run recorded before encoder_layers existed had one encoder layer (reporting.tables.PREDATING): it
+    is stale once the default is two, and still the run of a selection that pins one layer."""
+    cfg = {**_cfg(parts="mlvae", seeds="0", datasets="mnist", mlvae_noise="0.1"), "out_dir": str(tmp_path)}
+    job = next(j for j in reproduce.planned_jobs(cfg) if j.name.startswith("ML-VAE"))
+    run = job.outputs[0].parent
+    recorded = {k: v for k, v in vars(main_mlvae).items() if k in job.defaults}
+    _write(run / "metrics.json", {"seed": 0, "subset": False})
+    _write(run / "config.json", recorded)
+    assert job.status() == ("done", [])
+    assert main_mlvae.encoder_layers != 1
+    _write(run / "config.json", {k: v for k, v in recorded.items() if k != "encoder_layers"})
+    assert job.status() == ("stale", [f"encoder_layers=1 (the default is now {main_mlvae.encoder_layers})"])
+    older = {k: v for k, v in recorded.items() if k not in ("encoder_layers", "decoder_layers")}
+    assert rp.differences(["--encoder_layers=1"], rp.with_predating("main_mlvae.py", older)) == []
+    assert rp.differences(["--encoder_layers=2"], rp.with_predating("main_mlvae.py", older)) == [
+        "encoder_layers=1 (planned 2)"]
 
 
 def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
