@@ -77,7 +77,8 @@ progress = True                   # progress bars with the loss terms
 # ---------------------------------------------------------------------------------------------------
 RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "dataset": one_of(*DATASETS), "train_limit": at_least(0), "test_limit": at_least(0), "style_dim": at_least(1),
-         "class_dim": at_least(1), "hidden": at_least(1), "encoder_layers": at_least(1), "decoder_layers": at_least(1), "group_noise_std": at_least(0),
+         "class_dim": at_least(1), "hidden": at_least(1), "encoder_layers": at_least(1),
+         "decoder_layers": at_least(1), "group_noise_std": at_least(0),
          "recon_loss": one_of(*RECON_LOSSES), "style_kl_coef": at_least(0), "class_kl_coef": at_least(0),
          "train_group_size": at_least(0), "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(),
          "schedule": one_of("constant", "onecycle"), "eval_group_size": at_least(1), "swap_pairs": at_least(1),

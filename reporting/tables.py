@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.catvae import VARIANTS
+from models.catvae import VARIANTS, CatVAE
+from models.mlvae import MLVAE
 from reporting.references import AAE_REFERENCES, CLUSTERING_PEER_REFERENCES, SEQ_KS, SEQ_PAPER
 from utils.datasets import is_subset
 from utils.config import script_header
@@ -109,10 +110,9 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
                 "encoder_dir", "data_source", "device_used", "threads", "torch_version"}   # where and how a run went
 
 
-# Settings added to a script after some of its runs were recorded, with the value those runs had (for a model's
-# setting, the model's ADDED_CONFIG): a config.json without the key counts with this value, whatever the script's
-# default has become since.
-PREDATING = {"main_mlvae.py": {"encoder_layers": 1, "decoder_layers": 1}}
+# Settings added to a script after some of its runs were recorded, with the value those runs had (the model's
+# ADDED_CONFIG): a config.json without the key counts with this value, whatever the script's default has become since.
+PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG, "main_catvae.py": CatVAE.ADDED_CONFIG}
 
 
 def with_predating(script: str, config: dict) -> dict:
