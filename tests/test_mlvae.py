@@ -154,14 +154,14 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tiny_judges, tmp_path, interr
 
     # resume: interrupted after epoch 1 of 2, the second epoch continues from the checkpoint; the first epoch's row
     # is kept as it was
-    other = [*args, f"--out_dir={tmp_path / 'b'}", "--epochs=2"]
+    other = [*args, f"--out_dir={tmp_path / 'b'}", "--epochs=2", "--encoder_layers=1"]   # the layers of old checkpoints
     with interrupt_after(1):
         main_mlvae.main(other)
     with pytest.raises(UserError, match="cannot resume"):  # another objective is refused, before any training
         main_mlvae.main(other + ["--resume=true", "--recon_loss=mse"])
     state = torch.load(tmp_path / "b/mlvae/mnist/noise-0.1/mlvae.pt", weights_only=False)
     first = state["history"][0]
-    for key in MLVAE.ADDED_CONFIG:                     # as the code before the option wrote it: still resumes
+    for key in MLVAE.ADDED_CONFIG:                     # as the code before the options wrote it: still resumes
         del state["model_config"][key]
     torch.save(state, tmp_path / "b/mlvae/mnist/noise-0.1/mlvae.pt")
     main_mlvae.main(other + ["--resume=true", "--group_noise_std=0.1"])
