@@ -132,17 +132,19 @@ def recipe_differences(configs: list[dict]) -> list[str]:
     return out
 
 
-def seeded_runs(root, pattern: str, split: str = "test", subsets: bool = False) -> dict[str, list[dict]]:
+def seeded_runs(root, pattern: str, split: str = "test", subsets: bool = False,
+                script: str = "") -> dict[str, list[dict]]:
     """The runs matching ``pattern`` under ``root`` and under ``root/seed-<s>/`` that saw the full data (any, with
     ``subsets``: a --quick report) and were scored on ``split``, grouped by run folder without its seed-<s> parts (so
     the seeds of one setting share a key), each group sorted by seed. A run's seed is in its metrics.json, or in its
-    config.json (older runs). A group whose seeds' config.json differ in a setting (recipe_differences) is refused."""
+    config.json (older runs). A group whose seeds' config.json differ in a setting (recipe_differences) is refused;
+    a setting of ``script`` that a run predates counts with the value such runs had (PREDATING)."""
     root = Path(root)
     groups: dict = {}
     for path in sorted({*root.glob(pattern), *root.glob(f"seed-*/{pattern}")}):
         m = read_json(path)
         config_path = path.parent / "config.json"
-        config = read_json(config_path) if config_path.is_file() else {}
+        config = with_predating(script, read_json(config_path) if config_path.is_file() else {})
         if not subsets and subset_of(m, config) or m.get("eval_split", "test") != split:
             continue
         m.setdefault("seed", config.get("seed", 0))
@@ -246,7 +248,7 @@ def catvae_table(root="results") -> str:
     """Per data set and variant: clustering accuracy % (Hungarian), NMI, ARI, test -ELBO, minutes per run, over
     seeds; then the peers' published accuracy (other methods: context, no verdict)."""
     groups: dict = {}
-    for ms in seeded_runs(root, "catvae/*/*/seed-*/metrics.json").values():
+    for ms in seeded_runs(root, "catvae/*/*/seed-*/metrics.json", script="main_catvae.py").values():
         for m in ms:
             groups.setdefault((m["dataset"], m["variant"]), []).append(m)
     lines = ["| data set | model | seeds | clustering accuracy % | NMI | ARI | test -ELBO (nats) | lambda | precision "
@@ -276,7 +278,8 @@ def mlvae_swaps(root="results") -> str:
     lines = ["| data set | setting | seeds | class code, one image % | style code % (lower is better) | "
              "swap keeps the column's class % | judge's own test accuracy % | grouped by TRUE label (LEAKS_LABELS, "
              "context) % | minutes per run |", "|---|---|---|---|---|---|---|---|---|"]
-    for key, ms in sorted(seeded_runs(root, "mlvae/*/*/metrics.json").items(), key=lambda kv: _dataset_order(kv[0])):
+    runs = seeded_runs(root, "mlvae/*/*/metrics.json", script="main_mlvae.py")
+    for key, ms in sorted(runs.items(), key=lambda kv: _dataset_order(kv[0])):
         evidence = [_get(m, "swap_class_kept_with_evidence_LEAKS_LABELS", "swap_class_kept_with_evidence")
                     for m in ms]
         lines.append(f"| {ms[0]['dataset']} | {ms[0]['setting']} | {_seeds(ms)} | "
@@ -415,7 +418,7 @@ def mlvae_table(out_dir="results") -> str:
     """The reference table's layout (style / class code, train / test probe accuracy) per setting and grouping."""
     lines = ["| data set | setting | class code from | style train | style test | class train | class test |",
              "|---|---|---|---|---|---|---|"]
-    for m in [m for ms in seeded_runs(out_dir, "mlvae/*/*/metrics.json").values() for m in ms]:
+    for m in [m for ms in seeded_runs(out_dir, "mlvae/*/*/metrics.json", script="main_mlvae.py").values() for m in ms]:
         for row in m.get("table", []):
             lines.append(f"| {m['dataset']} | {m['setting']} | {row['description']} | {100 * row['style_train']:.2f} | "
                          f"{100 * row['style_test']:.2f} | {100 * row['class_train']:.2f} | "

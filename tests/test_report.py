@@ -276,3 +276,24 @@ def test_a_row_whose_seeds_were_run_with_different_recipes_is_refused(tmp_path):
     with pytest.raises(UserError, match=r"labels-100: its seeds \(0, 1, 2\) were run with different settings: "
                                         r"vat_weight \(3\.0, 0\.0\)"):
         aae_table(tmp_path)
+
+
+def test_a_run_that_predates_a_setting_joins_a_row_at_the_value_it_had(tmp_path):
+    """An ML-VAE seed recorded before encoder_layers existed had one encoder layer (reporting.tables.PREDATING): it
+    shares a row with a seed that records one layer, and is refused beside a seed that records two."""
+    import pytest
+
+    from reporting.tables import seeded_runs
+    from utils.errors import UserError
+
+    m = {"dataset": "mnist", "setting": "noise-0.1", "eval_split": "test"}
+    _write(tmp_path / "mlvae/mnist/noise-0.1/metrics.json", {**m, "seed": 0})
+    _write(tmp_path / "mlvae/mnist/noise-0.1/config.json", {"seed": 0, "train_limit": 0})            # predates it
+    second = tmp_path / "seed-1/mlvae/mnist/noise-0.1"
+    _write(second / "metrics.json", {**m, "seed": 1})
+    _write(second / "config.json", {"seed": 1, "train_limit": 0, "encoder_layers": 1})
+    runs = seeded_runs(tmp_path, "mlvae/*/*/metrics.json", script="main_mlvae.py")
+    assert [r["seed"] for r in runs["mlvae/mnist/noise-0.1"]] == [0, 1]
+    _write(second / "config.json", {"seed": 1, "train_limit": 0, "encoder_layers": 2})
+    with pytest.raises(UserError, match=r"were run with different settings: encoder_layers \(1, 2\)"):
+        seeded_runs(tmp_path, "mlvae/*/*/metrics.json", script="main_mlvae.py")
