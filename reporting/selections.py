@@ -202,6 +202,12 @@ SELECTIONS = {s.name: s for s in [
     # mlvae-hidden-mnist's hidden-1000 runs, the default)
     _mlvae("mlvae-encoder-depth-mnist", "mnist", {f"encoder-{n}": (f"--encoder_layers={n}",) for n in (1, 2)},
            seeds=(0, 1, 2), extra=("--hidden=1000",), decides="main_mlvae.py encoder_layers (issue 27: swaps)"),
+    # the two depth selections above each met their rule against one encoder layer; only encoder-2 was adopted, so
+    # the second decoder layer is compared again on top of it (declared 2026-12-03 before any of its runs; its
+    # decoder-1 runs are mlvae-encoder-depth-mnist's encoder-2 runs, the default)
+    _mlvae("mlvae-decoder-on-encoder2-mnist", "mnist", {"decoder-1": (), "decoder-2": ("--decoder_layers=2",)},
+           seeds=(0, 1, 2), extra=("--hidden=1000", "--encoder_layers=2"),
+           decides="main_mlvae.py decoder_layers with two encoder layers (issue 27: swaps)"),
     # the 100-label selections below ran with the head's recipe before two of them changed it (_SEMI_BEFORE)
     _aae("aae-precision-mnist", "semi_supervised", 100,
          {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, extra=_SEMI_BEFORE,
