@@ -462,10 +462,14 @@ def log_path(job: Job, log_dir: Path | None) -> Path:
     return (log_dir or REPO / "results" / "logs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log"
 
 
-def run_command(cmd: list[str], *, log: Path, tee: bool, env: dict) -> int:
+def run_command(cmd: list[str], *, log: Path, tee: bool, env: dict, append: bool = False) -> int:
     """Run ``cmd`` to its end with its output in the file ``log`` and, with ``tee``, on the screen too; returns its
-    exit status."""
-    with open(log, "wb") as out:
+    exit status. With ``append`` the output goes after what ``log`` holds (an interrupted attempt's output, which a
+    resumed run's record keeps), after a line that says so."""
+    with open(log, "ab" if append else "wb") as out:
+        if append and out.tell():
+            out.write(f"\n# reproduce.py, {time.strftime('%Y-%m-%d %H:%M')}: python {' '.join(cmd[1:])}\n".encode())
+            out.flush()
         if not tee:
             return subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
@@ -490,7 +494,8 @@ def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
     if at_once > 1:
         threads = str(max(1, (os.cpu_count() or 1) // at_once))
         env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    return run_command(job.command(flag), log=path, tee=at_once == 1, env=env)
+    # a resumed run continues the attempt whose output the log holds; a run started afresh replaces it
+    return run_command(job.command(flag), log=path, tee=at_once == 1, env=env, append=flag == "--resume=true")
 
 
 def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Path | None = None,

@@ -772,3 +772,23 @@ def test_copy_figures_copies_the_run_figures_but_never_the_one_drawn_from_record
         (out / src).write_bytes(b"png")
     assert copy_figures(out, figures) == [figures / "mlvae_mnist_swap_no_evidence.png"]
     assert not (figures / "seq_accuracy_vs_clusters.png").exists()
+
+
+def test_a_resumed_run_keeps_the_interrupted_attempts_output_in_its_log(tmp_path, monkeypatch):
+    log = tmp_path / "run.log"
+    say = lambda text: [sys.executable, "-c", f"print({text!r})"]          # noqa: E731
+    assert rp.run_command(say("epoch 1 of the first attempt"), log=log, tee=False, env=dict(os.environ)) == 0
+    rp.run_command(say("epoch 2 after resuming"), log=log, tee=False, env=dict(os.environ), append=True)
+    lines = log.read_text().splitlines()
+    assert lines[0] == "epoch 1 of the first attempt" and lines[-1] == "epoch 2 after resuming"
+    assert lines[-2].startswith("# reproduce.py, ") and "epoch 2 after resuming" in lines[-2]
+    rp.run_command(say("a run started afresh"), log=log, tee=False, env=dict(os.environ))
+    assert log.read_text().splitlines() == ["a run started afresh"]
+
+    # reproduce.py appends exactly when it resumes (--resume=true), and starts the log afresh with --overwrite=true
+    appended = []
+    monkeypatch.setattr(rp, "run_command", lambda cmd, **k: appended.append(k["append"]) or 0)
+    job = rp.Job("ML-VAE mnist noise 0.1 seed 0", "main_mlvae.py", ["--seed=0"], [tmp_path / "metrics.json"], 1.0)
+    for flag in ("--resume=true", "--overwrite=true"):
+        rp._launch(job, flag, 1, tmp_path)
+    assert appended == [True, False]
