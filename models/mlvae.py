@@ -83,8 +83,9 @@ def _tanh_layers(n_in: int, hidden: int, n_layers: int) -> list[nn.Module]:
 
 
 class MLVAE(nn.Module):
-    """Encoder 784 -> 500 tanh (``encoder_layers`` such layers) -> four linear heads (style mu, style logvar,
-    class mu, class logvar); decoder [style, class] -> 500 tanh (``decoder_layers`` such layers) -> 784 (logits; sigmoid gives the image).
+    """Encoder 784 -> ``hidden`` tanh (``encoder_layers`` such layers) -> four linear heads (style mu, style logvar,
+    class mu, class logvar); decoder [style, class] -> ``hidden`` tanh (``decoder_layers`` such layers) -> 784
+    (logits; sigmoid gives the image). The reference: 500 hidden units, one layer each.
     docs/originals.md 4.2, including the initialisation (weights N(0, 0.05^2), biases 0).
 
     ``config`` holds every argument, so ``MLVAE(**config)`` rebuilds the model from a checkpoint; the
