@@ -46,7 +46,7 @@ style_dim = 10                    # style code per image
 class_dim = 10                    # class code per group
 hidden = 1000                     # hidden units of encoder and decoder (the reference: 500; 1000 chosen on the validation split: docs/mlvae.md)
 encoder_layers = 2                # hidden tanh layers of the encoder, before its four heads (the paper: 1; 2 chosen on the validation split: docs/mlvae.md)
-decoder_layers = 1                # hidden tanh layers of the decoder (the paper: 1)
+decoder_layers = 2                # hidden tanh layers of the decoder (the paper: 1; 2 chosen on the validation split: docs/mlvae.md)
 group_noise_std = 0.1             # std of the ONE noise draw per group in the class sample; 1.0 = the paper, 0.1 = the reference repo
 recon_loss = "bce"                # bce (Bernoulli, default) or mse (the reference code); summed over the 784 pixels of an image
 style_kl_coef = 3.0               # weight of the style KL (1 = the ELBO; > 1 squeezes class information out of the style code)
@@ -85,7 +85,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "swap_evidence": at_least(1), "tsne_points": at_least(2),
          "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS), "seed": at_least(0)}
 # the paper's ELBO, sampling and training (docs/originals.md 4.3-4.4)
-PAPER = {"group_noise_std": 1.0, "style_kl_coef": 1.0, "class_kl_coef": 1.0, "train_group_size": 0,
+PAPER = {"hidden": 500, "encoder_layers": 1, "decoder_layers": 1,
+         "group_noise_std": 1.0, "style_kl_coef": 1.0, "class_kl_coef": 1.0, "train_group_size": 0,
          "batch_size": 256, "lr": 1e-3, "schedule": "constant"}
 
 

@@ -57,7 +57,7 @@ QUICK_ARGS = {
 # per run, bf16 where the script's default precision takes it, as the records' minutes per run show): they only seed
 # the time-left display, which rescales them by how long the finished runs actually took.
 MINUTES = {"seq-cae4": (22, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.12), "decoder": (15, 1.3),
-           "catvae": (12, 0.17), "mlvae": (40, 0.33), "aae": (30, 0.33), "probes": (4, 1.0),
+           "catvae": (12, 0.17), "mlvae": (55, 0.33), "aae": (30, 0.33), "probes": (4, 1.0),
            "judge": (18, 0.3)}
 
 
