@@ -27,8 +27,8 @@ RUNS = {
     "catvae": (main_catvae, "catvae_infocatvae.pt", "model.pt",              # that commit's defaults (changed since)
                ["--datasets=mnist", "--variants=infocatvae", "--seeds=0", "--hidden=8", "--paper_settings=true",
                 "--info_weight=5"]),
-    "mlvae": (main_mlvae, "mlvae.pt", "mlvae.pt",                          # that commit's one encoder layer
-              ["--hidden=8", "--swap_pairs=100", "--tsne_points=100", "--encoder_layers=1"]),
+    "mlvae": (main_mlvae, "mlvae.pt", "mlvae.pt",                          # that commit's one layer each side
+              ["--hidden=8", "--swap_pairs=100", "--tsne_points=100", "--encoder_layers=1", "--decoder_layers=1"]),
 }
 
 

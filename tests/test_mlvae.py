@@ -154,7 +154,8 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tiny_judges, tmp_path, interr
 
     # resume: interrupted after epoch 1 of 2, the second epoch continues from the checkpoint; the first epoch's row
     # is kept as it was
-    other = [*args, f"--out_dir={tmp_path / 'b'}", "--epochs=2", "--encoder_layers=1"]   # the layers of old checkpoints
+    other = [*args, f"--out_dir={tmp_path / 'b'}", "--epochs=2",
+             "--encoder_layers=1", "--decoder_layers=1"]   # the layers of old checkpoints
     with interrupt_after(1):
         main_mlvae.main(other)
     with pytest.raises(UserError, match="cannot resume"):  # another objective is refused, before any training
