@@ -205,7 +205,7 @@ SELECTIONS = {s.name: s for s in [
            seeds=(0, 1, 2), extra=("--hidden=1000",), decides="main_mlvae.py encoder_layers (issue 27: swaps)"),
     # the two depth selections above each met their rule against one encoder layer; only encoder-2 was adopted, so
     # the second decoder layer is compared again on top of it (declared 2026-12-03 before any of its runs; its
-    # decoder-1 runs are mlvae-encoder-depth-mnist's encoder-2 runs, the default)
+    # decoder-1 runs are mlvae-encoder-depth-mnist's encoder-2 runs, the default then; decoder-2 won)
     _mlvae("mlvae-decoder-on-encoder2-mnist", "mnist", {f"decoder-{n}": (f"--decoder_layers={n}",) for n in (1, 2)},
            seeds=(0, 1, 2), extra=("--hidden=1000", "--encoder_layers=2"),
            decides="main_mlvae.py decoder_layers with two encoder layers (issue 27: swaps)"),
