@@ -71,6 +71,13 @@ def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second(
     for twin in ("aae-cluster-vat-mnist vat-3", "aae-cluster-consistency-mnist consistency-1"):
         assert clustering[f"Selection {twin} seed 0"].same_as is clustering["Selection aae-balance-mnist balance-1 seed 0"]
     assert jobs["Selection aae-precision-mnist precision-fp32 seed 1"].same_as is None           # another seed
+    # the ML-VAE's: Fashion-MNIST's decoder-2 runs name no style KL weight, the style selection's kl-3 names the default
+    mlvae = {j.name: j for j in reproduce.planned_jobs(_cfg(
+        selections="mlvae-style-kl-fashion-mnist,mlvae-decoder-depth-fashion-mnist", seeds="0,1"))}
+    for seed in (0, 1):
+        assert mlvae[f"Selection mlvae-decoder-depth-fashion-mnist decoder-2 seed {seed}"].same_as is \
+            mlvae[f"Selection mlvae-style-kl-fashion-mnist kl-3 seed {seed}"]
+        assert mlvae[f"Selection mlvae-decoder-depth-fashion-mnist decoder-1 seed {seed}"].same_as is None
 
 
 def test_a_selection_that_reads_another_runs_after_it_and_plans_it_when_not_chosen(monkeypatch):
