@@ -4,7 +4,10 @@ For each data set, variant and seed: train the model (models/catvae.py documents
 by argmax q(c|x), and score it against the labels (Hungarian-matched accuracy, NMI, ARI). Writes, per run,
 results/catvae/<dataset>/<variant>/seed-<seed>/ (config.json, metrics.json, model.pt, samples_by_cluster.png,
 interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) and results/catvae/summary.json
-(mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them.
+(mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them. With
+--restarts=R a run trains R times (seeds seed*R .. seed*R+R-1, checkpoints restart-<r>.pt) and keeps, as model.pt
+and for everything after, the training whose cluster posteriors were most confident on the training images in its
+last epoch (the largest mean kl_c, label-free); metrics.json lists every training with its own scores.
 With a judge (main_judge.py), metrics.json also gets judged_prior_samples_*: the fraction of decoded prior samples of
 each mode that the judge classifies as the mode's class (the majority training label of the images the encoder puts
 in that mode), overall, per mode and the smallest, and how consistently each mode's samples are judged (label-free);
@@ -35,7 +38,9 @@ from data import DATASETS
 from utils.config import at_least, fraction, list_of, one_of, parse_config, positive, split_list
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
-from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
+from utils.io import (ensure_writable, fresh_run_dir, guard_run_dirs, load_checkpoint, output_root, save_checkpoint,
+                      save_json)
+from utils.metrics import clustering_metrics
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import finished, fit, make_optimizer, make_scheduler, training_only
@@ -68,6 +73,7 @@ balance_weight = 120.0            # weight of KL(batch mean of q(c|x) || uniform
 mi_weight = 0.0                   # weight of I(c; c') of two random affine views per image (IIC, not in the paper; 0 = off; try 50 with lr 3e-3)
 vat_weight = 300.0                # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off): docs/catvae.md, the VAT recipe
 vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
+restarts = 1                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one whose cluster posteriors are most confident on the training images (label-free, as k-means keeps its best start): docs/catvae.md
 # figures
 samples_per_cluster = 10          # columns of samples_by_cluster.png
 interpolation_steps = 10          # columns of interpolation.png
@@ -95,6 +101,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(), "schedule": one_of("constant", "onecycle"),
          "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
          "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(), "kl_weight": positive(),
+         "restarts": at_least(1),
          "samples_per_cluster": at_least(1), "interpolation_steps": at_least(2), "traversal_max": positive(),
          "traversal_steps": at_least(2), "pca_points": at_least(1), "judge_samples": at_least(1),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
@@ -135,17 +142,38 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     run = fresh_run_dir(out, "catvae", tag, variant, f"seed-{seed}", resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "data_source": source,
                                     **run_environment(device)})
-    seed_everything(seed)
-    model = model_from_config(cfg, variant).to(device)
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"
     precision = resolve_precision(cfg["precision"], device)
-    trains = not (cfg["resume"] and finished(run / "model.pt", CATVAE_KIND, cfg["epochs"]))   # else: re-evaluates
-    eps, radii_seconds = training_only((lambda: radii(xtr, model.vat_radius, desc=desc))
-                                       if model.vat_weight > 0 else None, trains, run, "vat_radii")
-    history = train_catvae(model, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
-                           schedule=cfg["schedule"], seed=seed, checkpoint=run / "model.pt", resume=cfg["resume"],
-                           progress=cfg["progress"], desc=desc, extra={"dataset": tag}, vat_eps=eps,
-                           precision=precision)
+    restarts = cfg["restarts"]
+    # one training writes model.pt; with restarts each writes restart-<r>.pt and model.pt is a copy of the one kept
+    checkpoints = [run / "model.pt"] if restarts == 1 else [run / f"restart-{r}.pt" for r in range(restarts)]
+    # a resume of a finished run re-evaluates it: nothing to train
+    trains = not (cfg["resume"] and all(finished(c, CATVAE_KIND, cfg["epochs"]) for c in checkpoints))
+    eps, radii_seconds = training_only((lambda: radii(xtr, cfg["vat_radius"], desc=desc))
+                                       if cfg["vat_weight"] > 0 else None, trains, run, "vat_radii")
+    trainings, model, history, epochs_seconds = [], None, [], 0.0
+    for r, checkpoint in enumerate(checkpoints):
+        training_seed = seed * restarts + r                 # restarts=1: the run's own seed, as before the option
+        seed_everything(training_seed)
+        candidate = model_from_config(cfg, variant).to(device)
+        part = desc if restarts == 1 else f"{desc} restart {r + 1}/{restarts}"
+        got = train_catvae(candidate, xtr, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                           schedule=cfg["schedule"], seed=training_seed, checkpoint=checkpoint, resume=cfg["resume"],
+                           progress=cfg["progress"], desc=part, vat_eps=eps, precision=precision,
+                           extra={"dataset": tag, "recipe": {"restarts": restarts, "training_seed": training_seed}})
+        # the label-free criterion: the last epoch's mean KL(q(c|x) || uniform) = log K - the mean entropy of the
+        # cluster posteriors of the training images; the labels below only score each training
+        clusters = candidate.cluster_probs(xte, cfg["eval_batch_size"]).argmax(1).numpy()
+        scores = clustering_metrics(yte.cpu().numpy(), clusters)
+        epochs_seconds += sum(h["seconds"] for h in got)
+        trainings.append({"restart": r, "training_seed": training_seed, "confidence_kl_c": got[-1]["kl_c"],
+                          "clustering_accuracy": scores["hungarian_accuracy"], "nmi": scores["nmi"]})
+        if model is None or got[-1]["kl_c"] > history[-1]["kl_c"]:
+            model, history, kept = candidate, got, r
+    if restarts > 1:
+        save_checkpoint(run / "model.pt", load_checkpoint(checkpoints[kept], CATVAE_KIND))
+        confidences = ", ".join(f"{t['confidence_kl_c']:.4f}" for t in trainings)
+        log(f"{desc}: kept restart {kept + 1}/{restarts}, the most confident (kl_c {confidences})")
     train_seconds = time.perf_counter() - t0
 
     seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
@@ -173,8 +201,9 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
         judged.update(judged_prior_samples(model, judge, classes, cfg["judge_samples"], seed,
                                            fit_modes(model, xtr, cfg["eval_batch_size"])))
     metrics = {"dataset": tag, "variant": variant, "model": VARIANTS[variant], "seed": seed, **metrics,
-               "judge": judge_info, **judged, "history": history, "model_config": model.config,
-               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in history),
+               "judge": judge_info, **judged, "restarts": trainings, "kept_restart": kept,
+               "history": history, "model_config": model.config,
+               "seconds": {"train": train_seconds, "train_epochs_sum": epochs_seconds,
                            "vat_radii": radii_seconds,
                            "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, tag), "eval_split": cfg["eval_split"],

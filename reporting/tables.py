@@ -271,6 +271,36 @@ def catvae_table(root="results") -> str:
     return "\n".join(lines)
 
 
+def catvae_confidence_table(root="records") -> str:
+    """The evidence behind main_catvae.py's restarts: per validation-split selection candidate of CatVAE runs with
+    three or more seeds (copies of the same runs listed once), the clustering accuracy of each seed, the last epoch's
+    mean kl_c on the training images (KL(q(c|x) || uniform): how confidently the encoder assigns clusters, label-free)
+    of each seed, and the accuracy of the seed that it ranks first against the best seed's."""
+    groups: dict = {}
+    for path in sorted(Path(root).glob("selections/*/*/metrics.json")):
+        m = read_json(path)
+        if m.get("checkpoint_kind") == "catvae" and m.get("eval_split") == "val" and m.get("history"):
+            cand = _SEED_SUFFIX.sub("", path.parent.name)
+            groups.setdefault((m["dataset"], path.parent.parent.name, cand), []).append(m)
+    lines = ["| data set | model | selection, candidate | seeds | clustering accuracy % | last-epoch kl_c of each "
+             "seed | the most confident seed's accuracy % | the best seed's accuracy % |", "|---" * 8 + "|"]
+    seen = set()
+    for (ds, sel, cand), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:])):
+        ms = sorted(ms, key=lambda m: m["seed"])
+        same = tuple((m["seed"], m["clustering_accuracy"], m["history"][-1]["loss"]) for m in ms)
+        if len(ms) < 3 or same in seen:           # a copy of another candidate's runs (record_same_run)
+            continue
+        seen.add(same)
+        acc = [m["clustering_accuracy"] for m in ms]
+        confidence = [m["history"][-1]["kl_c"] for m in ms]
+        lines.append(f"| {ds} | {ms[0]['model']} | {sel}, {cand} | {_seeds(ms)} | {spread(acc, 1)} | "
+                     f"{', '.join(f'{c:.3f}' for c in confidence)} | {100 * acc[int(np.argmax(confidence))]:.1f} | "
+                     f"{100 * max(acc):.1f} |")
+    if len(lines) == 2:
+        lines.append(_none("validation-split CatVAE selections", "python reproduce.py --parts=selections", 8))
+    return "\n".join(lines)
+
+
 def mlvae_swaps(root="results") -> str:
     """The ML-VAE's headline numbers per setting, over seeds: linear probes on the posterior means (class code of
     one image; style code, lower = less class information in it), swaps judged by a CNN trained on real images,
@@ -540,7 +570,9 @@ def selection_table(folder) -> str:
     percentages scaled: the selection's own, declared in reporting.selections, the first deciding; else the first
     of SELECTION_METRICS the runs have) and minutes per run. The split each run was scored on is checked: a choice
     is never made on the test set. A setting a run does not record (it predates the option) counts with the value
-    such runs had (PREDATING), else as the script's header default, which is what such a run did."""
+    such runs had (PREDATING), else as the script's header default, which is what such a run did. A candidate whose
+    runs train several times and keep one (main_catvae.py's restarts) gets a second row: every training it made, each
+    what a run of one training with that seed gives."""
     from reporting.selections import selection_for
 
     declared = selection_for(folder)
@@ -583,6 +615,12 @@ def selection_table(folder) -> str:
             cells.append(spread(values, 4 if key == "test_bce" else 2, 1.0 if key == "test_bce" else 100.0))
         lines.append(f"| {name} | {differs} | {seeds} | {' | '.join(cells)} | "
                      f"{np.mean([run_minutes(m) for m, _ in runs]):.1f} |")
+        trainings = [t for m, _ in runs for t in m.get("restarts", [])]
+        if len(trainings) > len(runs):   # runs that trained several times and kept one: every training, as one run
+            cells = [spread([t[key] for t in trainings]) if all(key in t for t in trainings) else "-"
+                     for key in metrics]
+            lines.append(f"| {name}, every training | each a run of restarts=1 | "
+                         f"{', '.join(str(t['training_seed']) for t in trainings)} | {' | '.join(cells)} | - |")
     judges = sorted({(m["judge"]["eval_split"], m["judge"]["accuracy"]) for runs in groups.values() for m, _ in runs
                      if isinstance(m.get("judge"), dict)})
     if judges:                                          # the judge's own accuracy beside the numbers it judged

@@ -239,6 +239,54 @@ def test_resume_skips_finished_training(tiny_data_dir, tmp_path, extra):
 
 
 @pytest.mark.slow
+def test_restarts_keep_the_most_confident_training_each_a_plain_run_of_its_seed(tiny_data_dir, tmp_path):
+    """--restarts=2 --seeds=1 trains seeds 2 and 3, exactly as two plain runs of those seeds, scores each, and keeps
+    the one with the higher last-epoch kl_c (label-free): its weights are model.pt, its history and clustering the
+    run's. A resume trains nothing; a resume with another restart count is refused (its seeds differ)."""
+    common = TINY + [f"--data_dir={tiny_data_dir}", "--datasets=mnist", "--variants=catvae", "--judge=off",
+                     "--hidden=16", "--epochs=2", "--precision=fp32"]
+    plain = {}
+    for s in (2, 3):
+        main_catvae.main(common + [f"--out_dir={tmp_path / f'plain{s}'}", f"--seeds={s}"])
+        plain[s] = json.loads((tmp_path / f"plain{s}/catvae/mnist/catvae/seed-{s}/metrics.json").read_text())
+        assert plain[s]["kept_restart"] == 0 and [t["training_seed"] for t in plain[s]["restarts"]] == [s]
+    args = common + [f"--out_dir={tmp_path / 'r'}", "--seeds=1", "--restarts=2"]
+    main_catvae.main(args)
+    run = tmp_path / "r/catvae/mnist/catvae/seed-1"
+    m = json.loads((run / "metrics.json").read_text())
+    assert [t["training_seed"] for t in m["restarts"]] == [2, 3] and m["seed"] == 1
+    for t in m["restarts"]:
+        p = plain[t["training_seed"]]
+        assert t["clustering_accuracy"] == p["clustering_accuracy"] and t["nmi"] == p["nmi"]
+        assert t["confidence_kl_c"] == p["history"][-1]["kl_c"]
+    kept = max((0, 1), key=lambda r: m["restarts"][r]["confidence_kl_c"])
+    assert m["kept_restart"] == kept
+    timeless = lambda h: [{k: v for k, v in row.items() if k not in ("seconds", "images_per_second")} for row in h]
+    assert timeless(m["history"]) == timeless(plain[2 + kept]["history"])
+    assert m["clustering_accuracy"] == plain[2 + kept]["clustering_accuracy"]
+    model, chosen = (load_checkpoint(run / name, "catvae") for name in ("model.pt", f"restart-{kept}.pt"))
+    assert all(torch.equal(model["model"][k], chosen["model"][k]) for k in chosen["model"])
+    main_catvae.main(args + ["--resume=true"])
+    assert json.loads((run / "metrics.json").read_text())["restarts"] == m["restarts"]
+    with pytest.raises(UserError, match="cannot resume with a different training recipe"):
+        main_catvae.main(args + ["--resume=true", "--restarts=3"])
+    # leak guard: other test labels change each training's scores, never which training is kept
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(tiny_data_dir, shuffled)
+    test_csv = shuffled / "mnist_test.csv"
+    head, *rows = test_csv.read_text().splitlines()
+    labels, pixels = zip(*(r.split(",", 1) for r in rows))
+    labels = labels[1:] + labels[:1]                        # each test image gets the next image's label
+    test_csv.write_text("\n".join([head, *(f"{y},{x}" for y, x in zip(labels, pixels))]) + "\n")
+    main_catvae.main([*(a for a in common if not a.startswith("--data_dir=")), f"--data_dir={shuffled}",
+                      f"--out_dir={tmp_path / 's'}", "--seeds=1", "--restarts=2"])
+    other = json.loads((tmp_path / "s/catvae/mnist/catvae/seed-1/metrics.json").read_text())
+    assert other["kept_restart"] == kept and timeless(other["history"]) == timeless(m["history"])
+    assert [t["confidence_kl_c"] for t in other["restarts"]] == [t["confidence_kl_c"] for t in m["restarts"]]
+    assert [t["clustering_accuracy"] for t in other["restarts"]] != [t["clustering_accuracy"] for t in m["restarts"]]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("args, fragment", [
     (["--variants=vade"], "--variants=vade: must be a comma-separated list of catvae, infocatvae"),
     (["--epoch=3"], "unknown option --epoch"),

@@ -206,6 +206,39 @@ def test_a_judged_selection_table_names_the_judges_accuracy(tmp_path):
                                       "99.12 % on its val split.")
 
 
+def test_a_candidate_with_restarts_gets_a_row_of_every_training_and_its_planned_minutes_count_them(tmp_path):
+    folder = tmp_path / "catvae-restarts-mnist"
+    for seed in (0, 1):
+        _run(folder / f"restarts-1-seed{seed}", {"restarts": 1, "seed": seed},
+             {"clustering_accuracy": 0.8, "restarts": [{"training_seed": seed, "clustering_accuracy": 0.8}]})
+        kept = {"training_seed": 2 * seed, "clustering_accuracy": 0.9}
+        _run(folder / f"restarts-2-seed{seed}", {"restarts": 2, "seed": seed},
+             {"clustering_accuracy": 0.9, "restarts": [kept, {"training_seed": 2 * seed + 1, "clustering_accuracy": 0.7}]})
+    rows = [line for line in selection_table(folder).splitlines() if line.startswith("| restarts")]
+    assert [r.split(" | ")[0] for r in rows] == ["| restarts-1", "| restarts-2", "| restarts-2, every training"]
+    assert rows[2] == ("| restarts-2, every training | each a run of restarts=1 | 0, 1, 2, 3 | "
+                       "80.00 +- 11.55 (90.00, 70.00, 90.00, 70.00) | - |")
+    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="catvae-restarts-mnist", seeds="0"))}
+    one, three = (jobs[f"Selection catvae-restarts-mnist restarts-{r} seed 0"] for r in (1, 3))
+    assert three.minutes == 3 * one.minutes > 0
+
+
+def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_its_most_confident_seed(tmp_path):
+    for sel, cand in [("catvae-a", "w-1"), ("catvae-b", "w-2")]:     # catvae-b's runs are copies of catvae-a's
+        for seed, (acc, kl_c) in enumerate([(0.88, 2.10), (0.75, 2.03), (0.82, 2.06)]):
+            _run(tmp_path / "selections" / sel / f"{cand}-seed{seed}", {"seed": seed},
+                 {"seed": seed, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",
+                  "clustering_accuracy": acc, "history": [{"loss": 150.0 + seed, "kl_c": kl_c}]})
+    _run(tmp_path / "selections" / "catvae-c" / "w-1-seed0", {"seed": 0},        # one seed: no ranking to show
+         {"seed": 0, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",
+          "clustering_accuracy": 0.5, "history": [{"loss": 1.0, "kl_c": 2.2}]})
+    from reporting.tables import catvae_confidence_table
+
+    rows = [line for line in catvae_confidence_table(tmp_path).splitlines() if line.startswith("| mnist")]
+    assert rows == ["| mnist | InfoCatVAE | catvae-a, w-1 | 0, 1, 2 | 81.7 +- 6.5 (88.0, 75.0, 82.0) | "
+                    "2.100, 2.030, 2.060 | 88.0 | 88.0 |"]
+
+
 def test_a_test_split_run_in_a_selection_is_refused(tmp_path):
     _run(tmp_path / "x" / "a-seed0", {"eval_split": "test"}, {"eval_split": "test", "clustering_accuracy": 0.5})
     with pytest.raises(UserError, match="not a validation-split run"):
