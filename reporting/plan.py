@@ -352,7 +352,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                   datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                   judge=f"Judge val {sel.dataset}" if sel.judged else "", record=f"selections/{sel.name}/{folder}")
         encoder_resolved(job, encoder_epochs)
-        job.minutes *= int(_settings(job).get("restarts", 1))      # a CatVAE run with restarts trains that often
+        job.minutes *= _settings(job).get("restarts", 1)      # a CatVAE run with restarts trains that often
         if sel.script == "main_aae.py" and aae_resolve is not None:
             settings = _settings(job)
             values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
