@@ -26,6 +26,7 @@ from utils.config import convert, split_list
 from utils.errors import UserError
 from utils.io import REPO
 from utils.progress import log
+from utils.runtime import usable_cpus
 
 PARTS = ("seq", "catvae", "mlvae", "aae", "probes", "selections")
 JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catvae.py", "main_mlvae.py", "main_aae.py")
@@ -483,8 +484,8 @@ def run_command(cmd: list[str], *, log: Path, tee: bool, env: dict, append: bool
 
 def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
     """Run one job to its end, its output in its log file (:func:`log_path`; records/ keeps it as log.txt) and, when
-    it runs alone, on the screen too; with several at once, each gets an equal share of the cores as its thread
-    count (two one-thread runs side by side beat one two-thread run)."""
+    it runs alone, on the screen too; with several at once, each gets an equal share of the cores it may use
+    (utils.runtime.usable_cpus) as its thread count (two one-thread runs side by side beat one two-thread run)."""
     path = log_path(job, log_dir)
     if job.same_as is not None:
         job.copy_twin(path, log_path(job.same_as, log_dir))
@@ -493,7 +494,7 @@ def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     if at_once > 1:
-        threads = str(max(1, (os.cpu_count() or 1) // at_once))
+        threads = str(max(1, usable_cpus() // at_once))
         env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     # a resumed run continues the attempt whose output the log holds; a run started afresh replaces it
     return run_command(job.command(flag), log=path, tee=at_once == 1, env=env, append=flag == "--resume=true")

@@ -3,6 +3,7 @@ from a metrics.json file."""
 import json
 import shutil
 import os
+import subprocess
 import re
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import reproduce
 import reporting.plan as rp
 from reporting.report import Row, build_report, lookup
 from utils.errors import UserError
+from utils.runtime import usable_cpus
 
 
 def _write(path: Path, obj) -> Path:
@@ -260,8 +262,19 @@ def test_jobs_at_once_overlap_wait_for_what_they_read_and_log_to_files(tmp_path)
     t = {n: json.loads(out[n].read_text()) for n in "abc"}
     assert t["a"]["start"] < t["b"]["end"] and t["b"]["start"] < t["a"]["end"]        # a and b ran side by side
     assert t["c"]["start"] >= t["a"]["end"]                                           # c waited for a
-    threads = max(1, (os.cpu_count() or 1) // 2)
+    threads = max(1, usable_cpus() // 2)
     assert all((tmp_path / "logs" / f"{n}.log").read_text().strip() == f"threads {threads}" for n in "abc")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this system")
+def test_usable_cpus_follow_the_affinity_mask():
+    """A process limited to one CPU (taskset, a batch scheduler) splits one CPU between its runs, not the machine's."""
+    code = "from utils.runtime import usable_cpus; print(usable_cpus())"
+    one = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1],
+                         preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}))
+    assert one.stdout.strip() == "1"
+    assert usable_cpus() == len(os.sched_getaffinity(0)) <= (os.cpu_count() or 1)
 
 
 # ------------------------------------------------------------------------------------------------ end to end

@@ -1,6 +1,7 @@
 """Device choice, seeding and RNG state: the pieces that make a run reproducible and portable."""
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -26,6 +27,14 @@ def get_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise UserError("--device=mps but MPS is not available (use --device=auto or cpu)")
     return device
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on: those of its affinity mask where the system has one (taskset, a batch
+    scheduler's cgroup or cpuset), else every logical CPU. reporting.plan divides them between runs side by side."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def seed_everything(seed: int) -> None:
