@@ -24,6 +24,7 @@ from main_aae import HEADS as AAE_HEADS
 from main_aae import folder_name as aae_folder
 from main_aae import resolve as aae_resolve
 from main_encoder import epochs_for as encoder_epochs
+from main_mlvae import decoder_layers_for
 from figures.probes import comparison
 from figures.seq import accuracy_vs_clusters
 from models.encoders import ARCHS, DISPLAY
@@ -76,7 +77,7 @@ def script_defaults() -> dict:
 
 def planned_jobs(cfg: dict) -> list:
     """Every run of the reproduction (reporting.plan), with the AAE heads' default sweeps from main_aae.py."""
-    return plan(cfg, AAE_HEADS, aae_resolve, aae_folder, script_defaults(), encoder_epochs)
+    return plan(cfg, AAE_HEADS, aae_resolve, aae_folder, script_defaults(), encoder_epochs, decoder_layers_for)
 
 
 def check_data(cfg: dict, jobs: list) -> None:

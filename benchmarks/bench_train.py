@@ -156,7 +156,7 @@ def mlvae_family() -> Family:
         model = MLVAE(style_dim=h.style_dim, class_dim=h.class_dim, hidden=h.hidden, group_noise_std=h.group_noise_std,
                       recon_loss=h.recon_loss, style_kl_coef=h.style_kl_coef, class_kl_coef=h.class_kl_coef,
                       train_group_size=h.train_group_size, encoder_layers=h.encoder_layers,
-                      decoder_layers=h.decoder_layers).to(device)
+                      decoder_layers=h.decoder_layers_for(vars(h), "mnist")).to(device)
         x, y = random_data(POOL * bs, device)
         return adam_step(model, lambda rows: model.loss(x[rows], y[rows]), bs, device, precision, h.lr)
 

@@ -36,7 +36,8 @@ JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catva
 # a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; an AAE
 # job compares it with the head's value as main_aae.resolve gives it now (Job.resolved).
 RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight"},
-                 "main_mlvae.py": {"setting"},
+                 # decoder_layers 0 = the data set's own: a job compares the recorded depth (mlvae_resolved)
+                 "main_mlvae.py": {"setting", "decoder_layers"},
                  # one of them is a SEQ run's epochs (main_encoder.epochs_for): a job compares the recorded epochs
                  "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"}}
 
@@ -208,7 +209,7 @@ def seed_root(out_dir: str, seed: int) -> str:
 
 
 def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | None = None,
-         encoder_epochs=None) -> list[Job]:
+         encoder_epochs=None, mlvae_layers=None) -> list[Job]:
     """Every run of the reproduction, in an order that respects what reads what (decoders after encoders). The
     headline runs (SEQ encoders and the CAE-4 decoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the
     HEADLINE_AAE_HEADS, and beyond the papers the ML-VAE and the first setting of each headline AAE head on
@@ -218,7 +219,8 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     settings as the script resolves them from its flags (main_aae.resolve: its RESOLVED_KEYS make Job.resolved); ``aae_folder(setting, dataset)``: the
     name of its run folder (main_aae.folder_name);
     ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts);
-    ``encoder_epochs(settings, dataset, arch)``: the epochs a SEQ encoder run trains (main_encoder.epochs_for)."""
+    ``encoder_epochs(settings, dataset, arch)``: the epochs a SEQ encoder run trains (main_encoder.epochs_for);
+    ``mlvae_layers(settings, dataset)``: the decoder depth an ML-VAE run trains (main_mlvae.decoder_layers_for)."""
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, other_seeds = split_list(cfg["seeds"], int), split_list(cfg["other_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
@@ -232,11 +234,11 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
         judged = script in JUDGED_SCRIPTS
         if judged:   # one judge per data set, at <out>/judge/<dataset>/, whatever the seed folder of the run
             args = [*args, f"--judge={out}/judge/{data[0]}"]
-        return encoder_resolved(Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
-                                    MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
-                                    defaults=(defaults or {}).get(script, {}),
-                                    judge=f"Judge {data[0]}" if judged else "", resolved=resolved or {}),
-                                encoder_epochs)
+        return mlvae_resolved(encoder_resolved(
+            Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
+                MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
+                defaults=(defaults or {}).get(script, {}), judge=f"Judge {data[0]}" if judged else "",
+                resolved=resolved or {}), encoder_epochs), mlvae_layers)
 
     jobs: list[Job] = []
     every = sorted(set(seeds) | set(other_seeds))
@@ -313,16 +315,19 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     return [job(f"Judge {ds}", "main_judge.py", [f"--datasets={ds}", f"--out_dir={out}"],
                 [f"{out}/judge/{ds}/metrics.json"], "judge", data=[ds])
             for ds in ("mnist", "fashion-mnist") if ds in needed] + jobs + (
-        selection_jobs(cfg, common, defaults or {}, aae_resolve, encoder_epochs) if "selections" in parts else [])
+        selection_jobs(cfg, common, defaults or {}, aae_resolve, encoder_epochs, mlvae_layers)
+        if "selections" in parts else [])
 
 
-def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=None, encoder_epochs=None) -> list[Job]:
+def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=None, encoder_epochs=None,
+                   mlvae_layers=None) -> list[Job]:
     """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
     one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
     records/selections/<name>/<candidate>-seed<s>/, for each declared seed that --seeds also names (its default
     names them all). With --quick they see the scripts' --quick subsets. An AAE run's Job.resolved comes from
     ``aae_resolve`` (as in :func:`plan`), so a run that gives --epochs=30 and one that leaves the head's 30 are
-    one run; a SEQ encoder's epochs from ``encoder_epochs`` (as in :func:`plan`)."""
+    one run; a SEQ encoder's epochs from ``encoder_epochs`` and an ML-VAE's decoder depth from ``mlvae_layers`` (as
+    in :func:`plan`)."""
     out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg["seeds"], int))
     jobs, judges = {}, {}
 
@@ -352,7 +357,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                   [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick], needs,
                   datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                   judge=f"Judge val {sel.dataset}" if sel.judged else "", record=f"selections/{sel.name}/{folder}")
-        encoder_resolved(job, encoder_epochs)
+        mlvae_resolved(encoder_resolved(job, encoder_epochs), mlvae_layers)
         job.minutes *= _settings(job).get("restarts", 1)      # a CatVAE run with restarts trains that often
         if sel.script == "main_aae.py" and aae_resolve is not None:
             settings = _settings(job)
@@ -381,6 +386,16 @@ def encoder_resolved(job: Job, encoder_epochs=None) -> Job:
             "," not in settings["datasets"] + settings["archs"]:
         job.resolved = {**job.resolved, "epochs": encoder_epochs(
             {k: int(settings[k]) for k in RESOLVED_KEYS["main_encoder.py"]}, settings["datasets"], settings["archs"])}
+    return job
+
+
+def mlvae_resolved(job: Job, mlvae_layers=None) -> Job:
+    """A main_mlvae.py job gets the decoder depth it trains (``mlvae_layers(settings, dataset)``:
+    main_mlvae.decoder_layers_for; --decoder_layers=0 is the data set's own) as Job.resolved, so that a run is stale
+    when its data set's depth changed, not when the other's did; other jobs are returned as they are."""
+    if job.script == "main_mlvae.py" and mlvae_layers and "decoder_layers_mnist" in job.defaults:
+        settings = _settings(job)
+        job.resolved = {**job.resolved, "decoder_layers": mlvae_layers(settings, settings["dataset"])}
     return job
 
 

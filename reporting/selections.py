@@ -230,6 +230,15 @@ SELECTIONS = {s.name: s for s in [
            {f"decoder-{n}": (f"--decoder_layers={n}",) for n in (1, 2)}, seeds=(0, 1, 2),
            extra=("--hidden=1000", "--encoder_layers=2"),
            decides="main_mlvae.py decoder_layers on Fashion-MNIST (issue 27: Fashion-MNIST swaps and class code)"),
+    # mlvae-decoder-depth-fashion-mnist moved Fashion-MNIST to one decoder layer; its rule promised that weight 8 of
+    # mlvae-style-kl-fashion-mnist (run at two) be checked again at one, under the same rule (declared 2026-12-03
+    # before any of its runs; its kl-3 runs are mlvae-decoder-depth-fashion-mnist's decoder-1 runs)
+    _mlvae("mlvae-style-kl-decoder1-fashion-mnist", "fashion-mnist",
+           {f"kl-{w}": (f"--style_kl_coef={w}",) for w in (3, 8)}, seeds=(0, 1, 2),
+           extra=("--hidden=1000", "--encoder_layers=2", "--decoder_layers=1"),
+           metrics=("style_probe_test_accuracy", "swap_class_kept", "class_probe_test_accuracy_single_image"),
+           decides="main_mlvae.py style_kl_coef on Fashion-MNIST at one decoder layer (issue 27: Fashion-MNIST style "
+                   "code)"),
     # the 100-label selections below ran with the head's recipe before two of them changed it (_SEMI_BEFORE)
     _aae("aae-precision-mnist", "semi_supervised", 100,
          {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, extra=_SEMI_BEFORE,

@@ -108,6 +108,14 @@ def test_more_layers_add_hidden_layers_and_keep_the_one_layer_parameter_names(pa
         MLVAE(**{f"{part}_layers": 0})
 
 
+def test_the_decoder_depth_is_the_data_sets_own_unless_given():
+    header = {k: getattr(main_mlvae, k) for k in ("decoder_layers", "decoder_layers_mnist", "decoder_layers_fashion")}
+    assert header["decoder_layers"] == 0
+    assert main_mlvae.decoder_layers_for(header, "mnist") == header["decoder_layers_mnist"]
+    assert main_mlvae.decoder_layers_for(header, "fashion-mnist") == header["decoder_layers_fashion"]
+    assert main_mlvae.decoder_layers_for({**header, "decoder_layers": 3}, "fashion-mnist") == 3
+
+
 def test_split_groups_respect_keys_and_sizes():
     keys = torch.tensor([0] * 23 + [5] * 7 + [2] * 1)
     groups, n = split_groups(keys, 5, torch.Generator().manual_seed(1))
@@ -144,7 +152,11 @@ def test_end_to_end_tiny_and_resume(tiny_data_dir, tiny_judges, tmp_path, interr
     judge_metrics = json.loads((tiny_judges / "judge" / "mnist" / "metrics.json").read_text())
     assert m["judge_test_accuracy"] == m["judge"]["accuracy"] == judge_metrics["accuracy"]
     assert not (run / "judge.pt").exists()
-    assert json.loads((run / "config.json").read_text())["group_noise_std"] == 0.1
+    config = json.loads((run / "config.json").read_text())
+    assert config["group_noise_std"] == 0.1
+    # decoder_layers 0 (the header's) trains and records MNIST's own depth
+    assert config["decoder_layers"] == main_mlvae.decoder_layers_mnist == torch.load(
+        run / "mlvae.pt", weights_only=False)["model_config"]["decoder_layers"]
 
     # a finished run keeps the weights only: it cannot be extended, and a rerun without --resume is refused
     with pytest.raises(UserError, match="keeps the weights only"):

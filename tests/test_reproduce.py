@@ -516,10 +516,10 @@ def test_an_output_folder_that_cannot_be_written_is_one_line_also_for_report_onl
 
 
 # ------------------------------------------------------------------------------------------------ done / stale / resume
-# what a finished ML-VAE run's config.json holds today (a config without the layer counts predates them and counts
-# with one layer each: reporting.tables.PREDATING)
+# what a finished MNIST ML-VAE run's config.json holds today (the decoder depth it trained; a config without the
+# layer counts predates them and counts with one layer each: reporting.tables.PREDATING)
 MLVAE_CONFIG = {"group_noise_std": 0.1, "seed": 0, "dataset": "mnist", "train_limit": 0,
-                "encoder_layers": main_mlvae.encoder_layers, "decoder_layers": main_mlvae.decoder_layers}
+                "encoder_layers": main_mlvae.encoder_layers, "decoder_layers": main_mlvae.decoder_layers_mnist}
 MLVAE_METRICS = {"seed": 0, "dataset": "mnist", "setting": "noise-0.1", "group_noise_std": 0.1, "class_probe_test_accuracy_single_image": 0.9,
                  "style_probe_test_accuracy": 0.2, "class_probe_test_accuracy_grouped_by_true_label_LEAKS_LABELS": 1.0,
                  "swap_class_kept": 0.8, "seconds": {"total": 60.0}, "device": "cpu",
@@ -721,7 +721,8 @@ def test_a_run_that_predates_a_setting_counts_with_the_value_it_had_not_todays_d
     cfg = {**_cfg(parts="mlvae", seeds="0", datasets="mnist", mlvae_noise="0.1"), "out_dir": str(tmp_path)}
     job = next(j for j in reproduce.planned_jobs(cfg) if j.name.startswith("ML-VAE"))
     run = job.outputs[0].parent
-    recorded = {k: v for k, v in vars(main_mlvae).items() if k in job.defaults}
+    recorded = {**{k: v for k, v in vars(main_mlvae).items() if k in job.defaults},
+                "decoder_layers": main_mlvae.decoder_layers_mnist}           # as the run records it, resolved
     _write(run / "metrics.json", {"seed": 0, "subset": False})
     _write(run / "config.json", recorded)
     assert job.status() == ("done", [])
@@ -732,6 +733,31 @@ def test_a_run_that_predates_a_setting_counts_with_the_value_it_had_not_todays_d
     assert rp.differences(["--encoder_layers=1"], rp.with_predating("main_mlvae.py", older)) == []
     assert rp.differences(["--encoder_layers=2"], rp.with_predating("main_mlvae.py", older)) == [
         "encoder_layers=1 (planned 2)"]
+
+
+def test_an_mlvae_run_is_stale_when_its_own_data_sets_decoder_depth_changed(tmp_path):
+    """main_mlvae.py's decoder_layers 0 is each data set's own depth, and a run records the depth it trained: a run
+    at another depth than its data set's is stale, whatever the other data set's is; a selection that gives
+    --decoder_layers compares that."""
+    assert main_mlvae.decoder_layers == 0 and main_mlvae.decoder_layers_mnist != main_mlvae.decoder_layers_fashion
+    cfg = {**_cfg(parts="mlvae", seeds="0", mlvae_noise="0.1"), "out_dir": str(tmp_path)}
+    jobs = {j.datasets[0]: j for j in reproduce.planned_jobs(cfg) if j.name.startswith("ML-VAE")}
+    depth = {"mnist": main_mlvae.decoder_layers_mnist, "fashion-mnist": main_mlvae.decoder_layers_fashion}
+    for ds, job in jobs.items():
+        assert job.resolved["decoder_layers"] == depth[ds]
+        run = job.outputs[0].parent
+        recorded = {**{k: v for k, v in vars(main_mlvae).items() if k in job.defaults}, "dataset": ds,
+                    "group_noise_std": 0.1}
+        _write(run / "metrics.json", {"seed": 0, "subset": False})
+        _write(run / "config.json", {**recorded, "decoder_layers": depth[ds]})
+        assert job.status() == ("done", []), ds
+        other = 3 - depth[ds]
+        _write(run / "config.json", {**recorded, "decoder_layers": other})
+        assert job.status() == ("stale", [f"decoder_layers={other} (the default is now {depth[ds]})"]), ds
+    sel = next(j for j in reproduce.planned_jobs({**cfg, "parts": "selections",
+                                                  "selections": "mlvae-decoder-depth-fashion-mnist"})
+               if "decoder-1" in j.name)
+    assert sel.resolved["decoder_layers"] == 1
 
 
 def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
