@@ -23,7 +23,8 @@ from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import folder_name as aae_folder
 from main_aae import resolve as aae_resolve
-from main_encoder import epochs_for as encoder_epochs
+from main_catvae import restarts_for
+from main_encoder import epochs_for
 from main_mlvae import decoder_layers_for
 from figures.probes import comparison
 from figures.seq import accuracy_vs_clusters
@@ -75,9 +76,16 @@ def script_defaults() -> dict:
     return {f"{name}.py": script_header(Path(__file__).with_name(f"{name}.py")) for name in SCRIPTS}
 
 
+# what a run resolves at run time from its settings (one data set, one encoder each), as the scripts do: the plan
+# compares it with the run's record (reporting.plan.resolve)
+RESOLVERS = {"main_encoder.py": lambda s: {"epochs": epochs_for(s, s["datasets"], s["archs"])},
+             "main_mlvae.py": lambda s: {"decoder_layers": decoder_layers_for(s, s["dataset"])},
+             "main_catvae.py": lambda s: {"restarts": restarts_for(s, s["datasets"])}}
+
+
 def planned_jobs(cfg: dict) -> list:
     """Every run of the reproduction (reporting.plan), with the AAE heads' default sweeps from main_aae.py."""
-    return plan(cfg, AAE_HEADS, aae_resolve, aae_folder, script_defaults(), encoder_epochs, decoder_layers_for)
+    return plan(cfg, AAE_HEADS, aae_resolve, aae_folder, script_defaults(), RESOLVERS)
 
 
 def check_data(cfg: dict, jobs: list) -> None:

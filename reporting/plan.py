@@ -32,14 +32,16 @@ PARTS = ("seq", "catvae", "mlvae", "aae", "probes", "selections")
 JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catvae.py", "main_mlvae.py", "main_aae.py")
 
 # Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value", the
-# ML-VAE's empty setting = noise-<std>):
-# a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; an AAE
-# job compares it with the head's value as main_aae.resolve gives it now (Job.resolved).
+# ML-VAE's empty setting = noise-<std>, each data set's own value where a key is 0 and its per-data-set keys decide):
+# a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; a job
+# compares the value that the script would resolve now (Job.resolved: main_aae.resolve for an AAE head, the
+# ``resolvers`` of :func:`plan` for the others), so a run is stale when its own value changed, not another data
+# set's.
 RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight"},
-                 # decoder_layers 0 = the data set's own: a job compares the recorded depth (mlvae_resolved)
-                 "main_mlvae.py": {"setting", "decoder_layers"},
-                 # one of them is a SEQ run's epochs (main_encoder.epochs_for): a job compares the recorded epochs
-                 "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"}}
+                 "main_mlvae.py": {"setting", "decoder_layers", "decoder_layers_mnist", "decoder_layers_fashion"},
+                 "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"},
+                 "main_catvae.py": {"restarts", "restarts_mnist", "restarts_fashion"}}
+
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {
@@ -209,7 +211,7 @@ def seed_root(out_dir: str, seed: int) -> str:
 
 
 def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | None = None,
-         encoder_epochs=None, mlvae_layers=None) -> list[Job]:
+         resolvers: dict | None = None) -> list[Job]:
     """Every run of the reproduction, in an order that respects what reads what (decoders after encoders). The
     headline runs (SEQ encoders and the CAE-4 decoders, CatVAE / InfoCatVAE, the ML-VAE with HEADLINE_NOISE, the
     HEADLINE_AAE_HEADS, and beyond the papers the ML-VAE and the first setting of each headline AAE head on
@@ -219,8 +221,8 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     settings as the script resolves them from its flags (main_aae.resolve: its RESOLVED_KEYS make Job.resolved); ``aae_folder(setting, dataset)``: the
     name of its run folder (main_aae.folder_name);
     ``defaults``: {script: its header defaults} (Job.defaults; reproduce.py reads them from the scripts);
-    ``encoder_epochs(settings, dataset, arch)``: the epochs a SEQ encoder run trains (main_encoder.epochs_for);
-    ``mlvae_layers(settings, dataset)``: the decoder depth an ML-VAE run trains (main_mlvae.decoder_layers_for)."""
+    ``resolvers``: {script: f(settings) -> {key: value}}, what a run of the script resolves at run time from its
+    settings (a SEQ encoder's epochs, an ML-VAE's decoder depth, a CatVAE's restarts: :func:`resolve`)."""
     quick, out = cfg["quick"], cfg["out_dir"]
     seeds, other_seeds = split_list(cfg["seeds"], int), split_list(cfg["other_seeds"], int)
     datasets, parts = split_list(cfg["datasets"]), split_list(cfg["parts"])
@@ -234,11 +236,10 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
         judged = script in JUDGED_SCRIPTS
         if judged:   # one judge per data set, at <out>/judge/<dataset>/, whatever the seed folder of the run
             args = [*args, f"--judge={out}/judge/{data[0]}"]
-        return mlvae_resolved(encoder_resolved(
-            Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
-                MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
-                defaults=(defaults or {}).get(script, {}), judge=f"Judge {data[0]}" if judged else "",
-                resolved=resolved or {}), encoder_epochs), mlvae_layers)
+        return resolve(Job(name, script, [*args, *extra, *common], [Path(p) for p in outputs],
+                           MINUTES[minutes_key][1 if quick else 0], list(after), list(data), subset=quick,
+                           defaults=(defaults or {}).get(script, {}), judge=f"Judge {data[0]}" if judged else "",
+                           resolved=resolved or {}), resolvers)
 
     jobs: list[Job] = []
     every = sorted(set(seeds) | set(other_seeds))
@@ -315,19 +316,18 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
     return [job(f"Judge {ds}", "main_judge.py", [f"--datasets={ds}", f"--out_dir={out}"],
                 [f"{out}/judge/{ds}/metrics.json"], "judge", data=[ds])
             for ds in ("mnist", "fashion-mnist") if ds in needed] + jobs + (
-        selection_jobs(cfg, common, defaults or {}, aae_resolve, encoder_epochs, mlvae_layers)
+        selection_jobs(cfg, common, defaults or {}, aae_resolve, resolvers)
         if "selections" in parts else [])
 
 
-def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=None, encoder_epochs=None,
-                   mlvae_layers=None) -> list[Job]:
+def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=None,
+                   resolvers: dict | None = None) -> list[Job]:
     """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
     one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
     records/selections/<name>/<candidate>-seed<s>/, for each declared seed that --seeds also names (its default
     names them all). With --quick they see the scripts' --quick subsets. An AAE run's Job.resolved comes from
     ``aae_resolve`` (as in :func:`plan`), so a run that gives --epochs=30 and one that leaves the head's 30 are
-    one run; a SEQ encoder's epochs from ``encoder_epochs`` and an ML-VAE's decoder depth from ``mlvae_layers`` (as
-    in :func:`plan`)."""
+    one run; the other scripts' resolved settings come from ``resolvers`` (as in :func:`plan`)."""
     out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg["seeds"], int))
     jobs, judges = {}, {}
 
@@ -357,8 +357,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                   [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick], needs,
                   datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                   judge=f"Judge val {sel.dataset}" if sel.judged else "", record=f"selections/{sel.name}/{folder}")
-        mlvae_resolved(encoder_resolved(job, encoder_epochs), mlvae_layers)
-        job.minutes *= _settings(job).get("restarts", 1)      # a CatVAE run with restarts trains that often
+        resolve(job, resolvers)
         if sel.script == "main_aae.py" and aae_resolve is not None:
             settings = _settings(job)
             values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
@@ -377,25 +376,15 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
     return [*judges.values(), *jobs.values()]
 
 
-def encoder_resolved(job: Job, encoder_epochs=None) -> Job:
-    """A main_encoder.py job (one data set, one encoder) gets the epochs it trains (``encoder_epochs(settings,
-    dataset, arch)``: main_encoder.epochs_for) as Job.resolved, so that a run is stale when its own epochs changed,
-    not when another data set's or encoder's did; other jobs are returned as they are."""
-    settings = _settings(job) if job.script == "main_encoder.py" and encoder_epochs else {}
-    if {"datasets", "archs", *RESOLVED_KEYS["main_encoder.py"]} <= set(settings) and \
-            "," not in settings["datasets"] + settings["archs"]:
-        job.resolved = {**job.resolved, "epochs": encoder_epochs(
-            {k: int(settings[k]) for k in RESOLVED_KEYS["main_encoder.py"]}, settings["datasets"], settings["archs"])}
-    return job
-
-
-def mlvae_resolved(job: Job, mlvae_layers=None) -> Job:
-    """A main_mlvae.py job gets the decoder depth it trains (``mlvae_layers(settings, dataset)``:
-    main_mlvae.decoder_layers_for; --decoder_layers=0 is the data set's own) as Job.resolved, so that a run is stale
-    when its data set's depth changed, not when the other's did; other jobs are returned as they are."""
-    if job.script == "main_mlvae.py" and mlvae_layers and "decoder_layers_mnist" in job.defaults:
-        settings = _settings(job)
-        job.resolved = {**job.resolved, "decoder_layers": mlvae_layers(settings, settings["dataset"])}
+def resolve(job: Job, resolvers: dict | None = None) -> Job:
+    """``job`` with the settings its script resolves at run time from its own (``resolvers[job.script](settings)``,
+    e.g. an ML-VAE's decoder depth of its data set) as Job.resolved, which is compared with the run's record instead
+    of the header's placeholder (RESOLVED_KEYS); jobs of other scripts are returned as they are. A CatVAE run that
+    trains several times (restarts) gets that many times the minutes."""
+    resolver = (resolvers or {}).get(job.script)
+    if resolver is not None and job.defaults:
+        job.resolved = {**job.resolved, **resolver(_settings(job))}
+        job.minutes *= job.resolved.get("restarts", 1)
     return job
 
 

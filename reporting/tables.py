@@ -112,7 +112,8 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
 
 # Settings added to a script after some of its runs were recorded, with the value those runs had (the model's
 # ADDED_CONFIG): a config.json without the key counts with this value, whatever the script's default has become since.
-PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG, "main_catvae.py": CatVAE.ADDED_CONFIG}
+# A CatVAE run made before main_catvae.py's restarts trained once.
+PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG, "main_catvae.py": {**CatVAE.ADDED_CONFIG, "restarts": 1}}
 
 
 def with_predating(script: str, config: dict) -> dict:

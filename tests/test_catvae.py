@@ -191,6 +191,15 @@ def test_a_checkpoint_from_before_an_added_option_resumes_and_a_changed_one_is_r
         main_catvae.main(args + ["--resume=true", "--kl_weight=2"])
 
 
+def test_restarts_zero_is_each_data_sets_own_and_the_paper_trains_once():
+    header = {k: getattr(main_catvae, k) for k in ("restarts", "restarts_mnist", "restarts_fashion")}
+    assert header["restarts"] == 0 and header["restarts_mnist"] != header["restarts_fashion"]
+    assert main_catvae.restarts_for(header, "mnist") == header["restarts_mnist"]
+    assert main_catvae.restarts_for(header, "fashion-mnist") == header["restarts_fashion"]
+    assert main_catvae.restarts_for({**header, "restarts": 2}, "fashion-mnist") == 2
+    assert main_catvae.PAPER["restarts"] == 1
+
+
 @pytest.mark.slow
 def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
     shutil.copytree(tiny_judges / "judge", tmp_path / "judge")          # --judge=auto finds one per data set
@@ -216,6 +225,8 @@ def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
             assert len(m["judged_prior_samples_per_mode"]) == 10
             cfg = json.loads((run / "config.json").read_text())
             assert cfg["variant"] == variant and cfg["seed"] == 0 and cfg["train_limit"] == 300
+            own = main_catvae.restarts_mnist if ds == "mnist" else main_catvae.restarts_fashion
+            assert cfg["restarts"] == own == len(m["restarts"])       # each data set's own, recorded resolved
             assert cfg["threads"] == torch.get_num_threads() and cfg["device_used"] == "cpu"
     summary = json.loads((tmp_path / "catvae" / "summary.json").read_text())
     assert set(summary) == {"mnist", "fashion-mnist"} and set(summary["mnist"]) == {"catvae", "infocatvae"}
@@ -247,7 +258,7 @@ def test_restarts_keep_the_most_confident_training_each_a_plain_run_of_its_seed(
                      "--hidden=16", "--epochs=2", "--precision=fp32"]
     plain = {}
     for s in (2, 3):
-        main_catvae.main(common + [f"--out_dir={tmp_path / f'plain{s}'}", f"--seeds={s}"])
+        main_catvae.main(common + [f"--out_dir={tmp_path / f'plain{s}'}", f"--seeds={s}", "--restarts=1"])
         plain[s] = json.loads((tmp_path / f"plain{s}/catvae/mnist/catvae/seed-{s}/metrics.json").read_text())
         assert plain[s]["kept_restart"] == 0 and [t["training_seed"] for t in plain[s]["restarts"]] == [s]
     args = common + [f"--out_dir={tmp_path / 'r'}", "--seeds=1", "--restarts=2"]
@@ -270,6 +281,11 @@ def test_restarts_keep_the_most_confident_training_each_a_plain_run_of_its_seed(
     assert json.loads((run / "metrics.json").read_text())["restarts"] == m["restarts"]
     with pytest.raises(UserError, match="cannot resume with a different training recipe"):
         main_catvae.main(args + ["--resume=true", "--restarts=3"])
+    with pytest.raises(UserError, match="cannot resume with a different training recipe"):
+        main_catvae.main(args + ["--resume=true", "--restarts=1"])
+    # a run made with one training (MNIST's default before restarts_mnist) is not silently retrained three times
+    with pytest.raises(UserError, match="cannot resume, the run trained once and restarts=3"):
+        main_catvae.main(common + [f"--out_dir={tmp_path / 'plain2'}", "--seeds=2", "--resume=true", "--restarts=3"])
     # leak guard: other test labels change each training's scores, never which training is kept
     shuffled = tmp_path / "shuffled"
     shutil.copytree(tiny_data_dir, shuffled)
@@ -309,7 +325,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result(tiny_data_dir, tmp_pa
     import signal
     import time
 
-    args = [sys.executable, "main_catvae.py", *TINY, "--epochs=40", "--hidden=16", "--judge=off",
+    args = [sys.executable, "main_catvae.py", *TINY, "--epochs=40", "--hidden=16", "--judge=off", "--restarts=1",
             f"--data_dir={tiny_data_dir}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run([*args, f"--out_dir={tmp_path / 'a'}"], cwd=ROOT, env=env, check=True, capture_output=True)

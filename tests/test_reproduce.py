@@ -1,5 +1,6 @@
 """reproduce.py, reporting/plan.py and reporting/report.py: the run plan, skipping and failures, and a report whose every number is read
 from a metrics.json file."""
+import importlib
 import json
 import shutil
 import os
@@ -705,6 +706,7 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
                if "infocatvae" in j.name)
     run = job.outputs[0].parent
     recorded = {k: v for k, v in vars(main_catvae).items() if k in job.defaults}
+    recorded["restarts"] = main_catvae.restarts_for(recorded, "mnist")     # recorded resolved, as a run does
     _write(run / "config.json", {**recorded, "seeds": "0", "datasets": "mnist"})
     _write(run / "metrics.json", {"seed": 0, "subset": False})
     assert job.status() == ("done", [])
@@ -735,29 +737,43 @@ def test_a_run_that_predates_a_setting_counts_with_the_value_it_had_not_todays_d
         "encoder_layers=1 (planned 2)"]
 
 
-def test_an_mlvae_run_is_stale_when_its_own_data_sets_decoder_depth_changed(tmp_path):
-    """main_mlvae.py's decoder_layers 0 is each data set's own depth, and a run records the depth it trained: a run
-    at another depth than its data set's is stale, whatever the other data set's is; a selection that gives
-    --decoder_layers compares that."""
-    assert main_mlvae.decoder_layers == 0 and main_mlvae.decoder_layers_mnist != main_mlvae.decoder_layers_fashion
+def test_a_selection_that_gives_the_decoder_depth_is_compared_on_it(tmp_path):
     cfg = {**_cfg(parts="mlvae", seeds="0", mlvae_noise="0.1"), "out_dir": str(tmp_path)}
-    jobs = {j.datasets[0]: j for j in reproduce.planned_jobs(cfg) if j.name.startswith("ML-VAE")}
-    depth = {"mnist": main_mlvae.decoder_layers_mnist, "fashion-mnist": main_mlvae.decoder_layers_fashion}
-    for ds, job in jobs.items():
-        assert job.resolved["decoder_layers"] == depth[ds]
-        run = job.outputs[0].parent
-        recorded = {**{k: v for k, v in vars(main_mlvae).items() if k in job.defaults}, "dataset": ds,
-                    "group_noise_std": 0.1}
-        _write(run / "metrics.json", {"seed": 0, "subset": False})
-        _write(run / "config.json", {**recorded, "decoder_layers": depth[ds]})
-        assert job.status() == ("done", []), ds
-        other = 3 - depth[ds]
-        _write(run / "config.json", {**recorded, "decoder_layers": other})
-        assert job.status() == ("stale", [f"decoder_layers={other} (the default is now {depth[ds]})"]), ds
     sel = next(j for j in reproduce.planned_jobs({**cfg, "parts": "selections",
                                                   "selections": "mlvae-decoder-depth-fashion-mnist"})
                if "decoder-1" in j.name)
     assert sel.resolved["decoder_layers"] == 1
+
+
+@pytest.mark.parametrize("script, part, key, per_data_set", [
+    ("main_mlvae", "mlvae", "decoder_layers", {"mnist": "decoder_layers_mnist", "fashion-mnist": "decoder_layers_fashion"}),
+    ("main_catvae", "catvae", "restarts", {"mnist": "restarts_mnist", "fashion-mnist": "restarts_fashion"})])
+def test_a_run_is_stale_when_its_own_data_sets_value_changed_not_the_others(tmp_path, script, part, key,
+                                                                          per_data_set):
+    """A header key that is 0 for "the data set's own" (key_mnist, key_fashion) is recorded resolved; a finished run
+    is compared on its own data set's value: done as recorded, still done when the other data set's value moved, stale
+    when its own did (which also moves the CatVAE's planned minutes with its trainings)."""
+    module = importlib.import_module(script)
+    cfg = {**_cfg(parts=part, seeds="0", mlvae_noise="0.1"), "out_dir": str(tmp_path)}
+    jobs = [j for j in reproduce.planned_jobs(cfg) if j.script == f"{script}.py"]
+    assert {j.datasets[0] for j in jobs} == {"mnist", "fashion-mnist"} and getattr(module, key) == 0
+    for job in jobs:
+        ds, other = job.datasets[0], next(d for d in per_data_set if d != job.datasets[0])
+        own = getattr(module, per_data_set[ds])
+        assert job.resolved[key] == own
+        header = {k: getattr(module, k) for k in job.defaults}
+        recorded = {**header, **{a[2:].partition("=")[0]: a.partition("=")[2] for a in job.args}, key: own}
+        recorded = {k: (float(v) if k == "group_noise_std" else v) for k, v in recorded.items()}
+        _write(job.outputs[0], {"seed": 0, "subset": False})
+        _write(job.outputs[0].parent / "config.json", recorded)
+        assert job.status() == ("done", []), ds
+        _write(job.outputs[0].parent / "config.json", {**recorded, per_data_set[other]: own + 5})
+        assert job.status() == ("done", []), ds
+        _write(job.outputs[0].parent / "config.json", {**recorded, per_data_set[ds]: own + 1, key: own + 1})
+        assert job.status() == ("stale", [f"{key}={own + 1} (the default is now {own})"]), ds
+    if part == "catvae":
+        minutes = {j.datasets[0]: j.minutes for j in jobs if "infocatvae" in j.name}
+        assert minutes["mnist"] / minutes["fashion-mnist"] == module.restarts_mnist / module.restarts_fashion
 
 
 def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
