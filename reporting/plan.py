@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -468,6 +471,30 @@ def log_path(job: Job, log_dir: Path | None) -> Path:
     return (log_dir or REPO / "results" / "logs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log"
 
 
+_CHILDREN: set = set()   # the runs that run_command has launched and that are still going
+
+
+@contextmanager
+def children_stop_with_us():
+    """Within it (in the main thread), a SIGTERM to this process (a batch scheduler's cancel, ``kill``) terminates
+    the runs it launched too and exits with status 143; without it they would go on as orphans. Ctrl-C already
+    reaches them (one process group). Their checkpoints are whole epochs, so ``--resume`` continues them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        for proc in list(_CHILDREN):
+            proc.terminate()
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_command(cmd: list[str], *, log: Path, tee: bool, env: dict, append: bool = False) -> int:
     """Run ``cmd`` to its end with its output in the file ``log`` and, with ``tee``, on the screen too; returns its
     exit status. With ``append`` the output goes after what ``log`` holds (an interrupted attempt's output, which a
@@ -476,14 +503,16 @@ def run_command(cmd: list[str], *, log: Path, tee: bool, env: dict, append: bool
         if append and out.tell():
             out.write(f"\n# reproduce.py, {time.strftime('%Y-%m-%d %H:%M')}: python {' '.join(cmd[1:])}\n".encode())
             out.flush()
-        if not tee:
-            return subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        for chunk in iter(lambda: proc.stdout.read1(4096), b""):
-            out.write(chunk)
-            sys.stdout.buffer.write(chunk)
-            sys.stdout.flush()
-        return proc.wait()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if tee else out, stderr=subprocess.STDOUT, env=env)
+        _CHILDREN.add(proc)
+        try:
+            for chunk in iter(lambda: proc.stdout.read1(4096), b"") if tee else ():
+                out.write(chunk)
+                sys.stdout.buffer.write(chunk)
+                sys.stdout.flush()
+            return proc.wait()
+        finally:
+            _CHILDREN.discard(proc)
 
 
 def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
@@ -522,7 +551,7 @@ def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Pa
     failed: list[str] = []
     pending, running, started, began = list(todo), {}, 0, {}
     t0, estimated_done = time.perf_counter(), 0.0
-    with ThreadPoolExecutor(max_workers=at_once) as pool:
+    with children_stop_with_us(), ThreadPoolExecutor(max_workers=at_once) as pool:
         while pending or running:
             for job in list(pending):
                 if len(running) == at_once:

@@ -746,7 +746,8 @@ def test_a_selection_that_gives_the_decoder_depth_is_compared_on_it(tmp_path):
 
 
 @pytest.mark.parametrize("script, part, key, per_data_set", [
-    ("main_mlvae", "mlvae", "decoder_layers", {"mnist": "decoder_layers_mnist", "fashion-mnist": "decoder_layers_fashion"}),
+    ("main_mlvae", "mlvae", "decoder_layers",
+     {"mnist": "decoder_layers_mnist", "fashion-mnist": "decoder_layers_fashion"}),
     ("main_catvae", "catvae", "restarts", {"mnist": "restarts_mnist", "fashion-mnist": "restarts_fashion"})])
 def test_a_run_is_stale_when_its_own_data_sets_value_changed_not_the_others(tmp_path, script, part, key,
                                                                           per_data_set):
@@ -847,3 +848,38 @@ def test_a_resumed_run_keeps_the_interrupted_attempts_output_in_its_log(tmp_path
     for flag in ("--resume=true", "--overwrite=true"):
         rp._launch(job, flag, 1, tmp_path)
     assert appended == [True, False]
+
+
+@pytest.mark.parametrize("tee", [False, True])
+def test_a_sigterm_to_the_reproduction_stops_the_run_it_launched(tmp_path, tee):
+    """A SIGTERM to reproduce.py (a scheduler's cancel) while a run is going terminates that run too, instead of
+    leaving it running as an orphan; the reproduction exits with 143."""
+    import signal
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    parent = (f"import os, sys; sys.path.insert(0, {str(rp.REPO)!r}); from reporting import plan as rp\n"
+              f"with rp.children_stop_with_us():\n"
+              f"    rp.run_command([sys.executable, '-c', {child!r}], log=rp.Path({str(tmp_path / 'log')!r}), "
+              f"tee={tee}, env=dict(os.environ))\n")
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not (pid_file.is_file() and pid_file.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 143
+    def gone() -> bool:                   # terminated: no process, or a zombie not yet reaped
+        try:
+            return "zombie" in Path(f"/proc/{grandchild}/status").read_text().lower()
+        except FileNotFoundError:
+            return True
+
+    for _ in range(200):
+        if gone():
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(grandchild, signal.SIGKILL)
+        pytest.fail("the run that reproduce.py launched kept running after its SIGTERM")
