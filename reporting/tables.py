@@ -624,9 +624,14 @@ def selection_table(folder) -> str:
                          f"{', '.join(str(t['training_seed']) for t in trainings)} | {' | '.join(cells)} | - |")
     judges = sorted({(m["judge"]["eval_split"], m["judge"]["accuracy"]) for runs in groups.values() for m, _ in runs
                      if isinstance(m.get("judge"), dict)})
-    if judges:                                          # the judge's own accuracy beside the numbers it judged
-        lines += ["", "The judged numbers are the verdicts of the judge (main_judge.py) with accuracy "
-                  + "; ".join(f"{100 * acc:.2f} % on its {split} split" for split, acc in judges) + "."]
+    if len(judges) == 1:                                # the judge's own accuracy beside the numbers it judged
+        lines += ["", f"The judged numbers are the verdicts of the judge (main_judge.py) with accuracy "
+                      f"{100 * judges[0][1]:.2f} % on its {judges[0][0]} split."]
+    elif judges:                                        # judges retrained on other machines: each run names its own
+        lines += ["", f"The judged numbers are the verdicts of {len(judges)} judges (main_judge.py, trained alike; "
+                      "each run's metrics.json names its own) with accuracy "
+                  + ", ".join(f"{100 * acc:.2f} %" for _, acc in judges)
+                  + f" on their {' / '.join(sorted({split for split, _ in judges}))} split."]
     return "\n".join(lines)
 
 

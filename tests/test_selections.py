@@ -204,6 +204,11 @@ def test_a_judged_selection_table_names_the_judges_accuracy(tmp_path):
     table = selection_table(tmp_path / "x")
     assert table.splitlines()[-1] == ("The judged numbers are the verdicts of the judge (main_judge.py) with accuracy "
                                       "99.12 % on its val split.")
+    _run(tmp_path / "x" / "a-seed1", {"style_kl_coef": 0.9},         # a seed scored by a judge retrained elsewhere
+         {"swap_class_kept": 0.9, "judge": {"eval_split": "val", "accuracy": 0.9905}})
+    assert selection_table(tmp_path / "x").splitlines()[-1] == (
+        "The judged numbers are the verdicts of 2 judges (main_judge.py, trained alike; each run's metrics.json names "
+        "its own) with accuracy 99.05 %, 99.12 % on their val split.")
 
 
 def test_a_candidate_with_restarts_gets_a_row_of_every_training_and_its_planned_minutes_count_them(tmp_path):
