@@ -45,7 +45,6 @@ RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_w
                  "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"},
                  "main_catvae.py": {"restarts", "restarts_mnist", "restarts_fashion"}}
 
-
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {
     "main_encoder.py": ["--train_limit=6000", "--test_limit=2000", "--cae_epochs_mnist=1", "--cae_epochs_fashion=1",
