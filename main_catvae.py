@@ -37,7 +37,7 @@ from models.catvae import CATVAE_KIND, RECONSTRUCTIONS, VARIANTS, CatVAE
 from models.vat import radii
 from reporting.tables import catvae_summary, catvae_summary_lines
 from data import DATASETS
-from utils.config import at_least, fraction, list_of, one_of, parse_config, positive, split_list
+from utils.config import at_least, fraction, list_of, one_of, own_value, parse_config, positive, split_list
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
 from utils.io import (ensure_writable, fresh_run_dir, guard_run_dirs, load_checkpoint, output_root, save_checkpoint,
@@ -115,11 +115,6 @@ PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size":
          "restarts": 1}
 
 
-def restarts_for(cfg: dict, dataset: str) -> int:
-    """The trainings of a run on ``dataset``: --restarts, or when it is 0 the data set's own."""
-    return int(cfg["restarts"]) or int(cfg["restarts_mnist" if dataset == "mnist" else "restarts_fashion"])
-
-
 def model_from_config(cfg: dict, variant: str) -> CatVAE:
     """The model that the script's hyperparameters describe."""
     return CatVAE(variant=variant, n_clusters=cfg["clusters"], sub_dim=cfg["sub_dim"], scale=cfg["prior_scale"],
@@ -150,7 +145,7 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     of the training images that argmax q(c|x) puts in the mode (the labels only name modes, as in the clustering)."""
     t0 = time.perf_counter()
     run = fresh_run_dir(out, "catvae", tag, variant, f"seed-{seed}", resume=cfg["resume"], overwrite=cfg["overwrite"])
-    restarts = restarts_for(cfg, tag)                  # config.json records the trainings it makes
+    restarts = own_value(cfg, "restarts", tag)          # config.json records the trainings it makes
     save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "restarts": restarts,
                                     "data_source": source, **run_environment(device)})
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"

@@ -26,7 +26,7 @@ from evaluation.judge import judge_folder, judged_as, load_judge
 from models.mlvae import MLVAE, MLVAE_KIND, RECON_LOSSES
 from reporting.references import MLVAE_REFERENCE
 from data import DATASETS
-from utils.config import at_least, one_of, parse_config, positive
+from utils.config import at_least, one_of, own_value, parse_config, positive
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
@@ -105,12 +105,6 @@ def train_mlvae(model: MLVAE, x: torch.Tensor, y: torch.Tensor, *, epochs: int, 
                scheduler=scheduler, resume=resume, progress=progress, desc=desc, extra=extra, precision=precision)
 
 
-def decoder_layers_for(cfg: dict, dataset: str) -> int:
-    """The decoder's hidden layers of a run on ``dataset``: --decoder_layers, or when it is 0 the data set's own."""
-    return int(cfg["decoder_layers"]) or int(cfg["decoder_layers_mnist" if dataset == "mnist" else
-                                                 "decoder_layers_fashion"])
-
-
 def setting_name(cfg: dict) -> str:
     return cfg["setting"] or f"noise-{float(cfg['group_noise_std'])}"
 
@@ -118,7 +112,7 @@ def setting_name(cfg: dict) -> str:
 def main(argv=None) -> dict:
     """Train, evaluate, draw; returns the metrics written to metrics.json."""
     cfg = parse_config(globals(), argv, __file__)
-    cfg["decoder_layers"] = decoder_layers_for(cfg, cfg["dataset"])     # config.json records the depth it trains
+    cfg["decoder_layers"] = own_value(cfg, "decoder_layers", cfg["dataset"])   # config.json records the depth it trains
     t_start = time.perf_counter()
     device = get_device(cfg["device"])
     precision = resolve_precision(cfg["precision"], device)

@@ -23,9 +23,7 @@ from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import folder_name as aae_folder
 from main_aae import resolve as aae_resolve
-from main_catvae import restarts_for
 from main_encoder import epochs_for
-from main_mlvae import decoder_layers_for
 from figures.probes import comparison
 from figures.seq import accuracy_vs_clusters
 from models.encoders import ARCHS, DISPLAY
@@ -34,7 +32,7 @@ from reporting.tables import collect_curves, probe_groups
 from reporting.plan import PARTS, aae_settings, chosen_selections, clock, mode, plan, run_jobs, statuses
 from reporting.records import copy_figures, publish, sync_records
 from reporting.report import write_report
-from utils.config import at_least, list_of, parse_config, script_header
+from utils.config import at_least, list_of, own_value, parse_config, script_header
 from utils.datasets import data_folder
 from utils.errors import UserError
 from utils.io import REPO, ensure_writable, output_root
@@ -79,8 +77,8 @@ def script_defaults() -> dict:
 # what a run resolves at run time from its settings (one data set, one encoder each), as the scripts do: the plan
 # compares it with the run's record (reporting.plan.resolve)
 RESOLVERS = {"main_encoder.py": lambda s: {"epochs": epochs_for(s, s["datasets"], s["archs"])},
-             "main_mlvae.py": lambda s: {"decoder_layers": decoder_layers_for(s, s["dataset"])},
-             "main_catvae.py": lambda s: {"restarts": restarts_for(s, s["datasets"])}}
+             "main_mlvae.py": lambda s: {"decoder_layers": own_value(s, "decoder_layers", s["dataset"])},
+             "main_catvae.py": lambda s: {"restarts": own_value(s, "restarts", s["datasets"])}}
 
 
 def planned_jobs(cfg: dict) -> list:

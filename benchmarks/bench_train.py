@@ -56,6 +56,7 @@ from models.decoders import build_decoder  # noqa: E402
 from models.encoders import build_encoder  # noqa: E402
 from models.mlvae import MLVAE  # noqa: E402
 from reporting.tables import train_table  # noqa: E402
+from utils.config import own_value  # noqa: E402
 from utils.errors import UserError  # noqa: E402
 from utils.runtime import autocast, get_device  # noqa: E402
 from utils.training import make_optimizer  # noqa: E402
@@ -156,7 +157,7 @@ def mlvae_family() -> Family:
         model = MLVAE(style_dim=h.style_dim, class_dim=h.class_dim, hidden=h.hidden, group_noise_std=h.group_noise_std,
                       recon_loss=h.recon_loss, style_kl_coef=h.style_kl_coef, class_kl_coef=h.class_kl_coef,
                       train_group_size=h.train_group_size, encoder_layers=h.encoder_layers,
-                      decoder_layers=h.decoder_layers_for(vars(h), "mnist")).to(device)
+                      decoder_layers=own_value(vars(h), "decoder_layers", "mnist")).to(device)
         x, y = random_data(POOL * bs, device)
         return adam_step(model, lambda rows: model.loss(x[rows], y[rows]), bs, device, precision, h.lr)
 

@@ -20,6 +20,7 @@ from evaluation.catvae import fit_modes, judged_prior_samples, mode_classes, pri
 from evaluation.judge import load_judge
 from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means, view_mutual_information
 from utils.datasets import load_split
+from utils.config import own_value
 from utils.errors import UserError, run_cli
 from utils.io import load_checkpoint
 
@@ -194,9 +195,9 @@ def test_a_checkpoint_from_before_an_added_option_resumes_and_a_changed_one_is_r
 def test_restarts_zero_is_each_data_sets_own_and_the_paper_trains_once():
     header = {k: getattr(main_catvae, k) for k in ("restarts", "restarts_mnist", "restarts_fashion")}
     assert header["restarts"] == 0 and header["restarts_mnist"] != header["restarts_fashion"]
-    assert main_catvae.restarts_for(header, "mnist") == header["restarts_mnist"]
-    assert main_catvae.restarts_for(header, "fashion-mnist") == header["restarts_fashion"]
-    assert main_catvae.restarts_for({**header, "restarts": 2}, "fashion-mnist") == 2
+    assert own_value(header, "restarts", "mnist") == header["restarts_mnist"]
+    assert own_value(header, "restarts", "fashion-mnist") == header["restarts_fashion"]
+    assert own_value({**header, "restarts": 2}, "restarts", "fashion-mnist") == 2
     assert main_catvae.PAPER["restarts"] == 1
 
 

@@ -11,6 +11,7 @@ from torch import nn
 import main_mlvae
 from evaluation.mlvae import chunk_groups
 from models.mlvae import MLVAE, accumulate_group_evidence, gaussian_kl, group_index, split_groups
+from utils.config import own_value
 from utils.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,9 +112,9 @@ def test_more_layers_add_hidden_layers_and_keep_the_one_layer_parameter_names(pa
 def test_the_decoder_depth_is_the_data_sets_own_unless_given():
     header = {k: getattr(main_mlvae, k) for k in ("decoder_layers", "decoder_layers_mnist", "decoder_layers_fashion")}
     assert header["decoder_layers"] == 0
-    assert main_mlvae.decoder_layers_for(header, "mnist") == header["decoder_layers_mnist"]
-    assert main_mlvae.decoder_layers_for(header, "fashion-mnist") == header["decoder_layers_fashion"]
-    assert main_mlvae.decoder_layers_for({**header, "decoder_layers": 3}, "fashion-mnist") == 3
+    assert own_value(header, "decoder_layers", "mnist") == header["decoder_layers_mnist"]
+    assert own_value(header, "decoder_layers", "fashion-mnist") == header["decoder_layers_fashion"]
+    assert own_value({**header, "decoder_layers": 3}, "decoder_layers", "fashion-mnist") == 3
 
 
 def test_split_groups_respect_keys_and_sizes():

@@ -16,6 +16,7 @@ import main_mlvae
 import reproduce
 import reporting.plan as rp
 from reporting.report import Row, build_report, lookup
+from utils.config import own_value
 from utils.errors import UserError
 from utils.runtime import usable_cpus
 
@@ -706,7 +707,7 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
                if "infocatvae" in j.name)
     run = job.outputs[0].parent
     recorded = {k: v for k, v in vars(main_catvae).items() if k in job.defaults}
-    recorded["restarts"] = main_catvae.restarts_for(recorded, "mnist")     # recorded resolved, as a run does
+    recorded["restarts"] = own_value(recorded, "restarts", "mnist")     # recorded resolved, as a run does
     _write(run / "config.json", {**recorded, "seeds": "0", "datasets": "mnist"})
     _write(run / "metrics.json", {"seed": 0, "subset": False})
     assert job.status() == ("done", [])

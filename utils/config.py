@@ -145,6 +145,12 @@ class Rule:
     invalid: str
 
 
+def own_value(cfg: dict, key: str, dataset: str) -> int:
+    """``cfg[key]``, or when it is 0 (a header's "the data set's own") ``cfg[key + "_mnist"]`` on MNIST and
+    ``cfg[key + "_fashion"]`` on Fashion-MNIST: the value a run on ``dataset`` uses, which its config.json records."""
+    return int(cfg[key]) or int(cfg[f"{key}_mnist" if dataset == "mnist" else f"{key}_fashion"])
+
+
 def at_least(low: int) -> Rule:
     return Rule(lambda v: v >= low, f"must be at least {low}", str(low - 1))
 
