@@ -25,7 +25,7 @@ import torch
 from evaluation.aae import category_classes, evaluate, generations, judged_generations
 from evaluation.judge import judge_folder, load_judge
 from figures.aae import figures_for
-from models.aae import AAE, AAE_KIND, CLUSTERING, make_optimizers, make_step, sgd_schedule
+from models.aae import AAE, AAE_KIND, CLUSTERING, make_optimizers, make_step, set_learning_rates
 from models.vat import radii
 from data import DATASETS
 from utils.config import Rule, at_least, fraction, list_of, one_of, parse_config, positive, split_list
@@ -53,6 +53,7 @@ epochs = 0                        # passes over the unlabelled images; 0 = the h
 batch_size = 100                  # images per step (the reference: 64); the labelled minibatch has the same size
 optimizer = ""                    # empty = the head's: adam (A-E) or sgd (F, G: the paper's momentum-SGD recipe)
 lr = 1e-4                         # Adam learning rate (the reference: 1e-4)
+lr_decay = ""                     # every learning rate falls linearly towards zero over this last fraction of the epochs (not in the paper; empty = the head's "lr_decay" in HEADS below, else 0 = constant; docs/aae.md)
 beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervised and regularize_z, 0.1 otherwise)
 augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
 consistency_weight = ""           # heads with a categorical code (B, D-G): + weight * KL(q(y|x) || q(y|augmented x)) on the unlabelled batch (not in the paper; empty = the head's "consistency_weight" in HEADS below, 1 where it names none, else 0 = off; docs/aae.md)
@@ -78,7 +79,8 @@ progress = True                   # progress bars with the loss terms
 # ---- per-head defaults (docs/originals.md 3.2-3.8), used where the header above says "the head's" ----
 # "setting" names the run folder <out_dir>/aae/<head>/<setting>/; "epochs" keeps each head's default run within an
 # hour of a 2-core CPU (docs/speed.md); "vat_weight" and "consistency_weight" are the head's --vat_weight and
-# --consistency_weight when those are empty (docs/aae.md: chosen on the validation split);
+# --consistency_weight when those are empty, and so is "lr_decay" for --lr_decay (docs/aae.md: chosen on the
+# validation split);
 # "sweep": the key that names the run (labels or clusters) and the values run by default.
 HEADS = {
     "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
@@ -102,22 +104,25 @@ HEADS = {
 # a weight that is the head's when empty (vat_weight, consistency_weight)
 HEAD_WEIGHT = Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
                    "must be empty (the head's) or a number >= 0", "-1")
+HEAD_FRACTION = Rule(lambda v: not v.strip() or (v.strip().replace(".", "", 1).isdigit() and float(v) <= 1),
+                     "must be empty (the head's) or a number from 0 to 1", "1.5")
 RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "head": list_of(names=("all", *HEADS)), "values": list_of(int, low=1, empty=True),
          "dataset": one_of(*DATASETS), "train_limit": at_least(0), "test_limit": at_least(0), "hidden": at_least(1),
          "z_dim": at_least(0), "noise_std": at_least(0), "epochs": at_least(0), "batch_size": at_least(1),
-         "optimizer": one_of("", "adam", "sgd"), "lr": positive(), "beta1": fraction(),
+         "optimizer": one_of("", "adam", "sgd"), "lr": positive(), "lr_decay": HEAD_FRACTION, "beta1": fraction(),
          "consistency_weight": HEAD_WEIGHT, "balance_weight": at_least(0), "vat_weight": HEAD_WEIGHT,
          "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True),
          "seed": at_least(0),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
-PAPER = {"augment": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0"}
+PAPER = {"augment": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0", "lr_decay": "0"}
 
 
 def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
     """The settings of one run: the head's defaults (``HEADS``), its sweep key set to ``value``, then the
-    script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight and consistency_weight when not empty)."""
+    script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight, consistency_weight and lr_decay when not
+    empty)."""
     d = HEADS[head]
     out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
            "epochs": cfg.get("epochs") or d["epochs"],
@@ -131,7 +136,7 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
         out["z_dim"] = out["n_y"]
     out["optimizer"] = cfg.get("optimizer") or out["optimizer"]
     out["beta1"] = cfg["beta1"] if cfg.get("beta1", 0) > 0 else out["beta1"]
-    for weight, unnamed in (("vat_weight", 0.0), ("consistency_weight", 1.0)):
+    for weight, unnamed in (("vat_weight", 0.0), ("consistency_weight", 1.0), ("lr_decay", 0.0)):
         text = str(cfg.get(weight, "")).strip()
         try:
             out[weight] = float(text) if text else d.get(weight, unnamed)
@@ -161,10 +166,11 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
               augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0,
               vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None, precision: str = "fp32",
-              ema_decay: float = 0.0):
+              ema_decay: float = 0.0, lr: float = 1e-4, lr_decay: float = 0.0):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
-    milestone schedule. ``vat_eps``: per-image VAT radii of ``x`` (models.vat.radii), needed when ``vat_weight`` > 0."""
+    milestone schedule, and with ``lr_decay`` every rate (Adam's: ``lr``) falls over the last epochs
+    (models.aae.set_learning_rates). ``vat_eps``: per-image VAT radii of ``x`` (models.vat.radii), needed when ``vat_weight`` > 0."""
     pool = torch.arange(len(x))
     if labelled is not None and len(labelled):
         keep = torch.ones(len(x), dtype=torch.bool)
@@ -181,12 +187,12 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
                 vat_eps=vat_eps)
         return made
 
-    sgd = all(isinstance(o, torch.optim.SGD) for o in optimizers.values())
+    scheduled = lr_decay > 0 or any(isinstance(o, torch.optim.SGD) for o in optimizers.values())
 
     def epoch_start(epoch: int):
         built()["reseed"](torch.Generator().manual_seed(seed * 7919 + epoch))
-        if sgd:
-            sgd_schedule(optimizers, epoch, milestones)
+        if scheduled:
+            set_learning_rates(optimizers, epoch, epochs, lr=lr, milestones=milestones, decay=lr_decay)
 
     return fit(model, optimizers, lambda idx: built()["step"](pool[idx]), len(pool), epochs=epochs,
                batch_size=batch_size, seed=seed, checkpoint=checkpoint, kind=AAE_KIND, model_config=model.config,
@@ -228,9 +234,10 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                                "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
                                           "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
                                           # named only when on: runs made before the option resume as they were
-                                          **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {})}},
+                                          **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {}),
+                                          **({"lr_decay": run["lr_decay"]} if run["lr_decay"] else {})}},
                         augment=cfg["augment"], vat_eps=eps, precision=precision, ema_decay=cfg["ema_decay"],
-                        **weights)
+                        lr=cfg["lr"], lr_decay=run["lr_decay"], **weights)
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     generated = generations(model, cfg["judge_samples"], cfg["seed"], cfg["eval_batch_size"])
@@ -242,7 +249,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, **judged, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
                **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
-               "ema_decay": cfg["ema_decay"],
+               "ema_decay": cfg["ema_decay"], "lr_decay": run["lr_decay"],
                "epochs": run["epochs"], "seed": cfg["seed"],
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,

@@ -45,7 +45,7 @@ CLUSTERING = ("clustering", "dim_reduction")                             # q(y|x
 LEARNED_HEADS = ("dim_reduction", "semi_dim_reduction")                  # r = W_c y + z with learned W_c
 
 # The paper's momentum-SGD recipe (docs/originals.md 3.7): phase -> (learning rate, momentum); the learning rates
-# are divided by 10 at each milestone epoch (main_aae.py's --sgd_milestones).
+# are divided by 10 at each milestone epoch (main_aae.py's --sgd_milestones; set_learning_rates).
 SGD_RECIPE = {"rec": (0.01, 0.9), "disc": (0.1, 0.1), "gen": (0.1, 0.1), "sup": (0.1, 0.9), "heads": (0.01, 0.9)}
 
 
@@ -256,13 +256,22 @@ def make_optimizers(model: AAE, kind: str, lr: float, beta1: float) -> dict:
     raise UserError(f"--optimizer={kind!r}: use adam or sgd")
 
 
-def sgd_schedule(optimizers: dict, epoch: int, milestones: list[int]) -> float:
-    """Set every SGD phase's learning rate for ``epoch`` (0-based): the recipe's value / 10 per milestone passed."""
-    factor = 0.1 ** sum(epoch >= m for m in milestones)
+def set_learning_rates(optimizers: dict, epoch: int, epochs: int, *, lr: float, milestones: list[int] = (),
+                       decay: float = 0.0) -> float:
+    """Set every phase's learning rate for ``epoch`` (0-based, of ``epochs``) and return the factor applied to its
+    base: the recipe's value for an SGD phase (``SGD_RECIPE``), ``lr`` for Adam. SGD phases are divided by 10 per
+    milestone passed. With ``decay`` > 0 every phase falls linearly over the last ``decay`` fraction of the epochs:
+    n decaying epochs run at n/(n+1), ..., 1/(n+1) of the rate before them (main_aae.py's --lr_decay)."""
+    factor = 1.0
+    if decay > 0:
+        start = epochs - max(round(decay * epochs), 1)
+        factor = min(1.0, (epochs - epoch) / (epochs - start + 1))
     for name, opt in optimizers.items():
+        sgd = isinstance(opt, torch.optim.SGD)
+        scale = factor * (0.1 ** sum(epoch >= m for m in milestones) if sgd else 1.0)
         for group in opt.param_groups:
-            group["lr"] = SGD_RECIPE[name][0] * factor
-    return factor
+            group["lr"] = (SGD_RECIPE[name][0] if sgd else lr) * scale
+    return scale
 
 
 def _update(model: AAE, optimizer, loss: torch.Tensor, clip: float) -> None:

@@ -16,7 +16,7 @@ from evaluation.aae import category_classes, category_codes, cluster_labels_pape
 from main_aae import HEADS, PAPER, resolve
 from models.aae import (AAE, SGD_RECIPE, _update, circle_targets, disc_loss, frozen, gen_loss,
                         head_distance_cost, make_optimizers, make_step, mixture_centres, sample_categorical,
-                        sample_mixture, sgd_schedule)
+                        sample_mixture, set_learning_rates)
 from utils.datasets import balanced_labelled
 from utils.errors import UserError
 
@@ -156,10 +156,25 @@ def test_sgd_recipe_and_schedule_apply():
     opts = make_optimizers(model, "sgd", 0.0, 0.1)
     assert set(opts) == {"rec", "disc", "gen", "sup", "heads"}
     for epoch, factor in [(0, 1.0), (49, 1.0), (50, 0.1), (999, 0.1), (1000, 0.01)]:
-        assert sgd_schedule(opts, epoch, [50, 1000]) == pytest.approx(factor)
+        assert set_learning_rates(opts, epoch, 5000, lr=1.0, milestones=[50, 1000]) == pytest.approx(factor)
         for name, opt in opts.items():
             assert opt.param_groups[0]["lr"] == pytest.approx(SGD_RECIPE[name][0] * factor)
             assert opt.param_groups[0]["momentum"] == SGD_RECIPE[name][1]
+
+
+def test_lr_decay_falls_linearly_over_the_last_epochs_for_adam_and_sgd_alike():
+    """--lr_decay=d: the last round(d * epochs) epochs run at n/(n+1), ..., 1/(n+1) of the rate before them (Adam's
+    lr, or the SGD recipe's after its milestones); every phase alike; 0 leaves the rate constant."""
+    model = AAE("semi_supervised", hidden=8)
+    adam = make_optimizers(model, "adam", 1e-3, 0.1)
+    for decay, factors in ((0.5, [1, 1, 1, 3 / 4, 2 / 4, 1 / 4]), (1.0, [6 / 7, 5 / 7, 4 / 7, 3 / 7, 2 / 7, 1 / 7]),
+                           (0.0, [1] * 6), (0.1, [1, 1, 1, 1, 1, 1 / 2])):
+        for epoch, factor in enumerate(factors):
+            assert set_learning_rates(adam, epoch, 6, lr=1e-3, decay=decay) == pytest.approx(factor)
+            assert [opt.param_groups[0]["lr"] for opt in adam.values()] == pytest.approx([1e-3 * factor] * len(adam))
+    sgd = make_optimizers(AAE("semi_dim_reduction", z_dim=2, hidden=8), "sgd", 0.0, 0.1)
+    assert set_learning_rates(sgd, 3, 4, lr=1.0, milestones=[2], decay=0.5) == pytest.approx(0.1 / 3)
+    assert sgd["rec"].param_groups[0]["lr"] == pytest.approx(SGD_RECIPE["rec"][0] * 0.1 / 3)
 
 
 def test_balanced_labelled_subset():
@@ -214,17 +229,27 @@ def test_every_head_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path, head, 
 
 
 @pytest.mark.slow
-def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after):
-    """Two epochs in one go == interrupted after one, then --resume (labelled draws, SGD schedule and noise
-    included); the finished checkpoint keeps the weights only."""
-    args = ["--head=projection", "--values=100", "--sgd_milestones=1"]
+@pytest.mark.parametrize("head, args, lr_after_one", [
+    ("projection", ["--sgd_milestones=1"], None),
+    ("semi_supervised", ["--lr_decay=1", "--vat_weight=0", "--lr=0.003"], 0.003 * 2 / 3),
+])
+def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after, head, args, lr_after_one):
+    """Two epochs in one go == interrupted after one, then --resume (labelled draws, SGD schedule, the decaying
+    Adam rate and noise included); the finished checkpoint keeps the weights only."""
+    args = [f"--head={head}", "--values=100", *args]
+    path = f"aae/{head}/labels-100/model.pt"
     _run(tmp_path / "a", tiny_data_dir, *args, "--epochs=2")
     with interrupt_after(1):
         _run(tmp_path / "b", tiny_data_dir, *args, "--epochs=2")
-    assert torch.load(tmp_path / "b/aae/projection/labels-100/model.pt", weights_only=False)["optimizer"] is not None
+    cut = torch.load(tmp_path / "b" / path, weights_only=False)
+    assert cut["optimizer"] is not None
+    if lr_after_one:    # the first of two decaying epochs ran at 2/3 of --lr, every phase
+        assert cut["recipe"]["lr_decay"] == 1.0
+        lrs = [o["param_groups"][0]["lr"] for o in cut["optimizer"].values()]
+        assert lrs == pytest.approx([lr_after_one] * len(lrs))
     _run(tmp_path / "b", tiny_data_dir, *args, "--epochs=2", "--resume=true")
-    a = torch.load(tmp_path / "a/aae/projection/labels-100/model.pt", weights_only=False)
-    b = torch.load(tmp_path / "b/aae/projection/labels-100/model.pt", weights_only=False)
+    a = torch.load(tmp_path / "a" / path, weights_only=False)
+    b = torch.load(tmp_path / "b" / path, weights_only=False)
     assert a["epoch"] == b["epoch"] == 2 and a["optimizer"] is None and b["optimizer"] is None
     for k in a["model"]:
         assert torch.equal(a["model"][k], b["model"][k]), k
@@ -243,6 +268,8 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after):
     (["--consistency_weight=lots"], "--consistency_weight"),
     (["--vat_radius=0"], "--vat_radius"),
     (["--ema_decay=1"], "--ema_decay=1.0: must be in [0, 1)"),
+    (["--lr_decay=1.5"], "--lr_decay=1.5: must be empty (the head's) or a number from 0 to 1"),
+    (["--lr_decay=lots"], "--lr_decay"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
@@ -320,6 +347,14 @@ def test_consistency_and_vat_weights_are_used_by_the_heads_with_a_categorical_co
                   "--vat_weight=0")
     assert off["consistency_weight"] == 0.0 and off["vat_weight"] == 0.0
     assert not any("cons" in h or "vat" in h for h in off["history"])
+
+
+def test_lr_decay_defaults_to_the_heads_own_value():
+    """An empty --lr_decay takes the head's (none names one yet: constant rates); a number overrides it; the
+    paper's settings keep the rates constant."""
+    assert {resolve({"lr_decay": ""}, h)["lr_decay"] for h in HEADS} == {0.0}
+    assert resolve({"lr_decay": "0.5"}, "semi_supervised", 1000)["lr_decay"] == 0.5
+    assert resolve({"lr_decay": PAPER["lr_decay"]}, "clustering")["lr_decay"] == 0.0
 
 
 def test_vat_weight_defaults_to_the_heads_own_value():
