@@ -796,6 +796,12 @@ def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
     assert job.status() == ("done", [])
     _write(run / "config.json", {**recorded, "vat_weight": 0.0})
     assert job.status() == ("stale", [f"vat_weight=0.0 (the default is now {now['vat_weight']})"])
+    # a run made before --lr_decay kept its rates (reporting.tables.PREDATING): done while the head's is 0, stale
+    # once the head decays
+    _write(run / "config.json", {k: v for k, v in recorded.items() if k != "lr_decay"})
+    assert job.status() == ("done", [])
+    job.resolved["lr_decay"] = 0.5
+    assert job.status() == ("stale", ["lr_decay=0.0 (the default is now 0.5)"])
 
 
 def test_a_seq_run_is_stale_when_its_own_epochs_changed_not_another_encoders(tmp_path):
