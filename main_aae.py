@@ -101,7 +101,7 @@ HEADS = {
     "projection": {"variant": "G", "n_y": 10, "z_dim": 10, "labels": 1000, "optimizer": "sgd", "beta1": 0.1,
                    "setting": "labels-{labels}", "epochs": 55, "sweep": ("labels", [1000])},
 }
-# a weight that is the head's when empty (vat_weight, consistency_weight)
+# a weight (vat_weight, consistency_weight) or a fraction (lr_decay) that is the head's when empty
 HEAD_WEIGHT = Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
                    "must be empty (the head's) or a number >= 0", "-1")
 HEAD_FRACTION = Rule(lambda v: not v.strip() or (v.strip().replace(".", "", 1).isdigit() and float(v) <= 1),
@@ -170,7 +170,8 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
     milestone schedule, and with ``lr_decay`` every rate (Adam's: ``lr``) falls over the last epochs
-    (models.aae.set_learning_rates). ``vat_eps``: per-image VAT radii of ``x`` (models.vat.radii), needed when ``vat_weight`` > 0."""
+    (models.aae.set_learning_rates). ``vat_eps``: per-image VAT radii of ``x`` (models.vat.radii), needed when
+    ``vat_weight`` > 0."""
     pool = torch.arange(len(x))
     if labelled is not None and len(labelled):
         keep = torch.ones(len(x), dtype=torch.bool)

@@ -40,7 +40,8 @@ JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catva
 # compares the value that the script would resolve now (Job.resolved: main_aae.resolve for an AAE head, the
 # ``resolvers`` of :func:`plan` for the others), so a run is stale when its own value changed, not another data
 # set's.
-RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight", "lr_decay"},
+RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight",
+                                 "lr_decay"},
                  "main_mlvae.py": {"setting", "decoder_layers", "decoder_layers_mnist", "decoder_layers_fashion"},
                  "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"},
                  "main_catvae.py": {"restarts", "restarts_mnist", "restarts_fashion"}}

@@ -345,9 +345,9 @@ def aae_table(root="results") -> str:
         if "style_probe_test_accuracy" in m:
             other.append(f"label probe on z {100 * m['style_probe_test_accuracy']:.1f}%")
         other.append(f"recon MSE {m['test_recon_mse']:.4f}")
-        extras = [f"{name} {m[k]:g}" for k, name in (("consistency_weight", "consistency"), ("balance_weight", "balance"),
-                                                   ("vat_weight", "vat"), ("ema_decay", "ema"),
-                                                   ("lr_decay", "lr decay")) if m.get(k)]
+        extras = [f"{name} {m[k]:g}" for k, name in (("consistency_weight", "consistency"),
+                                                   ("balance_weight", "balance"), ("vat_weight", "vat"),
+                                                   ("ema_decay", "ema"), ("lr_decay", "lr decay")) if m.get(k)]
         if m.get("augment_labelled"):
             extras.insert(0, "augmented labels")
         if extras:
