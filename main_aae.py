@@ -28,7 +28,8 @@ from figures.aae import figures_for
 from models.aae import AAE, AAE_KIND, CLUSTERING, make_optimizers, make_step, set_learning_rates
 from models.vat import radii
 from data import DATASETS
-from utils.config import Rule, at_least, fraction, list_of, one_of, parse_config, positive, split_list
+from utils.config import (at_least, fraction, list_of, number_or_empty, one_of, parse_config, positive,
+                          split_list)
 from utils.datasets import EVAL_SPLITS, balanced_labelled, is_subset, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
@@ -102,10 +103,7 @@ HEADS = {
                    "setting": "labels-{labels}", "epochs": 55, "sweep": ("labels", [1000])},
 }
 # a weight (vat_weight, consistency_weight) or a fraction (lr_decay) that is the head's when empty
-HEAD_WEIGHT = Rule(lambda v: not v.strip() or v.strip().replace(".", "", 1).isdigit(),
-                   "must be empty (the head's) or a number >= 0", "-1")
-HEAD_FRACTION = Rule(lambda v: not v.strip() or (v.strip().replace(".", "", 1).isdigit() and float(v) <= 1),
-                     "must be empty (the head's) or a number from 0 to 1", "1.5")
+HEAD_WEIGHT, HEAD_FRACTION = number_or_empty(empty="the head's"), number_or_empty(high=1, empty="the head's")
 RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "head": list_of(names=("all", *HEADS)), "values": list_of(int, low=1, empty=True),
          "dataset": one_of(*DATASETS), "train_limit": at_least(0), "test_limit": at_least(0), "hidden": at_least(1),

@@ -53,3 +53,14 @@ def test_paper_settings_replace_the_defaults_but_not_the_given_keys():
     assert parse_config(header, [])["epochs"] == 3
     cfg = parse_config(header, ["--paper_settings=true", "--lr=0.5"])
     assert cfg["epochs"] == 10 and cfg["lr"] == 0.5 and cfg["paper_settings"] is True
+
+
+def test_number_or_empty_takes_empty_or_a_bounded_non_negative_number():
+    from utils.config import number_or_empty
+    weight, fraction = number_or_empty(empty="the head's"), number_or_empty(high=1)
+    assert all(weight.ok(v) for v in ("", " ", "0", "3", "2.5", "300"))
+    assert not any(weight.ok(v) for v in ("-1", "lots", "1e3", "1.2.3", weight.invalid))
+    assert all(fraction.ok(v) for v in ("", "0", "0.5", "1"))
+    assert not any(fraction.ok(v) for v in ("1.01", "-0.5", fraction.invalid))
+    assert weight.says == "must be empty (the head's) or a number >= 0"
+    assert fraction.says == "must be empty (a default) or a number from 0 to 1"

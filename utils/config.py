@@ -166,6 +166,15 @@ def fraction(upper_open: bool = True) -> Rule:
     return Rule(lambda v: 0 <= v <= 1, "must be in [0, 1]", "1.5")
 
 
+def number_or_empty(high: float | None = None, *, empty: str = "a default") -> Rule:
+    """A text key: empty (``empty`` says what that means) or a number >= 0, and <= ``high`` when given."""
+    def ok(text) -> bool:
+        text = str(text).strip()
+        return not text or (text.replace(".", "", 1).isdigit() and (high is None or float(text) <= high))
+    bound = ">= 0" if high is None else f"from 0 to {high:g}"
+    return Rule(ok, f"must be empty ({empty}) or a number {bound}", "-1" if high is None else str(high + 0.5))
+
+
 def one_of(*names: str) -> Rule:
     return Rule(lambda v: v in names, f"must be one of {', '.join(names)}", "nonsense")
 
