@@ -239,6 +239,13 @@ SELECTIONS = {s.name: s for s in [
            metrics=("style_probe_test_accuracy", "swap_class_kept", "class_probe_test_accuracy_single_image"),
            decides="main_mlvae.py style_kl_coef on Fashion-MNIST at one decoder layer (issue 27: Fashion-MNIST style "
                    "code)"),
+    # issue 27 (MNIST swaps >= 97 %): a heavier style KL raised the judged swaps on every seed of both Fashion-MNIST
+    # style-KL selections; 6 rather than their 8, since MNIST's class code of one image has half a point of room above
+    # its 97 % target (declared 2026-12-04 before any of its runs; its kl-3 runs are
+    # mlvae-decoder-on-encoder2-mnist's decoder-2 runs, the default)
+    _mlvae("mlvae-style-kl-mnist", "mnist", {f"kl-{w}": (f"--style_kl_coef={w}",) for w in (3, 6)},
+           seeds=(0, 1, 2), extra=("--hidden=1000", "--encoder_layers=2", "--decoder_layers=2"),
+           decides="main_mlvae.py style_kl_coef on MNIST (issue 27: swaps)"),
     # the 100-label selections below ran with the head's recipe before two of them changed it (_SEMI_BEFORE)
     _aae("aae-precision-mnist", "semi_supervised", 100,
          {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")}, extra=_SEMI_BEFORE,
