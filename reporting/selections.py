@@ -179,6 +179,13 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-kl-weight-mnist", "mnist", {f"kl_weight-{w}": (f"--kl_weight={w}",) for w in (1, 2)},
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--precision=fp32"),
             judged=True, decides="main_catvae.py kl_weight (issue 27: prior samples of each mode)"),
+    # issue 27 (prior samples of each mode >= 90 %): the information term trains the decoder so that the encoder puts
+    # each mode's samples in that mode; weighed above 1 it may draw them more as the mode's class (declared 2026-12-04
+    # before any of its runs; its info_weight-1 runs are catvae-kl-weight-mnist's kl_weight-1 runs, the default)
+    _catvae("catvae-info-weight-samples-mnist", "mnist",
+            {f"info_weight-{w}": (f"--info_weight={w}",) for w in (1, 5, 20)}, seeds=(0, 1, 2),
+            extra=(*_CATVAE_RECIPE, "--prior_scale=4", "--kl_weight=1", "--precision=fp32"),
+            judged=True, decides="main_catvae.py info_weight (issue 27: prior samples of each mode)"),
     # issue 27 (InfoCatVAE clustering >= 92 %): restarts kept by how confidently each training's encoder assigns
     # clusters (label-free), against one training (declared 2026-12-03 before any of its runs; fp32: the CPU it was
     # declared on has no native bf16); restarts-3's seed s trains seeds 3s .. 3s+2, so its seed 0 repeats restarts-1
