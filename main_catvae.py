@@ -60,6 +60,7 @@ clusters = 10                     # K, the number of prior modes (and of cluster
 sub_dim = 2                       # delta: latent coordinates owned by each cluster; latent size d = K * delta
 prior_scale = 4.0                 # lambda: the value of mu_c on its delta coordinates (||mu_c|| = lambda sqrt(delta)); the paper: 2; chosen on the validation split (docs/catvae.md)
 hidden = 400                      # hidden units of encoder and decoder
+encoder_layers = 1                # hidden layers of the encoder before its heads (the paper: 1)
 dropout = 0.0                     # encoder dropout (training only; the paper: 0.25)
 batch_norm = True                 # batch normalisation after the encoder's hidden layer (not in the paper; IMSAT's network has it)
 kl_weight = 1.0                   # weight of the codes' KL term kl_z in training (1 = the ELBO, the paper's; above 1 pulls the codes toward their prior mode); the test -ELBO is unweighted
@@ -101,7 +102,8 @@ progress = True                   # progress bars with the loss terms
 RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "datasets": list_of(names=DATASETS), "variants": list_of(names=tuple(VARIANTS)), "train_limit": at_least(0),
          "test_limit": at_least(0), "clusters": at_least(2), "sub_dim": at_least(1), "prior_scale": positive(),
-         "hidden": at_least(1), "dropout": fraction(), "reconstruction": one_of(*RECONSTRUCTIONS),
+         "hidden": at_least(1), "encoder_layers": at_least(1), "dropout": fraction(),
+         "reconstruction": one_of(*RECONSTRUCTIONS),
          "epochs": at_least(1), "batch_size": at_least(1), "lr": positive(), "schedule": one_of("constant", "onecycle"),
          "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
          "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(), "kl_weight": positive(),
@@ -112,7 +114,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,
          "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0, "kl_weight": 1.0,
-         "restarts": 1}
+         "restarts": 1, "encoder_layers": 1}
 
 
 def model_from_config(cfg: dict, variant: str) -> CatVAE:
@@ -121,7 +123,8 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
                   hidden=cfg["hidden"], dropout=cfg["dropout"], reconstruction=cfg["reconstruction"],
                   info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
                   balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"], batch_norm=cfg["batch_norm"],
-                  vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"], kl_weight=cfg["kl_weight"])
+                  vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"], kl_weight=cfg["kl_weight"],
+                  encoder_layers=cfg["encoder_layers"])
 
 
 def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,

@@ -94,21 +94,23 @@ class CatVAE(nn.Module):
 
     # config keys that came after checkpoints were written, with the value that rebuilds those checkpoints' model
     # (utils.training.fit fills them in before it compares a checkpoint's config with the model's)
-    ADDED_CONFIG = {"kl_weight": 1.0}
+    ADDED_CONFIG = {"kl_weight": 1.0, "encoder_layers": 1}
 
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
                  info_weight: float = 1.0, info_samples: int = 10, balance_weight: float = 0.0,
                  mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25,
-                 kl_weight: float = 1.0):
+                 kl_weight: float = 1.0, encoder_layers: int = 1):
         super().__init__()
         if variant not in VARIANTS:
             raise UserError(f"unknown variant {variant!r} (use {', '.join(VARIANTS)})")
         if reconstruction not in RECONSTRUCTIONS:
             raise UserError(f"unknown reconstruction {reconstruction!r} (use {' or '.join(RECONSTRUCTIONS)})")
-        if n_clusters < 2 or sub_dim < 1 or hidden < 1 or not 0 <= dropout < 1 or info_samples < 1:
-            raise UserError(f"need clusters >= 2, sub_dim >= 1, hidden >= 1, 0 <= dropout < 1, info_samples >= 1; "
-                            f"got {n_clusters}, {sub_dim}, {hidden}, {dropout}, {info_samples}")
+        if (n_clusters < 2 or sub_dim < 1 or hidden < 1 or not 0 <= dropout < 1 or info_samples < 1
+                or encoder_layers < 1):
+            raise UserError(f"need clusters >= 2, sub_dim >= 1, hidden >= 1, 0 <= dropout < 1, info_samples >= 1, "
+                            f"encoder_layers >= 1; got {n_clusters}, {sub_dim}, {hidden}, {dropout}, {info_samples}, "
+                            f"{encoder_layers}")
         if vat_weight < 0 or vat_radius <= 0 or kl_weight <= 0:
             raise UserError(f"need vat_weight >= 0, vat_radius > 0 and kl_weight > 0; got {vat_weight}, {vat_radius}, "
                             f"{kl_weight}")
@@ -124,11 +126,16 @@ class CatVAE(nn.Module):
                        "info_weight": self.info_weight, "info_samples": info_samples,
                        "balance_weight": self.balance_weight, "mi_weight": self.mi_weight,
                        "batch_norm": bool(batch_norm),
-                       "vat_weight": self.vat_weight, "vat_radius": self.vat_radius, "kl_weight": self.kl_weight}
+                       "vat_weight": self.vat_weight, "vat_radius": self.vat_radius, "kl_weight": self.kl_weight,
+                       "encoder_layers": encoder_layers}
         self.register_buffer("prior_mu", prior_means(n_clusters, sub_dim, scale))
         # encoder
         self.fc = nn.Linear(in_dim, hidden)
         self.norm = nn.BatchNorm1d(hidden) if batch_norm else nn.Identity()
+        # hidden layers beyond the paper's one (encoder_layers > 1), each as the first: linear, batch norm, ReLU
+        self.deeper = nn.Sequential(*[nn.Sequential(nn.Linear(hidden, hidden),
+                                                    nn.BatchNorm1d(hidden) if batch_norm else nn.Identity(), nn.ReLU())
+                                      for _ in range(encoder_layers - 1)])
         self.drop = nn.Dropout(dropout)
         self.cluster_head = nn.Linear(hidden, n_clusters)
         self.mu_head = nn.Linear(hidden + n_clusters, self.latent_dim)      # on [h ; one_hot(c)]
@@ -142,7 +149,7 @@ class CatVAE(nn.Module):
 
     # --- encoder
     def trunk(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(F.relu(self.norm(self.fc(x.flatten(1)))))
+        return self.drop(self.deeper(F.relu(self.norm(self.fc(x.flatten(1))))))
 
     def _per_cluster(self, head: nn.Linear, h: torch.Tensor) -> torch.Tensor:
         """``head`` applied to [h ; e_c] for every c at once: (K, B, d)."""

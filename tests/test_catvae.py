@@ -176,6 +176,19 @@ def test_the_kl_weight_weighs_kl_z_in_training_only():
         CatVAE(kl_weight=0.0)
 
 
+def test_encoder_layers_add_hidden_layers_to_the_trunk_only():
+    torch.manual_seed(0)
+    one, two = CatVAE(hidden=16, batch_norm=True), CatVAE(hidden=16, batch_norm=True, encoder_layers=2)
+    extra = sum(p.numel() for p in two.parameters()) - sum(p.numel() for p in one.parameters())
+    assert extra == 16 * 16 + 16 + 2 * 16                               # one linear layer and its batch norm
+    assert set(one.state_dict()) < set(two.state_dict())                # the paper's layers keep their names
+    x = torch.rand(5, 1, 28, 28)
+    assert two.trunk(x).shape == (5, 16) and (two.trunk(x) >= 0).all()
+    assert CatVAE.from_config(two.config).config["encoder_layers"] == 2
+    with pytest.raises(UserError, match="encoder_layers"):
+        CatVAE(encoder_layers=0)
+
+
 def test_a_checkpoint_from_before_an_added_option_resumes_and_a_changed_one_is_refused(tiny_data_dir, tmp_path):
     args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=catvae",
                    "--judge=off", "--hidden=16", "--precision=fp32"]
