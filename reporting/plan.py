@@ -44,7 +44,8 @@ RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_w
                                  "lr_decay"},
                  "main_mlvae.py": {"setting", "decoder_layers", "decoder_layers_mnist", "decoder_layers_fashion"},
                  "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"},
-                 "main_catvae.py": {"restarts", "restarts_mnist", "restarts_fashion"}}
+                 "main_catvae.py": {"restarts", "restarts_mnist", "restarts_fashion", "epochs", "epochs_mnist",
+                                    "epochs_fashion"}}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {
@@ -66,6 +67,8 @@ QUICK_ARGS = {
 MINUTES = {"seq-cae4": (22, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.12), "decoder": (15, 1.3),
            "catvae": (12, 0.17), "mlvae": (55, 0.33), "aae": (30, 0.33), "probes": (4, 1.0),
            "judge": (18, 0.3)}
+# the epochs that MINUTES assumes for a script whose epochs resolve per data set (its minutes scale with them)
+MINUTES_EPOCHS = {"main_catvae.py": 20}
 
 
 # The runs behind the headline numbers, which run over every seed of --seeds (the others over --other_seeds).
@@ -383,11 +386,13 @@ def resolve(job: Job, resolvers: dict | None = None) -> Job:
     """``job`` with the settings its script resolves at run time from its own (``resolvers[job.script](settings)``,
     e.g. an ML-VAE's decoder depth of its data set) as Job.resolved, which is compared with the run's record instead
     of the header's placeholder (RESOLVED_KEYS); jobs of other scripts are returned as they are. A CatVAE run that
-    trains several times (restarts) gets that many times the minutes."""
+    trains several times (restarts) gets that many times the minutes, and its epochs' share of MINUTES_EPOCHS."""
     resolver = (resolvers or {}).get(job.script)
     if resolver is not None and job.defaults:
         job.resolved = {**job.resolved, **resolver(_settings(job))}
         job.minutes *= job.resolved.get("restarts", 1)
+        if job.script in MINUTES_EPOCHS:
+            job.minutes *= job.resolved["epochs"] / MINUTES_EPOCHS[job.script]
     return job
 
 

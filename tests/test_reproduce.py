@@ -708,6 +708,7 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
     run = job.outputs[0].parent
     recorded = {k: v for k, v in vars(main_catvae).items() if k in job.defaults}
     recorded["restarts"] = own_value(recorded, "restarts", "mnist")     # recorded resolved, as a run does
+    recorded["epochs"] = own_value(recorded, "epochs", "mnist")
     _write(run / "config.json", {**recorded, "seeds": "0", "datasets": "mnist"})
     _write(run / "metrics.json", {"seed": 0, "subset": False})
     assert job.status() == ("done", [])
@@ -749,12 +750,13 @@ def test_a_selection_that_gives_the_decoder_depth_is_compared_on_it(tmp_path):
 @pytest.mark.parametrize("script, part, key, per_data_set", [
     ("main_mlvae", "mlvae", "decoder_layers",
      {"mnist": "decoder_layers_mnist", "fashion-mnist": "decoder_layers_fashion"}),
-    ("main_catvae", "catvae", "restarts", {"mnist": "restarts_mnist", "fashion-mnist": "restarts_fashion"})])
+    ("main_catvae", "catvae", "restarts", {"mnist": "restarts_mnist", "fashion-mnist": "restarts_fashion"}),
+    ("main_catvae", "catvae", "epochs", {"mnist": "epochs_mnist", "fashion-mnist": "epochs_fashion"})])
 def test_a_run_is_stale_when_its_own_data_sets_value_changed_not_the_others(tmp_path, script, part, key,
                                                                           per_data_set):
     """A header key that is 0 for "the data set's own" (key_mnist, key_fashion) is recorded resolved; a finished run
     is compared on its own data set's value: done as recorded, still done when the other data set's value moved, stale
-    when its own did (which also moves the CatVAE's planned minutes with its trainings)."""
+    when its own did (which also moves the CatVAE's planned minutes with its trainings and epochs)."""
     module = importlib.import_module(script)
     cfg = {**_cfg(parts=part, seeds="0", mlvae_noise="0.1"), "out_dir": str(tmp_path)}
     jobs = [j for j in reproduce.planned_jobs(cfg) if j.script == f"{script}.py"]
@@ -764,7 +766,7 @@ def test_a_run_is_stale_when_its_own_data_sets_value_changed_not_the_others(tmp_
         own = getattr(module, per_data_set[ds])
         assert job.resolved[key] == own
         header = {k: getattr(module, k) for k in job.defaults}
-        recorded = {**header, **{a[2:].partition("=")[0]: a.partition("=")[2] for a in job.args}, key: own}
+        recorded = {**header, **{a[2:].partition("=")[0]: a.partition("=")[2] for a in job.args}, **job.resolved}
         recorded = {k: (float(v) if k == "group_noise_std" else v) for k, v in recorded.items()}
         _write(job.outputs[0], {"seed": 0, "subset": False})
         _write(job.outputs[0].parent / "config.json", recorded)
@@ -775,7 +777,8 @@ def test_a_run_is_stale_when_its_own_data_sets_value_changed_not_the_others(tmp_
         assert job.status() == ("stale", [f"{key}={own + 1} (the default is now {own})"]), ds
     if part == "catvae":
         minutes = {j.datasets[0]: j.minutes for j in jobs if "infocatvae" in j.name}
-        assert minutes["mnist"] / minutes["fashion-mnist"] == module.restarts_mnist / module.restarts_fashion
+        assert minutes["mnist"] / minutes["fashion-mnist"] == pytest.approx(
+            module.restarts_mnist * module.epochs_mnist / (module.restarts_fashion * module.epochs_fashion))
 
 
 def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
