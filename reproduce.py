@@ -78,8 +78,8 @@ def script_defaults() -> dict:
 # compares it with the run's record (reporting.plan.resolve)
 RESOLVERS = {"main_encoder.py": lambda s: {"epochs": epochs_for(s, s["datasets"], s["archs"])},
              "main_mlvae.py": lambda s: {"decoder_layers": own_value(s, "decoder_layers", s["dataset"])},
-             "main_catvae.py": lambda s: {"restarts": own_value(s, "restarts", s["datasets"]),
-                                          "epochs": own_value(s, "epochs", s["datasets"])}}
+             "main_catvae.py": lambda s: {key: own_value(s, key, s["datasets"])
+                                          for key in ("restarts", "epochs", "encoder_layers")}}
 
 
 def planned_jobs(cfg: dict) -> list:

@@ -65,8 +65,10 @@ def _pin(key: str, value, candidates: dict, extra=()) -> tuple[str, ...]:
 def _catvae(name, dataset, candidates, seeds=(0,), extra=(), decides="", judged=False, variant="infocatvae",
             metrics=()):
     # every CatVAE selection was run with the paper's lambda (2) before catvae-prior-scale-mnist moved the default,
-    # and with one training per run before catvae-restarts-mnist moved MNIST's: pinned, so that they rerun as recorded
-    pin = (*_pin("prior_scale", 2, candidates, extra), *_pin("restarts", 1, candidates, extra))
+    # with one training per run before catvae-restarts-mnist moved MNIST's, and with one encoder layer before
+    # catvae-encoder-depth-restarts-mnist moved MNIST's: pinned, so that they rerun as recorded
+    pin = (*_pin("prior_scale", 2, candidates, extra), *_pin("restarts", 1, candidates, extra),
+           *_pin("encoder_layers", 1, candidates, extra))
     return Selection(name, "main_catvae.py", dataset,
                      (f"--datasets={dataset}", f"--variants={variant}", *(() if judged else ("--judge=off",)),
                       *_pin("epochs", 20, candidates, extra), *pin, *extra),

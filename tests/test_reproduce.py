@@ -709,6 +709,7 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
     recorded = {k: v for k, v in vars(main_catvae).items() if k in job.defaults}
     recorded["restarts"] = own_value(recorded, "restarts", "mnist")     # recorded resolved, as a run does
     recorded["epochs"] = own_value(recorded, "epochs", "mnist")
+    recorded["encoder_layers"] = own_value(recorded, "encoder_layers", "mnist")
     _write(run / "config.json", {**recorded, "seeds": "0", "datasets": "mnist"})
     _write(run / "metrics.json", {"seed": 0, "subset": False})
     assert job.status() == ("done", [])
@@ -751,7 +752,9 @@ def test_a_selection_that_gives_the_decoder_depth_is_compared_on_it(tmp_path):
     ("main_mlvae", "mlvae", "decoder_layers",
      {"mnist": "decoder_layers_mnist", "fashion-mnist": "decoder_layers_fashion"}),
     ("main_catvae", "catvae", "restarts", {"mnist": "restarts_mnist", "fashion-mnist": "restarts_fashion"}),
-    ("main_catvae", "catvae", "epochs", {"mnist": "epochs_mnist", "fashion-mnist": "epochs_fashion"})])
+    ("main_catvae", "catvae", "epochs", {"mnist": "epochs_mnist", "fashion-mnist": "epochs_fashion"}),
+    ("main_catvae", "catvae", "encoder_layers",
+     {"mnist": "encoder_layers_mnist", "fashion-mnist": "encoder_layers_fashion"})])
 def test_a_run_is_stale_when_its_own_data_sets_value_changed_not_the_others(tmp_path, script, part, key,
                                                                           per_data_set):
     """A header key that is 0 for "the data set's own" (key_mnist, key_fashion) is recorded resolved; a finished run
