@@ -207,6 +207,14 @@ SELECTIONS = {s.name: s for s in [
             {f"encoder-{n}": (f"--encoder_layers={n}",) for n in (1, 2)}, seeds=(0, 1, 2),
             extra=(*_CATVAE_TODAY_FP32, "--restarts=3"),
             decides="main_catvae.py encoder_layers with three trainings per run (issue 27: InfoCatVAE clustering)"),
+    # catvae-encoder-depth-restarts-mnist moved MNIST's encoder to two layers; Fashion-MNIST (one training of 20 epochs
+    # per run, its defaults) is asked before it takes them too (declared 2026-12-04 before any of its runs; its
+    # encoder-1 runs are catvae-prior-scale-fashion-mnist's prior_scale-4 runs)
+    _catvae("catvae-encoder-depth-fashion-mnist", "fashion-mnist",
+            {f"encoder-{n}": (f"--encoder_layers={n}",) for n in (1, 2)}, seeds=(0, 1, 2),
+            extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--prior_scale=4"), judged=True,
+            metrics=_CATVAE_CLUSTERING_JUDGED,
+            decides="main_catvae.py encoder_layers on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (InfoCatVAE clustering >= 92 %): twice the passes over the data, and IMSAT's batch of about 250
     # images, whose mean the balance term weighs (declared 2026-12-04 before any of their runs; their epochs-20 and
     # batch-128 runs are catvae-kl-weight-mnist's kl_weight-1 runs, the default; clustering decides)

@@ -247,29 +247,37 @@ def decoder_table(root="results") -> str:
 
 
 def catvae_table(root="results") -> str:
-    """Per data set and variant: clustering accuracy % (Hungarian), NMI, ARI, test -ELBO, minutes per run, over
-    seeds; then the peers' published accuracy (other methods: context, no verdict)."""
+    """Per data set and variant: clustering accuracy % (Hungarian), NMI, ARI, test -ELBO, the settings that differ
+    between data sets, minutes per run, over seeds; then the peers' published accuracy (other methods: context, no
+    verdict)."""
     groups: dict = {}
     for ms in seeded_runs(root, "catvae/*/*/seed-*/metrics.json", script="main_catvae.py").values():
         for m in ms:
             groups.setdefault((m["dataset"], m["variant"]), []).append(m)
-    lines = ["| data set | model | seeds | clustering accuracy % | NMI | ARI | test -ELBO (nats) | lambda | precision "
-             "| minutes per run |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| data set | model | seeds | clustering accuracy % | NMI | ARI | test -ELBO (nats) | lambda "
+             "| encoder layers | epochs | trainings per run | precision | minutes per run |", "|---" * 13 + "|"]
     for (ds, variant), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1])):
         ms = sorted(ms, key=lambda m: m["seed"])
         precisions = ", ".join(sorted({m.get("precision", "fp32") for m in ms}))     # mixed seeds show both
-        scales = ", ".join(f"{v:g}" for v in sorted({m["model_config"]["scale"] for m in ms}))
+        def each(value):                                   # mixed seeds show every value
+            return ", ".join(f"{v:g}" for v in sorted({value(m) for m in ms}))
+        scales = each(lambda m: m["model_config"]["scale"])
+        layers = each(lambda m: m["model_config"].get("encoder_layers", CatVAE.ADDED_CONFIG["encoder_layers"]))
+        epochs = each(lambda m: len(m["history"])) if all("history" in m for m in ms) else "-"
+        trainings = each(lambda m: len(m.get("restarts", [None])))
         lines.append(f"| {ds} | {ms[0]['model']} | {_seeds(ms)} | {spread([m['clustering_accuracy'] for m in ms], 1)} | "
                      f"{mean_std([m['nmi'] for m in ms])} | "
                      f"{mean_std([m['ari'] for m in ms])} | "
-                     f"{np.mean([m['test_elbo']['neg_elbo'] for m in ms]):.1f} | {scales} | {precisions} | "
+                     f"{np.mean([m['test_elbo']['neg_elbo'] for m in ms]):.1f} | {scales} | {layers} | {epochs} | "
+                     f"{trainings} | {precisions} | "
                      f"{np.mean([run_minutes(m) for m in ms]):.1f} |")
     if len(lines) == 2:
-        lines.append(_none("CatVAE runs", "python main_catvae.py", 10))
+        lines.append(_none("CatVAE runs", "python main_catvae.py", 13))
     for ds in sorted({k[0] for k in groups}, key=_dataset_order):
         peers = "; ".join(f"{name} {ref.percent_text(1)}" for name, ref in CLUSTERING_PEER_REFERENCES.get(ds, []))
         if peers:
-            lines.append(f"| {ds} | other methods (context; sources in docs/references.md) | | {peers} | | | | | | |")
+            lines.append(f"| {ds} | other methods (context; sources in docs/references.md) | | {peers} "
+                         "| | | | | | | | | |")
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ def test_catvae_table_averages_the_seeds_of_each_variant(tmp_path):
                 **({"precision": "bf16"} if seed == 2 else {})})
     table = catvae_table(tmp_path)
     assert "| mnist | InfoCatVAE | 0, 1, 2 | 85.0 +- 5.0 (80.0, 90.0, 85.0) | 0.500 +- 0.000 | 0.400 +- 0.000 | 100.0 " \
-           "| 2, 4 | bf16, fp32 | 2.0 |" in table      # mixed lambdas or precisions: the row says so
+           "| 2, 4 | 1 | - | 1 | bf16, fp32 | 2.0 |" in table      # mixed lambdas or precisions: the row says so
     assert "VaDE" in table.splitlines()[-1]  # the peers' reference row follows
 
 
