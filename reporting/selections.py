@@ -228,8 +228,7 @@ SELECTIONS = {s.name: s for s in [
     # clusters (label-free), against one training (declared 2026-12-03 before any of its runs; fp32: the CPU it was
     # declared on has no native bf16); restarts-3's seed s trains seeds 3s .. 3s+2, so its seed 0 repeats restarts-1
     _catvae("catvae-restarts-mnist", "mnist", {f"restarts-{r}": (f"--restarts={r}",) for r in (1, 3)},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1",
-                                    "--precision=fp32"),
+            seeds=(0, 1, 2), extra=_CATVAE_TODAY_FP32,
             decides="main_catvae.py restarts (issue 27: InfoCatVAE clustering)"),
     _mlvae("mlvae-precision-mnist", "mnist", {f"precision-{p}": (f"--precision={p}",) for p in ("fp32", "bf16")},
            seeds=(0, 1, 2), decides="main_mlvae.py precision"),
