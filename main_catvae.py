@@ -117,6 +117,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "samples_per_cluster": at_least(1), "interpolation_steps": at_least(2), "traversal_max": positive(),
          "traversal_steps": at_least(2), "pca_points": at_least(1), "judge_samples": at_least(1),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
+# header keys whose 0 means the data set's own value (<key>_mnist, <key>_fashion), resolved per run and by reproduce.py
+PER_DATA_SET = ("restarts", "epochs", "encoder_layers")
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,
          "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0, "kl_weight": 1.0,
@@ -155,7 +157,7 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     t0 = time.perf_counter()
     run = fresh_run_dir(out, "catvae", tag, variant, f"seed-{seed}", resume=cfg["resume"], overwrite=cfg["overwrite"])
     # the data set's own values where the header leaves them to it (0); config.json records them resolved
-    cfg = {**cfg, **{key: own_value(cfg, key, tag) for key in ("restarts", "epochs", "encoder_layers")}}
+    cfg = {**cfg, **{key: own_value(cfg, key, tag) for key in PER_DATA_SET}}
     restarts, epochs = cfg["restarts"], cfg["epochs"]
     save_json(run / "config.json", {**cfg, "dataset": tag, "variant": variant, "seed": seed, "data_source": source,
                                     **run_environment(device)})

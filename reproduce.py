@@ -23,6 +23,7 @@ from data import DATASETS, DataError, DataNotFound, load_dataset
 from main_aae import HEADS as AAE_HEADS
 from main_aae import folder_name as aae_folder
 from main_aae import resolve as aae_resolve
+from main_catvae import PER_DATA_SET as CATVAE_PER_DATA_SET
 from main_encoder import epochs_for
 from figures.probes import comparison
 from figures.seq import accuracy_vs_clusters
@@ -78,8 +79,7 @@ def script_defaults() -> dict:
 # compares it with the run's record (reporting.plan.resolve)
 RESOLVERS = {"main_encoder.py": lambda s: {"epochs": epochs_for(s, s["datasets"], s["archs"])},
              "main_mlvae.py": lambda s: {"decoder_layers": own_value(s, "decoder_layers", s["dataset"])},
-             "main_catvae.py": lambda s: {key: own_value(s, key, s["datasets"])
-                                          for key in ("restarts", "epochs", "encoder_layers")}}
+             "main_catvae.py": lambda s: {key: own_value(s, key, s["datasets"]) for key in CATVAE_PER_DATA_SET}}
 
 
 def planned_jobs(cfg: dict) -> list:
