@@ -224,6 +224,20 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-batch-size-mnist", "mnist", {f"batch-{n}": (f"--batch_size={n}",) for n in (128, 256)},
             seeds=(0, 1, 2), extra=_CATVAE_TODAY_FP32, judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py batch_size (issue 27: InfoCatVAE clustering)"),
+    # catvae-encoder-depth-restarts-mnist (at 20 epochs) and catvae-epochs-mnist (at one layer) together made MNIST's
+    # default two layers and 40 epochs, a pair no selection compared: 40 against 20 epochs at two layers and three
+    # trainings (declared 2026-12-04 before any of its runs; its epochs-20 runs are catvae-encoder-depth-restarts-
+    # mnist's encoder-2 runs; clustering decides)
+    _catvae("catvae-epochs-encoder2-mnist", "mnist", {f"epochs-{n}": (f"--epochs={n}",) for n in (20, 40)},
+            seeds=(0, 1, 2), extra=(*_CATVAE_TODAY_FP32, "--restarts=3", "--encoder_layers=2"),
+            decides="main_catvae.py epochs with two encoder layers (issue 27: InfoCatVAE clustering)"),
+    # issue 27 (Fashion-MNIST InfoCatVAE clustering >= 65 %): 40 epochs against 20 at Fashion-MNIST's defaults (one
+    # layer, one training, bf16), as catvae-epochs-mnist asked MNIST (declared 2026-12-04 before any of its runs; its
+    # epochs-20 runs are catvae-encoder-depth-fashion-mnist's encoder-1 runs)
+    _catvae("catvae-epochs-fashion-mnist", "fashion-mnist", {f"epochs-{n}": (f"--epochs={n}",) for n in (20, 40)},
+            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--prior_scale=4",
+                                    "--encoder_layers=1"), judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            decides="main_catvae.py epochs on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (InfoCatVAE clustering >= 92 %): restarts kept by how confidently each training's encoder assigns
     # clusters (label-free), against one training (declared 2026-12-03 before any of its runs; fp32: the CPU it was
     # declared on has no native bf16); restarts-3's seed s trains seeds 3s .. 3s+2, so its seed 0 repeats restarts-1
