@@ -707,9 +707,10 @@ def test_a_run_made_before_a_default_changed_is_stale_not_done(tmp_path):
                if "infocatvae" in j.name)
     run = job.outputs[0].parent
     recorded = {k: v for k, v in vars(main_catvae).items() if k in job.defaults}
-    recorded["restarts"] = own_value(recorded, "restarts", "mnist")     # recorded resolved, as a run does
-    recorded["epochs"] = own_value(recorded, "epochs", "mnist")
-    recorded["encoder_layers"] = own_value(recorded, "encoder_layers", "mnist")
+    # the per-data-set keys are recorded resolved, as a run does; the plan knows every one of them and its two values
+    assert rp.RESOLVED_KEYS["main_catvae.py"] == {f"{key}{of}" for key in main_catvae.PER_DATA_SET
+                                                  for of in ("", "_mnist", "_fashion")}
+    recorded.update({key: own_value(recorded, key, "mnist") for key in main_catvae.PER_DATA_SET})
     _write(run / "config.json", {**recorded, "seeds": "0", "datasets": "mnist"})
     _write(run / "metrics.json", {"seed": 0, "subset": False})
     assert job.status() == ("done", [])
