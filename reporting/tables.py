@@ -575,6 +575,9 @@ def _metric_label(key: str) -> tuple[str, str]:
     return next((lab, b) for name, lab, b in SELECTION_METRICS if name == key)
 
 
+_PER_DATA_SET = re.compile(r"_(mnist|fashion)$")
+
+
 def selection_table(folder) -> str:
     """A selection record (records/selections/<choice>/<candidate>-seed<s>/, validation-split runs): per candidate,
     the settings in which it differs from the others, its seeds, the compared numbers (mean +- std and each seed;
@@ -600,7 +603,10 @@ def selection_table(folder) -> str:
     if not groups:
         raise UserError(f"{folder}: no runs (expected <candidate>-seed<s>/metrics.json)")
     configs = [c for runs in groups.values() for _, c in runs]
-    keys = sorted(k for k in set().union(*configs) if k not in _NOT_CHOICES
+    recorded = set().union(*configs)
+    # a data set's own value of a key (<key>_mnist, <key>_fashion) is no choice where the run records <key> as it
+    # resolved it: that is what the run did, whatever the placeholders said (or a later header says)
+    keys = sorted(k for k in recorded if k not in _NOT_CHOICES and _PER_DATA_SET.sub("", k) not in recorded - {k}
                   and len({json.dumps(c.get(k), sort_keys=True) for c in configs}) > 1)
     first = next(iter(groups.values()))[0][0]
     metrics = list(declared.metrics) if declared and declared.metrics else \

@@ -186,6 +186,18 @@ def test_a_setting_a_run_predates_counts_as_the_scripts_default_in_the_table(tmp
     assert rows == {"ema-off": "ema_decay=0.0", "ema-0.999": "ema_decay=0.999", "ema-0": "ema_decay=0.0"}
 
 
+def test_a_data_sets_own_value_is_no_choice_where_the_run_records_the_key_resolved(tmp_path):
+    """A CatVAE run records epochs as it resolved it; epochs_fashion (another data set's placeholder, absent from
+    older runs and read at today's header default) does not make two MNIST candidates differ; epochs does."""
+    folder = tmp_path / "catvae-epochs-encoder2-mnist"
+    _run(folder / "epochs-20-seed0", {"seed": 0, "epochs": 20}, {"clustering_accuracy": 0.9})
+    _run(folder / "epochs-40-seed0", {"seed": 0, "epochs": 40, "epochs_mnist": 40, "epochs_fashion": 7},
+         {"clustering_accuracy": 0.8})
+    rows = {line.split(" | ")[0][2:]: line.split(" | ")[1] for line in selection_table(folder).splitlines()
+            if line.startswith("| epochs")}
+    assert rows == {"epochs-20": "epochs=20", "epochs-40": "epochs=40"}
+
+
 def test_selection_values_read_the_quantizer_rows_by_k_and_rule():
     from reporting.tables import selection_value
 
