@@ -69,7 +69,7 @@ kl_weight = 1.0                   # weight of the codes' KL term kl_z in trainin
 reconstruction = "expected"       # expected: E_q(c|x) over K decoder passes (the ELBO); mixture: the original code
 # training
 epochs = 0                        # passes over the training set; 0: the data set's own, the next two lines
-epochs_mnist = 40                 # on MNIST (40 chosen on the validation split: docs/catvae.md)
+epochs_mnist = 20                 # on MNIST (20 chosen on the validation split: docs/catvae.md)
 epochs_fashion = 40               # on Fashion-MNIST (40 chosen on its validation split: docs/catvae.md)
 batch_size = 128                  # images per step
 lr = 1e-3                         # Adam learning rate
