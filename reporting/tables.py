@@ -575,7 +575,13 @@ def _metric_label(key: str) -> tuple[str, str]:
     return next((lab, b) for name, lab, b in SELECTION_METRICS if name == key)
 
 
-_PER_DATA_SET = re.compile(r"_(mnist|fashion)$")
+_OWN_VALUE_SUFFIX = re.compile(r"_(mnist|fashion)$")
+
+
+def _resolved_elsewhere(key: str, recorded: set) -> bool:
+    """``key`` is a data set's own value (<key>_mnist, <key>_fashion) of a key the run records as it resolved it."""
+    stem = _OWN_VALUE_SUFFIX.sub("", key)
+    return stem != key and stem in recorded
 
 
 def selection_table(folder) -> str:
@@ -606,7 +612,7 @@ def selection_table(folder) -> str:
     recorded = set().union(*configs)
     # a data set's own value of a key (<key>_mnist, <key>_fashion) is no choice where the run records <key> as it
     # resolved it: that is what the run did, whatever the placeholders said (or a later header says)
-    keys = sorted(k for k in recorded if k not in _NOT_CHOICES and _PER_DATA_SET.sub("", k) not in recorded - {k}
+    keys = sorted(k for k in recorded if k not in _NOT_CHOICES and not _resolved_elsewhere(k, recorded)
                   and len({json.dumps(c.get(k), sort_keys=True) for c in configs}) > 1)
     first = next(iter(groups.values()))[0][0]
     metrics = list(declared.metrics) if declared and declared.metrics else \
