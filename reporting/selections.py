@@ -20,6 +20,9 @@ _CATVAE_RECIPE = ("--vat_weight=300", "--balance_weight=120", "--batch_norm=true
 # the later MNIST selections compare against; and their numbers when clustering decides
 _CATVAE_TODAY_FP32 = (*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=fp32")
 _CATVAE_CLUSTERING_JUDGED = ("clustering_accuracy", "judged_prior_samples_mode_class", "judged_prior_samples_min_mode")
+# Fashion-MNIST's settings beyond the recipe since catvae-encoder-depth-fashion-mnist, in bf16 as on the CPU its
+# selections were declared on (the epochs each selection names itself)
+_CATVAE_FASHION_BF16 = ("--info_weight=1", "--precision=bf16", "--prior_scale=4", "--encoder_layers=1")
 # the 100-label AAE recipe before aae-consistency-mnist (the consistency term on) and aae-epochs-mnist (30 epochs)
 # changed that head's defaults: the selections made with it pin it, so each stays the run it recorded
 _SEMI_CONSISTENCY = ("--consistency_weight=1",)
@@ -235,21 +238,20 @@ SELECTIONS = {s.name: s for s in [
     # layer, one training, bf16), as catvae-epochs-mnist asked MNIST (declared 2026-12-04 before any of its runs; its
     # epochs-20 runs are catvae-encoder-depth-fashion-mnist's encoder-1 runs)
     _catvae("catvae-epochs-fashion-mnist", "fashion-mnist", {f"epochs-{n}": (f"--epochs={n}",) for n in (20, 40)},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--prior_scale=4",
-                                    "--encoder_layers=1"), judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16), judged=True,
+            metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py epochs on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %), two ways past 40 epochs, each against Fashion-MNIST's defaults
     # (declared 2026-12-04 before any of their runs; their epochs-40 / vat-300-balance-120 runs are
     # catvae-epochs-fashion-mnist's epochs-40 runs): 80 epochs, and the VAT weights that were steadiest on MNIST
     _catvae("catvae-epochs80-fashion-mnist", "fashion-mnist", {f"epochs-{n}": (f"--epochs={n}",) for n in (40, 80)},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--prior_scale=4",
-                                    "--encoder_layers=1"), judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16), judged=True,
+            metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py epochs on Fashion-MNIST, beyond 40 (issue 27: InfoCatVAE clustering)"),
     _catvae("catvae-vat-weights-fashion-mnist", "fashion-mnist",
             {f"vat-{v}-balance-{b}": (f"--vat_weight={v}", f"--balance_weight={b}")
              for v, b in ((300, 120), (1000, 400))},
-            seeds=(0, 1, 2), extra=("--batch_norm=true", "--dropout=0", "--info_weight=1", "--precision=bf16",
-                                    "--prior_scale=4", "--encoder_layers=1", "--epochs=40"),
+            seeds=(0, 1, 2), extra=("--batch_norm=true", "--dropout=0", *_CATVAE_FASHION_BF16, "--epochs=40"),
             judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py vat_weight, balance_weight on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (InfoCatVAE clustering >= 92 %): restarts kept by how confidently each training's encoder assigns
