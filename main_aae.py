@@ -270,8 +270,9 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
 def describe(metrics: dict) -> str:
     """One line of the run's main numbers."""
     parts = []
-    if "test_error" in metrics:
-        parts.append(f"test error {100 * metrics['test_error']:.2f}%")
+    if "test_error" in metrics:  # the key is the same on either split; the line names the split scored
+        split = "validation" if metrics.get("eval_split") == "val" else "test"
+        parts.append(f"{split} error {100 * metrics['test_error']:.2f}%")
     if "nmi" in metrics:
         parts.append(f"NMI {metrics['nmi']:.3f}")
     if "style_probe_test_accuracy" in metrics:

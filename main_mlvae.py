@@ -205,7 +205,8 @@ def main(argv=None) -> dict:
     save_json(out / "metrics.json", metrics)
     swaps = (f"swaps keep the column's class in {100 * metrics['swap_class_kept']:.1f}% (judge accuracy "
              f"{100 * judge_info['accuracy']:.1f}%)" if judge is not None else "no judge (--judge=off): swaps not scored")
-    log(f"{tag} ML-VAE {setting}: linear probe test accuracy, class code of one image "
+    split = "validation" if cfg["eval_split"] == "val" else "test"
+    log(f"{tag} ML-VAE {setting}: linear probe {split} accuracy, class code of one image "
         f"{100 * metrics['class_probe_test_accuracy_single_image']:.2f}%, style code "
         f"{100 * metrics['style_probe_test_accuracy']:.2f}%; {swaps}; {time.perf_counter() - t_start:.0f} s; "
         f"results in {out}")

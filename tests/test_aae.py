@@ -547,3 +547,10 @@ def test_ema_decay_evaluates_the_averaged_weights_and_is_part_of_the_resume_reci
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "ema_decay 0.9 -> None" in proc.stderr, \
         proc.stderr
+
+
+def test_describe_names_the_split_scored():
+    # metrics.json keeps the key test_error on either split; the run's last log line says which split it scored
+    m = {"test_error": 0.1045, "test_recon_mse": 0.0151}
+    assert main_aae.describe({**m, "eval_split": "val"}).startswith("validation error 10.45%")
+    assert main_aae.describe({**m, "eval_split": "test"}).startswith("test error 10.45%")
