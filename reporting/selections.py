@@ -266,7 +266,7 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-prior-scale8-fashion-mnist", "fashion-mnist",
             {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (4, 8)},
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--encoder_layers=1",
-                                             "--epochs=40"),
+                   "--epochs=40"),
             judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py prior_scale on Fashion-MNIST, beyond 4 (issue 27: prior samples, clustering)"),
     # issue 27 (InfoCatVAE clustering >= 92 %): restarts kept by how confidently each training's encoder assigns
