@@ -32,7 +32,8 @@ from utils.config import (at_least, fraction, list_of, number_or_empty, one_of, 
                           split_list)
 from utils.datasets import EVAL_SPLITS, balanced_labelled, is_subset, load_split
 from utils.errors import UserError
-from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
+from utils.io import (ensure_writable, fresh_run_dir, guard_run_dirs, load_checkpoint, output_root, save_checkpoint,
+                      save_json)
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
 from utils.training import finished, fit, training_only
@@ -62,6 +63,7 @@ balance_weight = 1.0              # clustering heads: + weight * KL(batch mean o
 vat_weight = ""                   # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; empty = the head's "vat_weight" in HEADS below, else 0 = off; docs/aae.md)
 vat_radius = 0.25                 # VAT perturbation radius, as a fraction of each image's distance to its 10th nearest training image (IMSAT: 0.25)
 ema_decay = 0.0                   # > 0: evaluate (and keep) an exponential moving average of the weights, updated after every step (not in the paper; 0 = off; docs/aae.md)
+restarts = 1                      # heads with VAT: train R times (training seeds seed*R .. seed*R+R-1) and keep the training whose last epoch had the highest mean VAT loss (label-free; not in the paper; docs/aae.md)
 sgd_milestones = "30,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000 of 5000 epochs; 30 falls within the default 40-55)
 # system
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset
@@ -111,7 +113,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "optimizer": one_of("", "adam", "sgd"), "lr": positive(), "lr_decay": HEAD_FRACTION, "beta1": fraction(),
          "consistency_weight": HEAD_WEIGHT, "balance_weight": at_least(0), "vat_weight": HEAD_WEIGHT,
          "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True),
-         "seed": at_least(0),
+         "seed": at_least(0), "restarts": at_least(1),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
 PAPER = {"augment": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0", "lr_decay": "0"}
@@ -214,29 +216,60 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     out = fresh_run_dir(root, "aae", run["head"], setting, resume=cfg["resume"], overwrite=cfg["overwrite"])
     save_json(out / "config.json", {**cfg, **run, "setting": setting, "dataset": dataset, "data_source": source,
                                     **run_environment(device)})
-    seed_everything(cfg["seed"])
-    model = AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
-                head_distance=run["head_distance"]).to(device)
-    optimizers = make_optimizers(model, run["optimizer"], cfg["lr"], run["beta1"])
     milestones = [int(m) for m in str(cfg["sgd_milestones"]).split(",") if m.strip()]
     desc = f"AAE {run['head']}/{setting}"
     precision = resolve_precision(cfg["precision"], device)
-    weights = extra_weights(cfg, run, model)
+    restarts = cfg["restarts"]
+
+    def new_model() -> AAE:
+        return AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
+                   head_distance=run["head_distance"]).to(device)
+
+    weights = extra_weights(cfg, run, new_model())
+    if restarts > 1 and not weights["vat_weight"] > 0:
+        raise UserError(f"--restarts={restarts}: keeping one of several trainings needs the VAT loss (it ranks "
+                        f"them), and {run['head']}/{setting} runs with vat_weight 0; pass --restarts=1")
+    # one training writes model.pt; with restarts each writes restart-<r>.pt and model.pt is a copy of the one kept
+    checkpoints = [out / "model.pt"] if restarts == 1 else [out / f"restart-{r}.pt" for r in range(restarts)]
+    if cfg["resume"] and restarts > 1 and (out / "model.pt").is_file() and not checkpoints[0].is_file():
+        raise UserError(f"{out / 'model.pt'}: cannot resume, the run trained once and restarts={restarts} asks for "
+                        f"{restarts} trainings; pass --restarts=1, or --overwrite=true instead of --resume=true")
     x_dev = xtr.to(device)
-    trains = not (cfg["resume"] and finished(out / "model.pt", AAE_KIND, run["epochs"]))   # else: re-evaluates
+    # a resume of finished trainings re-evaluates them: nothing to train
+    trains = not (cfg["resume"] and all(finished(c, AAE_KIND, run["epochs"]) for c in checkpoints))
     eps, radii_seconds = training_only((lambda: radii(x_dev, cfg["vat_radius"], desc=desc))
                                        if weights["vat_weight"] > 0 else None, trains, out, "vat_radii")
-    history = train_aae(model, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
-                        batch_size=cfg["batch_size"], seed=cfg["seed"], milestones=milestones,
-                        checkpoint=out / "model.pt", resume=cfg["resume"], progress=cfg["progress"], desc=desc,
+    recipe = {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
+              "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
+              # named only when on: runs made before the option resume as they were
+              **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {}),
+              **({"lr_decay": run["lr_decay"]} if run["lr_decay"] else {})}
+    model, history, trainings, kept = None, [], [], 0
+    for r, checkpoint in enumerate(checkpoints):
+        training_seed = cfg["seed"] * restarts + r          # restarts=1: the run's own seed, as before the option
+        seed_everything(training_seed)
+        candidate = new_model()
+        optimizers = make_optimizers(candidate, run["optimizer"], cfg["lr"], run["beta1"])
+        got = train_aae(candidate, optimizers, x_dev, ytr.to(device), labelled, epochs=run["epochs"],
+                        batch_size=cfg["batch_size"], seed=training_seed, milestones=milestones,
+                        checkpoint=checkpoint, resume=cfg["resume"], progress=cfg["progress"],
+                        desc=desc if restarts == 1 else f"{desc} restart {r + 1}/{restarts}",
                         extra={"dataset": dataset, "setting": setting,
-                               "recipe": {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
-                                          "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
-                                          # named only when on: runs made before the option resume as they were
-                                          **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {}),
-                                          **({"lr_decay": run["lr_decay"]} if run["lr_decay"] else {})}},
+                               "recipe": {**recipe, **({"restarts": restarts, "training_seed": training_seed}
+                                                       if restarts > 1 else {})}},
                         augment=cfg["augment"], vat_eps=eps, precision=precision, ema_decay=cfg["ema_decay"],
                         lr=cfg["lr"], lr_decay=run["lr_decay"], **weights)
+        if restarts > 1:
+            # the label-free criterion is the last epoch's mean VAT loss; the labels below only score each training
+            error = evaluate(candidate, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])[0]["test_error"]
+            trainings.append({"restart": r, "training_seed": training_seed, "last_epoch_vat": got[-1]["vat"],
+                              "test_error": error})
+        if model is None or got[-1]["vat"] > history[-1]["vat"]:
+            model, history, kept = candidate, got, r
+    if restarts > 1:
+        save_checkpoint(out / "model.pt", load_checkpoint(checkpoints[kept], AAE_KIND))
+        vats = ", ".join(f"{t['last_epoch_vat']:.4f}" for t in trainings)
+        log(f"{desc}: kept restart {kept + 1}/{restarts}, the highest last-epoch VAT loss ({vats})")
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     generated = generations(model, cfg["judge_samples"], cfg["seed"], cfg["eval_batch_size"])
@@ -250,6 +283,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
                "ema_decay": cfg["ema_decay"], "lr_decay": run["lr_decay"],
                "epochs": run["epochs"], "seed": cfg["seed"],
+               **({"restarts": trainings, "kept_restart": kept} if restarts > 1 else {}),
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
                "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,

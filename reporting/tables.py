@@ -114,7 +114,7 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
 # ADDED_CONFIG): a config.json without the key counts with this value, whatever the script's default has become since.
 # A CatVAE run made before main_catvae.py's restarts trained once; an AAE run made before --lr_decay kept its rates.
 PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG, "main_catvae.py": {**CatVAE.ADDED_CONFIG, "restarts": 1},
-             "main_aae.py": {"lr_decay": 0.0}}
+             "main_aae.py": {"lr_decay": 0.0, "restarts": 1}}
 
 
 def with_predating(script: str, config: dict) -> dict:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -554,3 +555,30 @@ def test_describe_names_the_split_scored():
     m = {"test_error": 0.1045, "test_recon_mse": 0.0151}
     assert main_aae.describe({**m, "eval_split": "val"}).startswith("validation error 10.45%")
     assert main_aae.describe({**m, "eval_split": "test"}).startswith("test error 10.45%")
+
+
+@pytest.mark.slow
+def test_restarts_keep_the_training_with_the_highest_last_epoch_vat_loss(tiny_data_dir, tmp_path):
+    """--restarts=R trains seeds seed*R .. seed*R+R-1, keeps the highest last-epoch VAT loss (label-free) as model.pt,
+    and its kept training is the run of that seed made alone; a finished run resumed trains nothing."""
+    args = ["--head=clustering", "--values=16", "--epochs=4"]
+    (m,) = _run(tmp_path / "r", tiny_data_dir, *args, "--restarts=2", "--seed=1")
+    vats = [t["last_epoch_vat"] for t in m["restarts"]]
+    assert vats[0] != vats[1] and min(abs(v) for v in vats) > 1e-4      # the criterion tells the two apart
+    assert [t["training_seed"] for t in m["restarts"]] == [2, 3] and m["kept_restart"] == int(np.argmax(vats))
+    kept = m["restarts"][m["kept_restart"]]
+    assert m["history"][-1]["vat"] == kept["last_epoch_vat"] and m["test_error"] == kept["test_error"]
+    (alone,) = _run(tmp_path / "alone", tiny_data_dir, *args, f"--seed={kept['training_seed']}")
+    assert alone["history"][-1]["vat"] == pytest.approx(kept["last_epoch_vat"], rel=1e-5)
+    assert "restarts" not in alone
+    run = tmp_path / "r" / "aae" / "clustering" / "clusters-16"
+    assert sorted(p.name for p in run.glob("*.pt")) == ["model.pt", "restart-0.pt", "restart-1.pt"]
+    (again,) = _run(tmp_path / "r", tiny_data_dir, *args, "--restarts=2", "--seed=1", "--resume=true")
+    assert again["restarts"] == m["restarts"] and again["seconds"]["vat_radii"] == m["seconds"]["vat_radii"]
+
+
+def test_restarts_need_the_vat_loss_and_say_so_in_one_line(tiny_data_dir, tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
+                           f"--out_dir={tmp_path}", *TINY, "--head=clustering", "--values=16", "--vat_weight=0",
+                           "--restarts=2"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--restarts=2" in proc.stderr, proc.stderr
