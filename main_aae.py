@@ -32,11 +32,10 @@ from utils.config import (at_least, fraction, list_of, number_or_empty, one_of, 
                           split_list)
 from utils.datasets import EVAL_SPLITS, balanced_labelled, is_subset, load_split
 from utils.errors import UserError
-from utils.io import (ensure_writable, fresh_run_dir, guard_run_dirs, load_checkpoint, output_root, save_checkpoint,
-                      save_json)
+from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
-from utils.training import finished, fit, training_only
+from utils.training import finished, fit, keep_restart, restart_checkpoints, training_only
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_aae.py -h lists them) ----
 head = "semi_supervised"          # comma-separated heads, or all: supervised, semi_supervised, regularize_z, clustering, dim_reduction, semi_dim_reduction, projection
@@ -229,11 +228,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     if restarts > 1 and not weights["vat_weight"] > 0:
         raise UserError(f"--restarts={restarts}: keeping one of several trainings needs the VAT loss (it ranks "
                         f"them), and {run['head']}/{setting} runs with vat_weight 0; pass --restarts=1")
-    # one training writes model.pt; with restarts each writes restart-<r>.pt and model.pt is a copy of the one kept
-    checkpoints = [out / "model.pt"] if restarts == 1 else [out / f"restart-{r}.pt" for r in range(restarts)]
-    if cfg["resume"] and restarts > 1 and (out / "model.pt").is_file() and not checkpoints[0].is_file():
-        raise UserError(f"{out / 'model.pt'}: cannot resume, the run trained once and restarts={restarts} asks for "
-                        f"{restarts} trainings; pass --restarts=1, or --overwrite=true instead of --resume=true")
+    checkpoints = restart_checkpoints(out, restarts, cfg["resume"])
     x_dev = xtr.to(device)
     # a resume of finished trainings re-evaluates them: nothing to train
     trains = not (cfg["resume"] and all(finished(c, AAE_KIND, run["epochs"]) for c in checkpoints))
@@ -267,7 +262,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
         if model is None or got[-1]["vat"] > history[-1]["vat"]:
             model, history, kept = candidate, got, r
     if restarts > 1:
-        save_checkpoint(out / "model.pt", load_checkpoint(checkpoints[kept], AAE_KIND))
+        keep_restart(out, checkpoints[kept], AAE_KIND)
         vats = ", ".join(f"{t['last_epoch_vat']:.4f}" for t in trainings)
         log(f"{desc}: kept restart {kept + 1}/{restarts}, the highest last-epoch VAT loss ({vats})")
     train_seconds = time.perf_counter() - t0

@@ -40,12 +40,12 @@ from data import DATASETS
 from utils.config import at_least, fraction, list_of, one_of, own_value, parse_config, positive, split_list
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
-from utils.io import (ensure_writable, fresh_run_dir, guard_run_dirs, load_checkpoint, output_root, save_checkpoint,
-                      save_json)
+from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
 from utils.metrics import clustering_metrics
 from utils.progress import log
 from utils.runtime import PRECISIONS, get_device, resolve_precision, run_environment, seed_everything
-from utils.training import finished, fit, make_optimizer, make_scheduler, training_only
+from utils.training import (finished, fit, keep_restart, make_optimizer, make_scheduler, restart_checkpoints,
+                            training_only)
 
 # ---- hyperparameters: edit here, or override as --key=value (python main_catvae.py -h lists them) ----
 # data
@@ -163,12 +163,7 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
                                     **run_environment(device)})
     desc = f"{tag} {VARIANTS[variant]} seed {seed}"
     precision = resolve_precision(cfg["precision"], device)
-    # one training writes model.pt; with restarts each writes restart-<r>.pt and model.pt is a copy of the one kept
-    checkpoints = [run / "model.pt"] if restarts == 1 else [run / f"restart-{r}.pt" for r in range(restarts)]
-    if cfg["resume"] and restarts > 1 and (run / "model.pt").is_file() and not checkpoints[0].is_file():
-        raise UserError(f"{run / 'model.pt'}: cannot resume, the run trained once and restarts={restarts} asks for "
-                        f"{restarts} trainings; pass --restarts=1, or --overwrite=true instead of --resume=true to "
-                        "start afresh")
+    checkpoints = restart_checkpoints(run, restarts, cfg["resume"])
     # a resume of a finished run re-evaluates it: nothing to train
     trains = not (cfg["resume"] and all(finished(c, CATVAE_KIND, epochs) for c in checkpoints))
     eps, radii_seconds = training_only((lambda: radii(xtr, cfg["vat_radius"], desc=desc))
@@ -193,7 +188,7 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
         if model is None or got[-1]["kl_c"] > history[-1]["kl_c"]:
             model, history, kept = candidate, got, r
     if restarts > 1:
-        save_checkpoint(run / "model.pt", load_checkpoint(checkpoints[kept], CATVAE_KIND))
+        keep_restart(run, checkpoints[kept], CATVAE_KIND)
         confidences = ", ".join(f"{t['confidence_kl_c']:.4f}" for t in trainings)
         log(f"{desc}: kept restart {kept + 1}/{restarts}, the most confident (kl_c {confidences})")
     train_seconds = time.perf_counter() - t0

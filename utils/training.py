@@ -66,6 +66,24 @@ def finished(checkpoint, kind: str, epochs: int) -> bool:
     return state["optimizer"] is None and state["epoch"] >= epochs
 
 
+def restart_checkpoints(run: Path, restarts: int, resume: bool) -> list[Path]:
+    """The checkpoints of a run that trains ``restarts`` times: ``model.pt`` for one training; ``restart-<r>.pt``
+    each for several, and ``model.pt`` then becomes a copy of the one kept (:func:`keep_restart`). Resuming a run that
+    trained once with several trainings is refused in one line."""
+    run = Path(run)
+    checkpoints = [run / "model.pt"] if restarts == 1 else [run / f"restart-{r}.pt" for r in range(restarts)]
+    if resume and restarts > 1 and (run / "model.pt").is_file() and not checkpoints[0].is_file():
+        raise UserError(f"{run / 'model.pt'}: cannot resume, the run trained once and restarts={restarts} asks for "
+                        f"{restarts} trainings; pass --restarts=1, or --overwrite=true instead of --resume=true to "
+                        "start afresh")
+    return checkpoints
+
+
+def keep_restart(run: Path, checkpoint: Path, kind: str) -> None:
+    """Make the kept training's ``checkpoint`` the run's ``model.pt`` (a copy; each training keeps its own)."""
+    save_checkpoint(Path(run) / "model.pt", load_checkpoint(checkpoint, kind))
+
+
 def training_only(work: Callable | None, trains: bool, run: Path, key: str):
     """(``work()``, its seconds) for work that only training needs (the VAT radii): run and timed when the run
     trains; (None, 0.0) without work; for a re-evaluation of a finished run (``trains`` False) nothing runs and the
