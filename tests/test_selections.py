@@ -24,7 +24,9 @@ def _cfg(**kw):
 
 
 def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_its_script_accepts():
-    jobs = reproduce.planned_jobs(_cfg())
+    # a selection runs those of its declared seeds that --seeds names (reproduce.py's header): here all of them
+    declared = sorted({seed for s in SELECTIONS.values() for seed in s.seeds})
+    jobs = reproduce.planned_jobs(_cfg(seeds=",".join(map(str, declared))))
     judges = {j.name: j for j in jobs if j.script == "main_judge.py"}
     assert len(jobs) == len(judges) + sum(len(s.candidates) * len(s.seeds) for s in SELECTIONS.values())
     for judge in judges.values():           # validation judges only: trained on the first 50,000 images, in fp32
@@ -360,3 +362,10 @@ def test_a_copied_twin_keeps_its_progress_bars_collapsible_for_the_record(tmp_pa
     job.copy_twin(tmp_path / "b.log", tmp_path / "a.log")
     record_run(tmp_path / "b", tmp_path / "rec", tmp_path / "b.log")
     assert (tmp_path / "rec/log.txt").read_text().splitlines()[1:] == ["start", "epoch 2/2", "end"]
+
+
+def test_a_selection_runs_only_the_declared_seeds_that_seeds_names():
+    sel = SELECTIONS["aae-cluster-restarts-mnist"]           # declared with seeds 1-3
+    default = sorted(j.name for j in reproduce.planned_jobs(_cfg(selections=sel.name)))     # --seeds=0,1,2
+    assert default == sorted(f"Selection {sel.name} {c} seed {s}" for c in sel.candidates for s in (1, 2))
+    assert len(reproduce.planned_jobs(_cfg(selections=sel.name, seeds="1,2,3"))) == len(sel.candidates) * 3
