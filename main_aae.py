@@ -25,7 +25,7 @@ import torch
 from evaluation.aae import category_classes, evaluate, generations, judged_generations
 from evaluation.judge import judge_folder, load_judge
 from figures.aae import figures_for
-from models.aae import AAE, AAE_KIND, CLUSTERING, make_optimizers, make_step, set_learning_rates
+from models.aae import AAE, AAE_KIND, CLUSTERING, NO_Y_HEADS, make_optimizers, make_step, set_learning_rates
 from models.vat import radii
 from data import DATASETS
 from utils.config import (at_least, fraction, list_of, number_or_empty, one_of, parse_config, positive,
@@ -149,6 +149,9 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
         raise UserError(f"--values={value}: the {head} head takes a multiple of 10 labelled images (the same number "
                         "per class)")
     out["setting"] = d["setting"].format(**out)
+    if cfg.get("restarts", 1) > 1 and (head in NO_Y_HEADS or not out["vat_weight"] > 0):   # before any run trains
+        raise UserError(f"--restarts={cfg['restarts']}: keeping one of several trainings needs the VAT loss (it ranks "
+                        f"them), and {head}/{out['setting']} runs without it; pass --restarts=1")
     return out
 
 
@@ -225,9 +228,6 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                    head_distance=run["head_distance"]).to(device)
 
     weights = extra_weights(cfg, run, new_model())
-    if restarts > 1 and not weights["vat_weight"] > 0:
-        raise UserError(f"--restarts={restarts}: keeping one of several trainings needs the VAT loss (it ranks "
-                        f"them), and {run['head']}/{setting} runs with vat_weight 0; pass --restarts=1")
     checkpoints = restart_checkpoints(out, restarts, cfg["resume"])
     x_dev = xtr.to(device)
     # a resume of finished trainings re-evaluates them: nothing to train

@@ -129,6 +129,10 @@ class Discriminator(nn.Module):
         return self.net(code).squeeze(1)
 
 
+# the heads whose encoder has no categorical code y (no consistency or VAT term)
+NO_Y_HEADS = ("supervised", "regularize_z")
+
+
 class AAE(nn.Module):
     """The adversarial autoencoder of one head (see the module docstring); ``AAE(**config)`` rebuilds it."""
 
@@ -146,7 +150,7 @@ class AAE(nn.Module):
         self.config = {"head": head, "n_y": n_y, "z_dim": z_dim, "hidden": hidden, "noise_std": float(noise_std),
                        "head_distance": float(head_distance), "init_std": float(init_std)}
         self.head, self.n_y, self.z_dim, self.head_distance = head, n_y, z_dim, float(head_distance)
-        self.infers_y = head not in ("supervised", "regularize_z")
+        self.infers_y = head not in NO_Y_HEADS
         self.trunk = nn.Sequential(nn.Flatten(), mlp([784, hidden, hidden]), nn.ReLU())
         self.z_head = nn.Linear(hidden, z_dim)
         self.y_head = nn.Linear(hidden, n_y) if self.infers_y else None

@@ -577,8 +577,11 @@ def test_restarts_keep_the_training_with_the_highest_last_epoch_vat_loss(tiny_da
     assert again["restarts"] == m["restarts"] and again["seconds"]["vat_radii"] == m["seconds"]["vat_radii"]
 
 
-def test_restarts_need_the_vat_loss_and_say_so_in_one_line(tiny_data_dir, tmp_path):
+@pytest.mark.parametrize("args", [["--head=clustering", "--values=16", "--vat_weight=0"],
+                                  ["--head=clustering,regularize_z"]])     # a head without y, after one with VAT
+def test_restarts_need_the_vat_loss_and_say_so_in_one_line_before_any_training(tiny_data_dir, tmp_path, args):
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
-                           f"--out_dir={tmp_path}", *TINY, "--head=clustering", "--values=16", "--vat_weight=0",
-                           "--restarts=2"], capture_output=True, text=True, cwd=ROOT)
+                           f"--out_dir={tmp_path}", *TINY, *args, "--restarts=2"], capture_output=True, text=True,
+                          cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--restarts=2" in proc.stderr, proc.stderr
+    assert not list(tmp_path.rglob("*.pt"))
