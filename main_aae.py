@@ -155,13 +155,14 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
     return out
 
 
-def extra_weights(cfg: dict, run: dict, model: AAE) -> dict:
-    """The weights of the additions that are not in the paper, as they apply to ``model.head``: the balance term
+def extra_weights(cfg: dict, run: dict) -> dict:
+    """The weights of the additions that are not in the paper, as they apply to ``run["head"]``: the balance term
     for the clustering heads, the consistency and VAT terms (``run["consistency_weight"]``, ``run["vat_weight"]``,
     see ``resolve``) for every head with a categorical code; 0 elsewhere."""
-    return {"balance_weight": cfg["balance_weight"] if model.head in CLUSTERING else 0.0,
-            "consistency_weight": run["consistency_weight"] if model.infers_y else 0.0,
-            "vat_weight": run["vat_weight"] if model.infers_y else 0.0}
+    infers_y = run["head"] not in NO_Y_HEADS
+    return {"balance_weight": cfg["balance_weight"] if run["head"] in CLUSTERING else 0.0,
+            "consistency_weight": run["consistency_weight"] if infers_y else 0.0,
+            "vat_weight": run["vat_weight"] if infers_y else 0.0}
 
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
@@ -227,7 +228,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
         return AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
                    head_distance=run["head_distance"]).to(device)
 
-    weights = extra_weights(cfg, run, new_model())
+    weights = extra_weights(cfg, run)
     checkpoints = restart_checkpoints(out, restarts, cfg["resume"])
     x_dev = xtr.to(device)
     # a resume of finished trainings re-evaluates them: nothing to train

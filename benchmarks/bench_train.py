@@ -179,7 +179,7 @@ def aae_family(head: str) -> Family:
         n_labelled = run["labels"]
         x, y = random_data(n_labelled + POOL * bs, device)
         labelled = torch.arange(n_labelled) if n_labelled else None
-        weights = main_aae.extra_weights(cfg, run, model)
+        weights = main_aae.extra_weights(cfg, run)
         eps = torch.full((len(x),), 2.0, device=device) if weights["vat_weight"] > 0 else None  # VAT radii: size moot
         aae_step, reseed = make_step(model, opts, x, y, labelled, batch_size=bs, augment=main_aae.augment,
                                      vat_eps=eps, **weights)
