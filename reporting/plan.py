@@ -369,6 +369,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
             values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
             run = aae_resolve(settings, settings["head"], values[0] if len(values) == 1 else None)
             job.resolved = {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
+            job.minutes *= settings.get("restarts", 1)        # each training of --restarts takes a run's time
         job.same_as = next((j for j in jobs.values() if j.same_as is None and same_settings(j, job)), None)
         if job.same_as is not None:
             job.after, job.minutes = [job.same_as.name], 0.0

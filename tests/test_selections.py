@@ -240,6 +240,9 @@ def test_a_candidate_with_restarts_gets_a_row_of_every_training_and_its_planned_
     jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="catvae-restarts-mnist", seeds="0"))}
     one, three = (jobs[f"Selection catvae-restarts-mnist restarts-{r} seed 0"] for r in (1, 3))
     assert three.minutes == 3 * one.minutes > 0
+    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-cluster-restarts-mnist", seeds="3"))}
+    one, three = (jobs[f"Selection aae-cluster-restarts-mnist restarts-{r} seed 3"] for r in (1, 3))
+    assert three.minutes == 3 * one.minutes > 0
 
 
 def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_its_most_confident_seed(tmp_path):
