@@ -240,7 +240,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
               # named only when on: runs made before the option resume as they were
               **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {}),
               **({"lr_decay": run["lr_decay"]} if run["lr_decay"] else {})}
-    model, history, trainings, kept = None, [], [], 0
+    model, history, trainings, kept, timed_epochs = None, [], [], 0, []
     for r, checkpoint in enumerate(checkpoints):
         training_seed = cfg["seed"] * restarts + r          # restarts=1: the run's own seed, as before the option
         seed_everything(training_seed)
@@ -255,11 +255,12 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                                                        if restarts > 1 else {})}},
                         augment=cfg["augment"], vat_eps=eps, precision=precision, ema_decay=cfg["ema_decay"],
                         lr=cfg["lr"], lr_decay=run["lr_decay"], **weights)
+        timed_epochs += [h for h in got if "seconds" in h]        # every training's time counts in the run's
         if restarts > 1:
             # the label-free criterion is the last epoch's mean VAT loss; the labels below only score each training
             error = evaluate(candidate, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])[0]["test_error"]
             trainings.append({"restart": r, "training_seed": training_seed, "last_epoch_vat": got[-1]["vat"],
-                              "test_error": error})
+                              "test_error": error, "train_epochs_sum": sum(h["seconds"] for h in got)})
         if model is None or got[-1]["vat"] > history[-1]["vat"]:
             model, history, kept = candidate, got, r
     if restarts > 1:
@@ -273,7 +274,6 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     judged = judged_generations(judge, generated, classes) if judge is not None else {}
     figures = figures_for(model, xte, yte, codes, dataset, out, setting, seed=cfg["seed"], generated=generated,
                           classes=classes)
-    done = [h for h in history if "seconds" in h]
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, **judged, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
                **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
@@ -283,9 +283,10 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
                "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,
-               "images_per_second": float(np.mean([h["images_per_second"] for h in done])) if done else None,
+               "images_per_second": (float(np.mean([h["images_per_second"] for h in timed_epochs]))
+                                     if timed_epochs else None),
                "history": history, "model_config": model.config,
-               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in done),
+               "seconds": {"train": train_seconds, "train_epochs_sum": sum(h["seconds"] for h in timed_epochs),
                            "vat_radii": radii_seconds, "total": time.perf_counter() - t0},
                "n_train": len(xtr), "n_test": len(xte), "subset": is_subset(cfg, dataset),
                "eval_split": cfg["eval_split"], "judge": judge_info, "device": str(device),

@@ -568,6 +568,10 @@ def test_restarts_keep_the_training_with_the_highest_last_epoch_vat_loss(tiny_da
     assert [t["training_seed"] for t in m["restarts"]] == [2, 3] and m["kept_restart"] == int(np.argmax(vats))
     kept = m["restarts"][m["kept_restart"]]
     assert m["history"][-1]["vat"] == kept["last_epoch_vat"] and m["test_error"] == kept["test_error"]
+    # the run's minutes count every training, not only the kept one
+    assert kept["train_epochs_sum"] == pytest.approx(sum(h["seconds"] for h in m["history"]))
+    assert m["seconds"]["train_epochs_sum"] == pytest.approx(sum(t["train_epochs_sum"] for t in m["restarts"]))
+    assert min(t["train_epochs_sum"] for t in m["restarts"]) > 0
     (alone,) = _run(tmp_path / "alone", tiny_data_dir, *args, f"--seed={kept['training_seed']}")
     assert alone["history"][-1]["vat"] == pytest.approx(kept["last_epoch_vat"], rel=1e-5)
     assert "restarts" not in alone
@@ -575,6 +579,7 @@ def test_restarts_keep_the_training_with_the_highest_last_epoch_vat_loss(tiny_da
     assert sorted(p.name for p in run.glob("*.pt")) == ["model.pt", "restart-0.pt", "restart-1.pt"]
     (again,) = _run(tmp_path / "r", tiny_data_dir, *args, "--restarts=2", "--seed=1", "--resume=true")
     assert again["restarts"] == m["restarts"] and again["seconds"]["vat_radii"] == m["seconds"]["vat_radii"]
+    assert again["seconds"]["train_epochs_sum"] == m["seconds"]["train_epochs_sum"]
 
 
 @pytest.mark.parametrize("args", [["--head=clustering", "--values=16", "--vat_weight=0"],
