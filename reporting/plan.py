@@ -369,7 +369,6 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
             values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
             run = aae_resolve(settings, settings["head"], values[0] if len(values) == 1 else None)
             job.resolved = {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
-            job.minutes *= settings.get("restarts", 1)        # each training of --restarts takes a run's time
         job.same_as = next((j for j in jobs.values() if j.same_as is None and same_settings(j, job)), None)
         if job.same_as is not None:
             job.after, job.minutes = [job.same_as.name], 0.0
@@ -386,14 +385,17 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
 def resolve(job: Job, resolvers: dict | None = None) -> Job:
     """``job`` with the settings its script resolves at run time from its own (``resolvers[job.script](settings)``,
     e.g. an ML-VAE's decoder depth of its data set) as Job.resolved, which is compared with the run's record instead
-    of the header's placeholder (RESOLVED_KEYS); jobs of other scripts are returned as they are. A CatVAE run that
-    trains several times (restarts) gets that many times the minutes, and its epochs' share of MINUTES_EPOCHS."""
+    of the header's placeholder (RESOLVED_KEYS). A run that trains several times (restarts, as resolved or as given)
+    gets that many times the minutes, and a CatVAE run its epochs' share of MINUTES_EPOCHS."""
+    if not job.defaults:
+        return job
+    settings = _settings(job)
     resolver = (resolvers or {}).get(job.script)
-    if resolver is not None and job.defaults:
-        job.resolved = {**job.resolved, **resolver(_settings(job))}
-        job.minutes *= job.resolved.get("restarts", 1)
+    if resolver is not None:
+        job.resolved = {**job.resolved, **resolver(settings)}
         if job.script in MINUTES_EPOCHS:
             job.minutes *= job.resolved["epochs"] / MINUTES_EPOCHS[job.script]
+    job.minutes *= job.resolved.get("restarts") or settings.get("restarts") or 1     # 0: a placeholder unresolved
     return job
 
 
