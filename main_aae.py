@@ -49,6 +49,7 @@ eval_split = "test"               # test: score on the 10,000 test images; val: 
 hidden = 1000                     # hidden units of encoder, decoder and discriminators
 z_dim = 0                         # style code size; 0 = the head's default (16, 10, 2, 10, 2, 2, 10)
 noise_std = 0.3                   # Gaussian noise on the discriminators' inputs (training only)
+batch_norm = False                # encoder: batch normalisation before each hidden ReLU (not in the paper; IMSAT's and VAT's networks have it; docs/aae.md)
 # training
 epochs = 0                        # passes over the unlabelled images; 0 = the head's default (40 to 60 epochs, under an hour on a 2-core CPU with bf16; the reference: 300 / 5000)
 batch_size = 100                  # images per step (the reference: 64); the labelled minibatch has the same size
@@ -115,7 +116,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "seed": at_least(0), "restarts": at_least(1),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
-PAPER = {"augment": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0", "lr_decay": "0"}
+PAPER = {"augment": False, "batch_norm": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0",
+         "lr_decay": "0"}
 
 
 def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
@@ -226,7 +228,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
 
     def new_model() -> AAE:
         return AAE(run["head"], n_y=run["n_y"], z_dim=run["z_dim"], hidden=cfg["hidden"], noise_std=cfg["noise_std"],
-                   head_distance=run["head_distance"]).to(device)
+                   head_distance=run["head_distance"], batch_norm=cfg["batch_norm"]).to(device)
 
     weights = extra_weights(cfg, run)
     checkpoints = restart_checkpoints(out, restarts, cfg["resume"])

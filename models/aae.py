@@ -20,7 +20,8 @@ them; (4) supervised cross-entropy (heads with labels); (5) the cluster-head cos
 Additions that are not in the paper, each a weight that 0 switches off: ``consistency_weight`` (KL(q(y|x) ||
 q(y|a(x))) for a random affine a), ``balance_weight`` (KL(batch mean of q(y|x) || uniform), clustering heads),
 ``vat_weight`` (IMSAT's virtual adversarial training, models/vat.py), and ``augment`` (affine transforms of the
-labelled minibatches).
+labelled minibatches); ``batch_norm`` puts a BatchNorm1d before each ReLU of the encoder (IMSAT's and VAT's
+networks have it; off by default).
 """
 from __future__ import annotations
 
@@ -104,11 +105,14 @@ class GaussianNoise(nn.Module):
         return x + self.std * torch.randn_like(x) if self.training and self.std > 0 else x
 
 
-def mlp(sizes: list[int], last=None) -> nn.Sequential:
+def mlp(sizes: list[int], last=None, batch_norm: bool = False) -> nn.Sequential:
+    """Linear layers of ``sizes`` with ReLUs between them (``batch_norm``: a BatchNorm1d before each ReLU)."""
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU()]
+        layers += [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if batch_norm else []), nn.ReLU()]
     layers = layers[:-1]
+    if batch_norm:          # no normalisation after the last layer either
+        layers = layers[:-1]
     if last is not None:
         layers.append(last)
     return nn.Sequential(*layers)
@@ -137,7 +141,7 @@ class AAE(nn.Module):
     """The adversarial autoencoder of one head (see the module docstring); ``AAE(**config)`` rebuilds it."""
 
     def __init__(self, head: str = "semi_supervised", n_y: int = 10, z_dim: int = 10, hidden: int = 1000,
-                 noise_std: float = 0.3, head_distance: float = 2.0, init_std: float = 0.01):
+                 noise_std: float = 0.3, head_distance: float = 2.0, init_std: float = 0.01, batch_norm: bool = False):
         super().__init__()
         if head not in HEAD_NAMES:
             raise UserError(f"unknown head {head!r} (use {', '.join(HEAD_NAMES)})")
@@ -148,10 +152,11 @@ class AAE(nn.Module):
         if head in ("semi_supervised", "semi_dim_reduction", "projection", "supervised", "regularize_z") and n_y != 10:
             raise UserError(f"the {head} head uses the 10 labels, so n_y must be 10, not {n_y}")
         self.config = {"head": head, "n_y": n_y, "z_dim": z_dim, "hidden": hidden, "noise_std": float(noise_std),
-                       "head_distance": float(head_distance), "init_std": float(init_std)}
+                       "head_distance": float(head_distance), "init_std": float(init_std), "batch_norm": bool(batch_norm)}
         self.head, self.n_y, self.z_dim, self.head_distance = head, n_y, z_dim, float(head_distance)
         self.infers_y = head not in NO_Y_HEADS
-        self.trunk = nn.Sequential(nn.Flatten(), mlp([784, hidden, hidden]), nn.ReLU())
+        self.trunk = nn.Sequential(nn.Flatten(), mlp([784, hidden, hidden], batch_norm=batch_norm),
+                                   *([nn.BatchNorm1d(hidden)] if batch_norm else []), nn.ReLU())
         self.z_head = nn.Linear(hidden, z_dim)
         self.y_head = nn.Linear(hidden, n_y) if self.infers_y else None
         dec_in = n_y + z_dim if head in ("supervised", "semi_supervised", "clustering") else z_dim

@@ -417,6 +417,15 @@ SELECTIONS = {s.name: s for s in [
     _aae("aae-semi1000-lr-decay-mnist", "semi_supervised", 1000, {"decay-off": (), "decay-0.5": ("--lr_decay=0.5",)},
          extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
          decides="main_aae.py: the semi_supervised head's lr_decay (issue 27: 1000 labels)"),
+    # issue 27 (100 labels, clustering 16): batch normalisation in the encoder, which IMSAT's and VAT's networks have
+    # and the CatVAE's VAT recipe took, against none, for each head with VAT (declared 2026-12-05 before any of
+    # their runs). The off candidates name no flag: their runs are aae-semi-recipe-mnist's consistency-0 runs and
+    # aae-balance-mnist's balance-1 runs (the default recipes, made before the option)
+    _aae("aae-semi-batch-norm-mnist", "semi_supervised", 100, {"bn-off": (), "bn-on": ("--batch_norm=true",)},
+         extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         decides="main_aae.py: the semi_supervised head's batch_norm (issue 27: 100 labels)"),
+    _aae("aae-cluster-batch-norm-mnist", "clustering", 16, {"bn-off": (), "bn-on": ("--batch_norm=true",)},
+         extra=("--precision=bf16",), decides="main_aae.py: the clustering heads' batch_norm (issue 27: clustering)"),
     # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
     _aae("aae-ema-mnist", "semi_supervised", 100, {"ema-off": (), "ema-0.999": ("--ema_decay=0.999",)},
          extra=("--precision=bf16", *_SEMI_BEFORE), decides="main_aae.py ema_decay (issue 27: 100 labels)"),
