@@ -139,6 +139,7 @@ NO_Y_HEADS = ("supervised", "regularize_z")
 
 class AAE(nn.Module):
     """The adversarial autoencoder of one head (see the module docstring); ``AAE(**config)`` rebuilds it."""
+    ADDED_CONFIG = {"batch_norm": False}     # options added later, with the value a checkpoint made before them had
 
     def __init__(self, head: str = "semi_supervised", n_y: int = 10, z_dim: int = 10, hidden: int = 1000,
                  noise_std: float = 0.3, head_distance: float = 2.0, init_std: float = 0.01, batch_norm: bool = False):

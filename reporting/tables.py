@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.aae import AAE
 from models.catvae import VARIANTS, CatVAE
 from models.mlvae import MLVAE
 from reporting.references import AAE_REFERENCES, CLUSTERING_PEER_REFERENCES, SEQ_KS, SEQ_PAPER
@@ -114,7 +115,7 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
 # ADDED_CONFIG): a config.json without the key counts with this value, whatever the script's default has become since.
 # A CatVAE run made before main_catvae.py's restarts trained once; an AAE run made before --lr_decay kept its rates.
 PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG, "main_catvae.py": {**CatVAE.ADDED_CONFIG, "restarts": 1},
-             "main_aae.py": {"lr_decay": 0.0, "restarts": 1}}
+             "main_aae.py": {**AAE.ADDED_CONFIG, "lr_decay": 0.0, "restarts": 1}}
 
 
 def with_predating(script: str, config: dict) -> dict:

@@ -271,6 +271,7 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after, head
     (["--ema_decay=1"], "--ema_decay=1.0: must be in [0, 1)"),
     (["--lr_decay=1.5"], "--lr_decay=1.5: must be empty (the head's) or a number from 0 to 1"),
     (["--lr_decay=lots"], "--lr_decay"),
+    (["--batch_norm=maybe"], "--batch_norm expects a boolean (true/false), got 'maybe'"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, str(ROOT / "main_aae.py"), f"--data_dir={tiny_data_dir}",
@@ -590,3 +591,47 @@ def test_restarts_need_the_vat_loss_and_say_so_in_one_line_before_any_training(t
                           cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--restarts=2" in proc.stderr, proc.stderr
     assert not list(tmp_path.rglob("*.pt"))
+
+
+def test_batch_norm_normalises_each_hidden_layer_of_the_encoder_only():
+    plain, normed = AAE(hidden=16), AAE(hidden=16, batch_norm=True)
+    norms = [m for m in normed.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert len(norms) == 2 and all(any(n is m for m in normed.trunk.modules()) for n in norms)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
+    # without it the weights keep the names a checkpoint made before the option has
+    assert [k for k in plain.state_dict() if k.startswith("trunk")] == [
+        "trunk.1.0.weight", "trunk.1.0.bias", "trunk.1.2.weight", "trunk.1.2.bias"]
+    assert AAE(**normed.config).state_dict().keys() == normed.state_dict().keys()
+    # in training mode each hidden unit is normalised over the batch, in evaluation mode by its running statistics
+    x = torch.rand(64, 1, 28, 28)
+    with torch.no_grad():
+        h = normed.trunk[1][:2](normed.trunk[0](x * 2 - 1))
+    assert h.mean(0).abs().max() < 1e-5 and (h.var(0, unbiased=False) - 1).abs().max() < 1e-2
+    normed.eval()
+    with torch.no_grad():
+        one = normed.encode(x[:1])[1]
+        assert torch.allclose(one, normed.encode(x)[1][:1], atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_batch_norm_run_resumes_exactly_and_a_checkpoint_from_before_the_option_resumes(tiny_data_dir, tmp_path,
+                                                                                         interrupt_after):
+    args = ["--head=semi_supervised", "--values=100", "--epochs=2"]
+    path = "aae/semi_supervised/labels-100/model.pt"
+    (a,) = _run(tmp_path / "a", tiny_data_dir, *args, "--batch_norm=true")
+    with interrupt_after(1):
+        _run(tmp_path / "b", tiny_data_dir, *args, "--batch_norm=true")
+    (b,) = _run(tmp_path / "b", tiny_data_dir, *args, "--batch_norm=true", "--resume=true")
+    wa, wb = (torch.load(tmp_path / r / path, weights_only=False)["model"] for r in "ab")
+    assert any("running_mean" in k for k in wa) and all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert a["test_error"] == b["test_error"]
+    # a checkpoint without the key (made before the option) resumes as batch_norm false; with true it is refused
+    with interrupt_after(1):
+        _run(tmp_path / "c", tiny_data_dir, *args)
+    state = torch.load(tmp_path / "c" / path, weights_only=False)
+    del state["model_config"]["batch_norm"]
+    torch.save(state, tmp_path / "c" / path)
+    with pytest.raises(UserError, match="cannot resume"):
+        _run(tmp_path / "c", tiny_data_dir, *args, "--batch_norm=true", "--resume=true")
+    (c,) = _run(tmp_path / "c", tiny_data_dir, *args, "--resume=true")
+    assert len(c["history"]) == 2
