@@ -108,11 +108,10 @@ class GaussianNoise(nn.Module):
 def mlp(sizes: list[int], last=None, batch_norm: bool = False) -> nn.Sequential:
     """Linear layers of ``sizes`` with ReLUs between them (``batch_norm``: a BatchNorm1d before each ReLU)."""
     layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if batch_norm else []), nn.ReLU()]
-    layers = layers[:-1]
-    if batch_norm:          # no normalisation after the last layer either
-        layers = layers[:-1]
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:                      # between layers, not after the last
+            layers += [*([nn.BatchNorm1d(b)] if batch_norm else []), nn.ReLU()]
     if last is not None:
         layers.append(last)
     return nn.Sequential(*layers)
