@@ -115,7 +115,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True),
          "seed": at_least(0), "restarts": at_least(1),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
-# the paper's heads without the additions (augmentation, consistency, balance, VAT); epochs stay the budget's
+# the paper's heads without the additions (augmentation, consistency, balance, VAT, batch norm); epochs stay the budget's
 PAPER = {"augment": False, "batch_norm": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0",
          "lr_decay": "0"}
 
