@@ -265,7 +265,7 @@ SELECTIONS = {s.name: s for s in [
             decides="main_catvae.py batch_size on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %): the VAT radius, IMSAT's 0.25 of the distance to the 10th nearest
     # training image (set on MNIST), against a smaller and a larger one on Fashion-MNIST, where a tenth neighbour is
-    # more often of another class (declared 2026-12-05 before any of its runs; its radius-0.25 runs are
+    # likely more often of another class (declared 2026-12-05 before any of its runs; its radius-0.25 runs are
     # catvae-epochs-fashion-mnist's epochs-40 runs)
     _catvae("catvae-vat-radius-fashion-mnist", "fashion-mnist",
             {f"radius-{r}": (f"--vat_radius={r}",) for r in ("0.15", "0.25", "0.4")},
