@@ -443,8 +443,8 @@ SELECTIONS = {s.name: s for s in [
          extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
          decides="main_aae.py: the semi_supervised head's batch_norm and lr_decay together (issue 27: 100 labels)"),
     # issue 27 (100 labels): batch normalisation was better than the plain encoder on each of seeds 0-2, by less than
-    # the plain spread (so its rule was missed); three more seeds of both (declared 2026-12-05 before any of its runs; its
-    # seeds 0-2 are aae-semi-batch-norm-mnist's runs, the same settings), judged over all six by the same rule
+    # the plain spread (so its rule was missed); three more seeds of both (declared 2026-12-05 before any of its runs;
+    # its seeds 0-2 are aae-semi-batch-norm-mnist's runs, the same settings), judged over all six by the same rule
     _aae("aae-semi-batch-norm-6seeds-mnist", "semi_supervised", 100, {"bn-off": (), "bn-on": ("--batch_norm=true",)},
          seeds=(0, 1, 2, 3, 4, 5), extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
          decides="main_aae.py: the semi_supervised head's batch_norm, over six seeds (issue 27: 100 labels)"),
