@@ -411,10 +411,12 @@ SELECTIONS = {s.name: s for s in [
     # aae-epochs-mnist chose 60 epochs with it on; this checks the term at 60 epochs (declared 2026-12-01 before any
     # of its runs; its weight-1 runs are aae-epochs-mnist's epochs-60 runs)
     _aae("aae-semi-recipe-mnist", "semi_supervised", 100,
-         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=bf16", "--epochs=60"),
+         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)},
+         extra=("--precision=bf16", "--epochs=60"),
          decides="main_aae.py: the semi_supervised head's consistency_weight at its 60 epochs (issue 27: 100 labels)"),
     _aae("aae-semi1000-recipe-mnist", "semi_supervised", 1000,
-         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=bf16", "--epochs=60"),
+         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)},
+         extra=("--precision=bf16", "--epochs=60"),
          decides="main_aae.py: the semi_supervised head's consistency_weight with 1000 labels (issue 27: 1000 labels)"),
     # issue 27 (100 labels): the VAT radius, which no selection has compared (IMSAT's 0.25 of the 10th-neighbour
     # distance, a mean of about 1.3 on MNIST) against 0.4 (a mean of about 2); declared 2026-12-02 before any of its
