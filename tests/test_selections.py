@@ -148,7 +148,7 @@ def test_committed_selection_records_are_the_declared_runs():
     for sel in SELECTIONS.values():
         if not (root / sel.name).is_dir():
             continue
-        runs = {folder: args for _, _, folder, args in sel.runs()}
+        runs = {folder: merged(args) for _, _, folder, args in sel.runs()}  # as the scripts read them
         for record in sorted(p for p in (root / sel.name).iterdir() if p.is_dir()):
             assert record.name in runs, f"{record}: not a run of the declared selection {sel.name}"
             recorded = with_predating(sel.script, json.loads((record / "config.json").read_text()))
