@@ -28,6 +28,8 @@ _CATVAE_FASHION_BF16 = ("--info_weight=1", "--precision=bf16", "--prior_scale=4"
 _SEMI_CONSISTENCY = ("--consistency_weight=1",)
 _SEMI_EPOCHS = ("--epochs=30",)
 _SEMI_BEFORE = (*_SEMI_CONSISTENCY, *_SEMI_EPOCHS)
+# the semi-supervised head's default recipe since aae-semi-recipe-mnist, in bf16: the later selections compare with it
+_SEMI_RECIPE = ("--precision=bf16", "--epochs=60", "--consistency_weight=0")
 
 
 @dataclass(frozen=True)
@@ -432,27 +434,27 @@ SELECTIONS = {s.name: s for s in [
     # runs; its radius-0.25 runs are aae-semi-recipe-mnist's consistency-0 runs (the default recipe)
     _aae("aae-semi-vat-radius-mnist", "semi_supervised", 100,
          {f"radius-{r}": (f"--vat_radius={r}",) for r in ("0.25", "0.4")},
-         extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         extra=_SEMI_RECIPE,
          decides="main_aae.py vat_radius (issue 27: 100 labels)"),
     # issue 27 (100 labels): every learning rate falling linearly over the last half of the 60 epochs, against
     # constant rates (the validation logs of the seeds with the higher errors show the reconstruction and VAT losses
     # rising again over the last epochs); declared 2026-12-03 before any of its runs; its off candidate names no flag,
     # so its runs are aae-semi-recipe-mnist's consistency-0 runs (the default recipe, made before the option)
     _aae("aae-semi-lr-decay-mnist", "semi_supervised", 100, {"decay-off": (), "decay-0.5": ("--lr_decay=0.5",)},
-         extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         extra=_SEMI_RECIPE,
          decides="main_aae.py: the semi_supervised head's lr_decay (issue 27: 100 labels)"),
     # issue 27 (1000 labels <= 1.60 %): the decay that lowered the 100-label mean by less than its spread, at 1000
     # labels (declared 2026-12-04 before any of its runs; its decay-off runs are aae-semi1000-recipe-mnist's
     # consistency-0 runs, the default recipe)
     _aae("aae-semi1000-lr-decay-mnist", "semi_supervised", 1000, {"decay-off": (), "decay-0.5": ("--lr_decay=0.5",)},
-         extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         extra=_SEMI_RECIPE,
          decides="main_aae.py: the semi_supervised head's lr_decay (issue 27: 1000 labels)"),
     # issue 27 (100 labels, clustering 16): batch normalisation in the encoder, which IMSAT's and VAT's networks have
     # and the CatVAE's VAT recipe took, against none, for each head with VAT (declared 2026-12-05 before any of
     # their runs). The off candidates name no flag: their runs are aae-semi-recipe-mnist's consistency-0 runs and
     # aae-balance-mnist's balance-1 runs (the default recipes, made before the option)
     _aae("aae-semi-batch-norm-mnist", "semi_supervised", 100, {"bn-off": (), "bn-on": ("--batch_norm=true",)},
-         extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         extra=_SEMI_RECIPE,
          decides="main_aae.py: the semi_supervised head's batch_norm (issue 27: 100 labels)"),
     _aae("aae-cluster-batch-norm-mnist", "clustering", 16, {"bn-off": (), "bn-on": ("--batch_norm=true",)},
          extra=("--precision=bf16",), decides="main_aae.py: the clustering heads' batch_norm (issue 27: clustering)"),
@@ -461,19 +463,19 @@ SELECTIONS = {s.name: s for s in [
     # candidate names no flag: its runs are aae-semi-recipe-mnist's consistency-0 runs, the default recipe)
     _aae("aae-semi-bn-decay-mnist", "semi_supervised", 100,
          {"plain": (), "bn-decay": ("--batch_norm=true", "--lr_decay=0.5")},
-         extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         extra=_SEMI_RECIPE,
          decides="main_aae.py: the semi_supervised head's batch_norm and lr_decay together (issue 27: 100 labels)"),
     # issue 27 (100 labels): batch normalisation was better than the plain encoder on each of seeds 0-2, by less than
     # the plain spread (so its rule was missed); three more seeds of both (declared 2026-12-05 before any of its runs;
     # its seeds 0-2 are aae-semi-batch-norm-mnist's runs, the same settings), judged over all six by the same rule
     _aae("aae-semi-batch-norm-6seeds-mnist", "semi_supervised", 100, {"bn-off": (), "bn-on": ("--batch_norm=true",)},
-         seeds=(0, 1, 2, 3, 4, 5), extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         seeds=(0, 1, 2, 3, 4, 5), extra=_SEMI_RECIPE,
          decides="main_aae.py: the semi_supervised head's batch_norm, over six seeds (issue 27: 100 labels)"),
     # issue 27 (1000 labels <= 1.60 %): batch normalisation, better than the plain encoder on five of six seeds at 100
     # labels but by less than the plain spread, at 1000 labels (declared 2026-12-05 before any of its runs; its bn-off
     # candidate names no flag: its runs are aae-semi1000-recipe-mnist's consistency-0 runs, the default recipe)
     _aae("aae-semi1000-batch-norm-mnist", "semi_supervised", 1000, {"bn-off": (), "bn-on": ("--batch_norm=true",)},
-         extra=("--precision=bf16", "--epochs=60", "--consistency_weight=0"),
+         extra=_SEMI_RECIPE,
          decides="main_aae.py: the semi_supervised head's batch_norm (issue 27: 1000 labels)"),
     # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
     _aae("aae-ema-mnist", "semi_supervised", 100, {"ema-off": (), "ema-0.999": ("--ema_decay=0.999",)},
