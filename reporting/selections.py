@@ -308,6 +308,16 @@ SELECTIONS = {s.name: s for s in [
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40"), judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py hidden on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
+    # issue 27 (MNIST InfoCatVAE >= 92 % on every seed): the recorded MNIST trainings either reach 94-98 % or stop near
+    # 88-90 %, and a run's restarts only pick among them; IMSAT's wider network (1200 units) clustered MNIST
+    # reliably, so: the share of single trainings (restarts=1, six seeds) that reach 92 % at 800 hidden units against
+    # 400, at MNIST's defaults otherwise in bf16 (declared 2026-12-05 before any of its runs)
+    _catvae("catvae-hidden-mnist", "mnist", {f"hidden-{h}": (f"--hidden={h}",) for h in (400, 800)},
+            seeds=(0, 1, 2, 3, 4, 5),
+            extra=(*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=bf16",
+                   "--encoder_layers=2", "--epochs=20", "--restarts=1"),
+            judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            decides="main_catvae.py hidden (issue 27: InfoCatVAE clustering on every seed)"),
     _catvae("catvae-prior-scale8-fashion-mnist", "fashion-mnist",
             {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (4, 8)},
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--encoder_layers=1",
