@@ -23,6 +23,8 @@ _CATVAE_CLUSTERING_JUDGED = ("clustering_accuracy", "judged_prior_samples_mode_c
 # Fashion-MNIST's settings beyond the recipe since catvae-encoder-depth-fashion-mnist, in bf16 as on the CPU its
 # selections were declared on (the epochs each selection names itself)
 _CATVAE_FASHION_BF16 = ("--info_weight=1", "--precision=bf16", "--prior_scale=4", "--encoder_layers=1")
+# Fashion-MNIST's defaults since catvae-epochs-fashion-mnist chose 40 epochs: what its later selections compare against
+_CATVAE_FASHION_DEFAULTS = (*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40")
 # the 100-label AAE recipe before aae-consistency-mnist (the consistency term on) and aae-epochs-mnist (30 epochs)
 # changed that head's defaults: the selections made with it pin it, so each stays the run it recorded
 _SEMI_CONSISTENCY = ("--consistency_weight=1",)
@@ -262,7 +264,7 @@ SELECTIONS = {s.name: s for s in [
     # prior modes twice as far apart
     _catvae("catvae-batch-size-fashion-mnist", "fashion-mnist",
             {f"batch-{b}": (f"--batch_size={b}",) for b in (64, 128)},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40"), judged=True,
+            seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py batch_size on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %): the VAT radius, IMSAT's 0.25 of the distance to the 10th nearest
@@ -271,7 +273,7 @@ SELECTIONS = {s.name: s for s in [
     # catvae-epochs-fashion-mnist's epochs-40 runs)
     _catvae("catvae-vat-radius-fashion-mnist", "fashion-mnist",
             {f"radius-{r}": (f"--vat_radius={r}",) for r in ("0.15", "0.25", "0.4")},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40"), judged=True,
+            seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py vat_radius on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %): the mutual information of two random affine views (IIC; an option
@@ -281,7 +283,7 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-mi-weight-fashion-mnist", "fashion-mnist",
             {"mi-0": ("--mi_weight=0",), "mi-50": ("--mi_weight=50",),
              "mi-50-lr-3e-3": ("--mi_weight=50", "--lr=3e-3")},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40"), judged=True,
+            seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py mi_weight on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %, prior samples per mode >= 90 %): four latent coordinates per
@@ -290,7 +292,7 @@ SELECTIONS = {s.name: s for s in [
     # runs; its sub_dim-2 runs are catvae-epochs-fashion-mnist's epochs-40 runs
     _catvae("catvae-sub-dim-fashion-mnist", "fashion-mnist",
             {"sub_dim-2": ("--sub_dim=2",), "sub_dim-4": ("--sub_dim=4", "--prior_scale=2.83")},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40"), judged=True,
+            seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py sub_dim on Fashion-MNIST (issue 27: InfoCatVAE clustering, prior samples)"),
     # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %): two settings no Fashion-MNIST selection has weighed, each against
@@ -300,12 +302,12 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-schedule-fashion-mnist", "fashion-mnist",
             {"constant": ("--schedule=constant",), "onecycle": ("--schedule=onecycle",),
              "onecycle-lr-2e-3": ("--schedule=onecycle", "--lr=2e-3")},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40"), judged=True,
+            seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py schedule on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     _catvae("catvae-hidden-fashion-mnist", "fashion-mnist",
             {f"hidden-{h}": (f"--hidden={h}",) for h in (400, 800)},
-            seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40"), judged=True,
+            seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py hidden on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     # issue 27 (MNIST InfoCatVAE >= 92 % on every seed): the recorded MNIST trainings either reach 94-98 % or stop near
