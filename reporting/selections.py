@@ -320,6 +320,20 @@ SELECTIONS = {s.name: s for s in [
                    "--encoder_layers=2", "--epochs=20", "--restarts=1"),
             judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py hidden (issue 27: InfoCatVAE clustering on every seed)"),
+    # issue 27 (MNIST InfoCatVAE >= 92 % on every seed): VAT keeps q(c|x) still within a small ball of pixels, nothing
+    # of a digit turned, rescaled or shifted; the mutual information of two affine views (IIC's objective, which
+    # clusters MNIST on its own) asks exactly that, and no MNIST selection has weighed it on top of the VAT recipe:
+    # the share of single trainings that reach 92 % with it, at the default rate and at the 3e-3 of the earlier tries,
+    # against MNIST's defaults (declared 2026-12-05 before any of its runs; its mi-0 runs are catvae-hidden-mnist's
+    # hidden-400 runs)
+    _catvae("catvae-mi-weight-mnist", "mnist",
+            {"mi-0": ("--mi_weight=0",), "mi-50": ("--mi_weight=50",),
+             "mi-50-lr-3e-3": ("--mi_weight=50", "--lr=3e-3")},
+            seeds=(0, 1, 2, 3, 4, 5),
+            extra=(*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=bf16",
+                   "--encoder_layers=2", "--epochs=20", "--restarts=1"),
+            judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            decides="main_catvae.py mi_weight on MNIST (issue 27: InfoCatVAE clustering on every seed)"),
     _catvae("catvae-prior-scale8-fashion-mnist", "fashion-mnist",
             {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (4, 8)},
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--encoder_layers=1",
