@@ -125,8 +125,8 @@ def _aae(name, head, value, candidates, seeds=(0, 1, 2), extra=(), decides="", d
     setting = f"clusters-{value}" if head == "clustering" else f"labels-{value}"
     folder = setting + ("" if dataset == "mnist" else f"-{dataset}")      # main_aae.folder_name
     data = () if dataset == "mnist" else (f"--dataset={dataset}",)
-    return Selection(name, "main_aae.py", dataset, (*data, f"--head={head}", f"--values={value}", "--judge=off", *extra),
-                     candidates, tuple(seeds), f"val/aae/{head}/{folder}/metrics.json", "aae", ("test_error",),
+    return Selection(name, "main_aae.py", dataset,
+                     (*data, f"--head={head}", f"--values={value}", "--judge=off", *extra), candidates, tuple(seeds), f"val/aae/{head}/{folder}/metrics.json", "aae", ("test_error",),
                      decides)
 
 
@@ -525,7 +525,8 @@ SELECTIONS = {s.name: s for s in [
     # q(y|x) to q(y|x augmented) on the unlabelled batch), a signal from the unlabelled garments beyond VAT's pixel
     # ball, against the recipe (declared 2026-12-05 before any of its runs, the first Fashion-MNIST AAE validation runs)
     _aae("aae-semi-consistency-fashion-mnist", "semi_supervised", 100,
-         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)}, extra=("--precision=bf16", "--epochs=60"),
+         {f"consistency-{w}": (f"--consistency_weight={w}",) for w in (0, 1)},
+         extra=("--precision=bf16", "--epochs=60"),
          decides="main_aae.py: the semi_supervised head's consistency_weight on Fashion-MNIST (issue 27: 100 labels)",
          dataset="fashion-mnist"),
     # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
