@@ -126,8 +126,8 @@ def _aae(name, head, value, candidates, seeds=(0, 1, 2), extra=(), decides="", d
     folder = setting + ("" if dataset == "mnist" else f"-{dataset}")      # main_aae.folder_name
     data = () if dataset == "mnist" else (f"--dataset={dataset}",)
     return Selection(name, "main_aae.py", dataset,
-                     (*data, f"--head={head}", f"--values={value}", "--judge=off", *extra), candidates, tuple(seeds), f"val/aae/{head}/{folder}/metrics.json", "aae", ("test_error",),
-                     decides)
+                     (*data, f"--head={head}", f"--values={value}", "--judge=off", *extra), candidates,
+                     tuple(seeds), f"val/aae/{head}/{folder}/metrics.json", "aae", ("test_error",), decides)
 
 
 SELECTIONS = {s.name: s for s in [
