@@ -280,9 +280,10 @@ def test_sync_records_writes_a_selection_run_to_its_declared_record_folder(tmp_p
 @pytest.mark.slow
 def test_selections_run_end_to_end_on_tiny_data_each_where_its_declaration_expects(tiny_data_dir, tmp_path,
                                                                                       monkeypatch):
-    """One selection of each script (seed 0 only) through reproduce.py --quick: every run leaves its metrics.json
-    at the declared ``output`` path (else it would never count as done), scored on the validation split; the judged
-    ML-VAE selection trains its validation judge first. Quick runs are never recorded."""
+    """One selection of each script (seed 0 only), and one on Fashion-MNIST, through reproduce.py --quick: every run
+    leaves its metrics.json at the declared ``output`` path (else it would never count as done), scored on the
+    validation split of the declared data set; the judged ML-VAE selection trains its validation judge first. Quick
+    runs are never recorded."""
     import dataclasses
 
     import reporting.plan as rp
@@ -290,7 +291,8 @@ def test_selections_run_end_to_end_on_tiny_data_each_where_its_declaration_expec
 
     monkeypatch.setattr(rp, "QUICK_ARGS", TINY_ARGS)
     names = ["seq-label-smoothing-mnist", "catvae-info-weight-mnist", "mlvae-style-kl-groups-mnist",
-             "aae-precision-mnist", "aae-augment-mnist"]          # augment-true: copied from precision-fp32
+             "aae-precision-mnist", "aae-augment-mnist",          # augment-true: copied from precision-fp32
+             "aae-semi-consistency-fashion-mnist"]
     for name in names:
         monkeypatch.setitem(SELECTIONS, name, dataclasses.replace(SELECTIONS[name], seeds=(0,)))
     jobs = reproduce.main([f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--quick=true", "--progress=false",
@@ -299,7 +301,9 @@ def test_selections_run_end_to_end_on_tiny_data_each_where_its_declaration_expec
     assert len(jobs) == 1 + sum(len(SELECTIONS[n].candidates) for n in names)
     for job in jobs:
         assert job.done(), job.name
-        assert json.loads(job.outputs[0].read_text())["eval_split"] == "val", job.name
+        metrics = json.loads(job.outputs[0].read_text())
+        assert metrics["eval_split"] == "val", job.name
+        assert metrics["dataset"] == job.datasets[0], job.name
     twin = {j.name: j for j in jobs}["Selection aae-augment-mnist augment-true seed 0"]
     assert twin.same_as.name == "Selection aae-precision-mnist precision-fp32 seed 0"
     assert twin.outputs[0].read_text() == twin.same_as.outputs[0].read_text()
