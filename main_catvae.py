@@ -7,8 +7,8 @@ interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) an
 (mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them. A run
 trains R = restarts times (by default each data set's own R: restarts_mnist, restarts_fashion below; seeds seed*R ..
 seed*R+R-1, checkpoints restart-<r>.pt when R > 1) and keeps, as model.pt and for everything after, the training
-whose cluster posteriors were most confident on the training images in its last epoch (the largest mean kl_c,
-label-free); metrics.json lists every training with its own scores.
+that restart_criterion ranks first, label-free: by default the one whose cluster posteriors were most confident on
+the training images in its last epoch (the largest mean kl_c); metrics.json lists every training with its own scores.
 With a judge (main_judge.py), metrics.json also gets judged_prior_samples_*: the fraction of decoded prior samples of
 each mode that the judge classifies as the mode's class (the majority training label of the images the encoder puts
 in that mode), overall, per mode and the smallest, and how consistently each mode's samples are judged (label-free);
@@ -80,9 +80,10 @@ balance_weight = 120.0            # weight of KL(batch mean of q(c|x) || uniform
 mi_weight = 0.0                   # weight of I(c; c') of two random affine views per image (IIC, not in the paper; 0 = off; try 50 with lr 3e-3)
 vat_weight = 300.0                # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off): docs/catvae.md, the VAT recipe
 vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
-restarts = 0                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one whose cluster posteriors are most confident on the training images (label-free, as k-means keeps its best start); 0: the data set's own, the next two lines
+restarts = 0                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one that restart_criterion ranks first (label-free, as k-means keeps its best start); 0: the data set's own, the next two lines
 restarts_mnist = 3                # on MNIST (3 chosen on the validation split: docs/catvae.md)
 restarts_fashion = 1              # on Fashion-MNIST (not compared there)
+restart_criterion = "confidence"  # the training a run keeps (label-free): confidence, the highest last-epoch mean kl_c; balance, the lowest last-epoch mean balance term (needs balance_weight > 0): docs/catvae.md
 # figures
 samples_per_cluster = 10          # columns of samples_by_cluster.png
 interpolation_steps = 10          # columns of interpolation.png
@@ -114,6 +115,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
          "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(), "kl_weight": positive(),
          "restarts": at_least(0), "restarts_mnist": at_least(1), "restarts_fashion": at_least(1),
+         "restart_criterion": one_of("confidence", "balance"),
          "samples_per_cluster": at_least(1), "interpolation_steps": at_least(2), "traversal_max": positive(),
          "traversal_steps": at_least(2), "pca_points": at_least(1), "judge_samples": at_least(1),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
@@ -169,6 +171,8 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     eps, radii_seconds = training_only((lambda: radii(xtr, cfg["vat_radius"], desc=desc))
                                        if cfg["vat_weight"] > 0 else None, trains, run, "vat_radii")
     trainings, model, history, epochs_seconds = [], None, [], 0.0
+    better = ((lambda new, old: new["kl_c"] > old["kl_c"]) if cfg["restart_criterion"] == "confidence" else
+              (lambda new, old: new["balance"] < old["balance"]))
     for r, checkpoint in enumerate(checkpoints):
         training_seed = seed * restarts + r                 # restarts=1: the run's own seed, as before the option
         seed_everything(training_seed)
@@ -178,19 +182,22 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
                            schedule=cfg["schedule"], seed=training_seed, checkpoint=checkpoint, resume=cfg["resume"],
                            progress=cfg["progress"], desc=part, vat_eps=eps, precision=precision,
                            extra={"dataset": tag, "recipe": {"restarts": restarts, "training_seed": training_seed}})
-        # the label-free criterion: the last epoch's mean KL(q(c|x) || uniform) = log K - the mean entropy of the
-        # cluster posteriors of the training images; the labels below only score each training
+        # the label-free criteria: the last epoch's mean KL(q(c|x) || uniform) = log K - the mean entropy of the
+        # cluster posteriors of the training images (confidence, higher kept), or its mean balance term
+        # KL(batch mean of q(c|x) || uniform) (balance, lower kept); the labels below only score each training
         clusters = candidate.cluster_probs(xte, cfg["eval_batch_size"]).argmax(1).numpy()
         scores = clustering_metrics(yte.cpu().numpy(), clusters)
         epochs_seconds += sum(h["seconds"] for h in got)
         trainings.append({"restart": r, "training_seed": training_seed, "confidence_kl_c": got[-1]["kl_c"],
+                          "balance": got[-1].get("balance"),
                           "clustering_accuracy": scores["hungarian_accuracy"], "nmi": scores["nmi"]})
-        if model is None or got[-1]["kl_c"] > history[-1]["kl_c"]:
+        if model is None or better(got[-1], history[-1]):
             model, history, kept = candidate, got, r
     if restarts > 1:
         keep_restart(run, checkpoints[kept], CATVAE_KIND)
-        confidences = ", ".join(f"{t['confidence_kl_c']:.4f}" for t in trainings)
-        log(f"{desc}: kept restart {kept + 1}/{restarts}, the most confident (kl_c {confidences})")
+        key = "confidence_kl_c" if cfg["restart_criterion"] == "confidence" else "balance"
+        values = ", ".join(f"{t[key]:.4f}" for t in trainings)
+        log(f"{desc}: kept restart {kept + 1}/{restarts}, by {cfg['restart_criterion']} ({key} {values})")
     train_seconds = time.perf_counter() - t0
 
     seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
@@ -244,6 +251,9 @@ def main(argv=None):
     if cfg["judge"] not in ("auto", "off") and len(run_datasets) > 1:
         raise UserError(f"--judge={cfg['judge']}: a judge folder serves one data set; run one with --datasets=..., "
                         "or use --judge=auto")
+    if cfg["restart_criterion"] == "balance" and cfg["balance_weight"] == 0:
+        raise UserError("--restart_criterion=balance: it ranks trainings by the balance term, which "
+                        "--balance_weight=0 turns off; give it a weight above 0 or use --restart_criterion=confidence")
     device = get_device(cfg["device"])
     out = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
     guard_run_dirs([out / "catvae" / d / v / f"seed-{s}" for d in run_datasets for v in run_variants

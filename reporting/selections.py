@@ -311,6 +311,15 @@ SELECTIONS = {s.name: s for s in [
             seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,
             metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py schedule on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
+    # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %): in the Fashion-MNIST validation records so far (docs/catvae.md,
+    # restarts kept by confidence: its table), the seed whose last epoch had the lowest balance term is its group's
+    # best more often than the most confident one, which Fashion-MNIST's one training per run never used; tested on
+    # trainings no record holds: three trainings kept by the balance term against one (declared 2026-12-05 before any
+    # of its runs; seeds 1-3, whose restarts-3 runs train seeds 3-11; its restarts-1 seeds 1-2 are the default's runs)
+    _catvae("catvae-restarts-balance-fashion-mnist", "fashion-mnist",
+            {"restarts-1": ("--restarts=1",), "restarts-3-balance": ("--restarts=3", "--restart_criterion=balance")},
+            seeds=(1, 2, 3), extra=_CATVAE_FASHION_DEFAULTS, judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            decides="main_catvae.py restarts_fashion and restart_criterion (issue 27: InfoCatVAE clustering)"),
     _catvae("catvae-hidden-fashion-mnist", "fashion-mnist",
             {f"hidden-{h}": (f"--hidden={h}",) for h in (400, 800)},
             seeds=(0, 1, 2), extra=_CATVAE_FASHION_DEFAULTS, judged=True,

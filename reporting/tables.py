@@ -283,10 +283,14 @@ def catvae_table(root="results") -> str:
 
 
 def catvae_confidence_table(root="records") -> str:
-    """The evidence behind main_catvae.py's restarts: per validation-split selection candidate of CatVAE runs with
-    three or more seeds (copies of the same runs listed once), the clustering accuracy of each seed, the last epoch's
-    mean kl_c on the training images (KL(q(c|x) || uniform): how confidently the encoder assigns clusters, label-free)
-    of each seed, and the accuracy of the seed that it ranks first against the best seed's."""
+    """The evidence behind main_catvae.py's restarts and its restart_criterion: per validation-split selection
+    candidate of CatVAE runs with three or more seeds (copies of the same runs listed once), the clustering accuracy of
+    each seed, two label-free statistics of each seed's last training epoch, and the accuracy of the seed that each
+    ranks first against the best seed's: the mean kl_c on the training images (KL(q(c|x) || uniform), how confidently
+    the encoder assigns clusters; the highest ranks first) and the mean balance term (KL(batch mean of q(c|x) ||
+    uniform), how evenly a batch spreads over the clusters, as the training logged it; the lowest ranks first). Below
+    the table, per data set: how often each criterion's seed is its group's best and its worst, and the mean accuracy
+    of the seeds each ranks first against the mean of all."""
     groups: dict = {}
     for path in sorted(Path(root).glob("selections/*/*/metrics.json")):
         m = read_json(path)
@@ -294,8 +298,9 @@ def catvae_confidence_table(root="records") -> str:
             cand = _SEED_SUFFIX.sub("", path.parent.name)
             groups.setdefault((m["dataset"], path.parent.parent.name, cand), []).append(m)
     lines = ["| data set | model | selection, candidate | seeds | clustering accuracy % | last-epoch kl_c of each "
-             "seed | the most confident seed's accuracy % | the best seed's accuracy % |", "|---" * 8 + "|"]
-    seen = set()
+             "seed | the most confident seed's accuracy % | last-epoch balance of each seed | the most even seed's "
+             "accuracy % | the best seed's accuracy % |", "|---" * 10 + "|"]
+    seen, tally = set(), {}
     for (ds, sel, cand), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:])):
         ms = sorted(ms, key=lambda m: m["seed"])
         same = tuple((m["seed"], m["clustering_accuracy"], m["history"][-1]["loss"]) for m in ms)
@@ -304,11 +309,30 @@ def catvae_confidence_table(root="records") -> str:
         seen.add(same)
         acc = [m["clustering_accuracy"] for m in ms]
         confidence = [m["history"][-1]["kl_c"] for m in ms]
+        balance = [m["history"][-1].get("balance") for m in ms]
+        picks = {"confidence": int(np.argmax(confidence))}
+        if None not in balance:                   # a run with the balance term off logs none
+            picks["balance"] = int(np.argmin(balance))
+        for name, i in picks.items():
+            t = tally.setdefault((ds, name), {"groups": 0, "best": 0, "worst": 0, "picked": [], "all": []})
+            t["groups"] += 1
+            t["best"] += acc[i] == max(acc)
+            t["worst"] += acc[i] == min(acc)
+            t["picked"].append(acc[i])
+            t["all"].append(float(np.mean(acc)))
+        even = (f"{', '.join(f'{b:.4f}' for b in balance)} | {100 * acc[picks['balance']]:.1f}" if "balance" in picks
+                else "- | -")
         lines.append(f"| {ds} | {ms[0]['model']} | {sel}, {cand} | {_seeds(ms)} | {spread(acc, 1)} | "
-                     f"{', '.join(f'{c:.3f}' for c in confidence)} | {100 * acc[int(np.argmax(confidence))]:.1f} | "
+                     f"{', '.join(f'{c:.3f}' for c in confidence)} | {100 * acc[picks['confidence']]:.1f} | {even} | "
                      f"{100 * max(acc):.1f} |")
     if len(lines) == 2:
-        lines.append(_none("validation-split CatVAE selections", "python reproduce.py --parts=selections", 8))
+        lines.append(_none("validation-split CatVAE selections", "python reproduce.py --parts=selections", 10))
+        return "\n".join(lines)
+    lines.append("")
+    for (ds, name), t in sorted(tally.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1])):
+        lines.append(f"- {ds}, kept by {name}: best seed in {t['best']} of {t['groups']} groups, worst in "
+                     f"{t['worst']}; its seeds average {100 * np.mean(t['picked']):.1f} % against the groups' "
+                     f"{100 * np.mean(t['all']):.1f} %")
     return "\n".join(lines)
 
 

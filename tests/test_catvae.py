@@ -300,6 +300,13 @@ def test_restarts_keep_the_most_confident_training_each_a_plain_run_of_its_seed(
     # a run made with one training (MNIST's default before restarts_mnist) is not silently retrained three times
     with pytest.raises(UserError, match="cannot resume, the run trained once and restarts=3"):
         main_catvae.main(common + [f"--out_dir={tmp_path / 'plain2'}", "--seeds=2", "--resume=true", "--restarts=3"])
+    # --restart_criterion=balance: the same trainings, the one with the lower last-epoch mean balance term kept
+    main_catvae.main(common + [f"--out_dir={tmp_path / 'b'}", "--seeds=1", "--restarts=2",
+                                  "--restart_criterion=balance"])
+    b = json.loads((tmp_path / "b/catvae/mnist/catvae/seed-1/metrics.json").read_text())
+    assert [t["balance"] for t in b["restarts"]] == [plain[s]["history"][-1]["balance"] for s in (2, 3)]
+    assert b["kept_restart"] == min((0, 1), key=lambda r: b["restarts"][r]["balance"])
+    assert timeless(b["history"]) == timeless(plain[2 + b["kept_restart"]]["history"])
     # leak guard: other test labels change each training's scores, never which training is kept
     shuffled = tmp_path / "shuffled"
     shutil.copytree(tiny_data_dir, shuffled)
@@ -321,6 +328,8 @@ def test_restarts_keep_the_most_confident_training_each_a_plain_run_of_its_seed(
     (["--variants=vade"], "--variants=vade: must be a comma-separated list of catvae, infocatvae"),
     (["--epoch=3"], "unknown option --epoch"),
     (["--kl_weight=0"], "--kl_weight=0.0: must be positive"),
+    (["--restart_criterion=elbo"], "--restart_criterion=elbo: must be one of confidence, balance"),
+    (["--restart_criterion=balance", "--balance_weight=0"], "--restart_criterion=balance: it ranks trainings by the"),
 ])
 def test_bad_options_exit_with_one_line(tiny_data_dir, tmp_path, args, fragment):
     proc = subprocess.run([sys.executable, "main_catvae.py", *args, f"--data_dir={tiny_data_dir}",

@@ -245,20 +245,33 @@ def test_a_candidate_with_restarts_gets_a_row_of_every_training_and_its_planned_
     assert three.minutes == 3 * one.minutes > 0
 
 
-def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_its_most_confident_seed(tmp_path):
+def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_the_seed_each_criterion_ranks_first(
+        tmp_path):
     for sel, cand in [("catvae-a", "w-1"), ("catvae-b", "w-2")]:     # catvae-b's runs are copies of catvae-a's
-        for seed, (acc, kl_c) in enumerate([(0.88, 2.10), (0.75, 2.03), (0.82, 2.06)]):
+        for seed, (acc, kl_c, balance) in enumerate([(0.88, 2.10, 0.03), (0.75, 2.03, 0.01), (0.82, 2.06, 0.02)]):
             _run(tmp_path / "selections" / sel / f"{cand}-seed{seed}", {"seed": seed},
                  {"seed": seed, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",
-                  "clustering_accuracy": acc, "history": [{"loss": 150.0 + seed, "kl_c": kl_c}]})
+                  "clustering_accuracy": acc, "history": [{"loss": 150.0 + seed, "kl_c": kl_c, "balance": balance}]})
+    for seed, acc in enumerate([0.6, 0.7, 0.65]):                     # the balance term off: no balance logged
+        _run(tmp_path / "selections" / "catvae-d" / f"paper-seed{seed}", {"seed": seed},
+             {"seed": seed, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",
+              "clustering_accuracy": acc, "history": [{"loss": 140.0 + seed, "kl_c": 2.0 - seed / 10}]})
     _run(tmp_path / "selections" / "catvae-c" / "w-1-seed0", {"seed": 0},        # one seed: no ranking to show
          {"seed": 0, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",
           "clustering_accuracy": 0.5, "history": [{"loss": 1.0, "kl_c": 2.2}]})
     from reporting.tables import catvae_confidence_table
 
-    rows = [line for line in catvae_confidence_table(tmp_path).splitlines() if line.startswith("| mnist")]
+    table = catvae_confidence_table(tmp_path).splitlines()
+    rows = [line for line in table if line.startswith("| mnist")]
     assert rows == ["| mnist | InfoCatVAE | catvae-a, w-1 | 0, 1, 2 | 81.7 +- 6.5 (88.0, 75.0, 82.0) | "
-                    "2.100, 2.030, 2.060 | 88.0 | 88.0 |"]
+                    "2.100, 2.030, 2.060 | 88.0 | 0.0300, 0.0100, 0.0200 | 75.0 | 88.0 |",
+                    "| mnist | InfoCatVAE | catvae-d, paper | 0, 1, 2 | 65.0 +- 5.0 (60.0, 70.0, 65.0) | "
+                    "2.000, 1.900, 1.800 | 60.0 | - | - | 70.0 |"]
+    assert [line for line in table if line.startswith("- ")] == [
+        "- mnist, kept by balance: best seed in 0 of 1 groups, worst in 1; its seeds average 75.0 % against the "
+        "groups' 81.7 %",
+        "- mnist, kept by confidence: best seed in 1 of 2 groups, worst in 1; its seeds average 74.0 % against the "
+        "groups' 73.3 %"]
 
 
 def test_a_test_split_run_in_a_selection_is_refused(tmp_path):
