@@ -282,44 +282,73 @@ def catvae_table(root="results") -> str:
     return "\n".join(lines)
 
 
+def _seed_groups(root, kind: str, training=None) -> list[tuple[str, str, str, list[dict]]]:
+    """(data set, selection, candidate, its runs by seed) for every validation-split selection candidate of
+    ``kind`` (checkpoint_kind) with three or more recorded seeds, and, with ``training`` (a run's metrics and one entry
+    of its ``restarts`` -> that training as a run's metrics), for every run of three or more restarts (candidate
+    "<candidate>-seed<s>, its trainings"); copies of the same runs (record_same_run, or a restart that is another
+    record's run) once."""
+    groups: dict = {}
+    for path in sorted(Path(root).glob("selections/*/*/metrics.json")):
+        m = read_json(path)
+        if m.get("checkpoint_kind") == kind and m.get("eval_split") == "val" and m.get("history"):
+            sel, cand = path.parent.parent.name, _SEED_SUFFIX.sub("", path.parent.name)
+            groups.setdefault((m["dataset"], sel, cand), []).append(m)
+            if training is not None and len(m.get("restarts", [])) >= 3:
+                groups[(m["dataset"], sel, f"{path.parent.name}, its trainings")] = [
+                    {**training(m, t), "seed": t["training_seed"]} for t in m["restarts"]]
+    seen, out = set(), []
+    for (ds, sel, cand), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:])):
+        ms = sorted(ms, key=lambda m: m["seed"])
+        same = tuple((m["seed"], round(m.get("test_error", m.get("clustering_accuracy")), 4)) for m in ms)
+        if len(ms) >= 3 and same not in seen:
+            seen.add(same)
+            out.append((ds, sel, cand, ms))
+    return out
+
+
+def _tally(tally: dict, key, scores: list, pick: int, higher_is_better: bool) -> None:
+    """Count, under ``key``, whether the seed a criterion ranks first (``pick``) is its group's best and its worst."""
+    best, worst = (max, min) if higher_is_better else (min, max)
+    t = tally.setdefault(key, {"groups": 0, "best": 0, "worst": 0, "picked": [], "all": []})
+    t["groups"] += 1
+    t["best"] += scores[pick] == best(scores)
+    t["worst"] += scores[pick] == worst(scores)
+    t["picked"].append(scores[pick])
+    t["all"].append(float(np.mean(scores)))
+
+
+def _tally_lines(tally: dict, unit: str) -> list[str]:
+    return [f"- {', '.join(key)}: best seed in {t['best']} of {t['groups']} groups, worst in {t['worst']}; its seeds' "
+            f"{unit} averages {100 * np.mean(t['picked']):.2f} % against the groups' {100 * np.mean(t['all']):.2f} %"
+            for key, t in tally.items()]
+
+
 def catvae_confidence_table(root="records") -> str:
     """The evidence behind main_catvae.py's restarts and its restart_criterion: per validation-split selection
-    candidate of CatVAE runs with three or more seeds (copies of the same runs listed once), the clustering accuracy of
+    candidate of CatVAE runs with three or more seeds, and per run of three or more restarts (copies of the same runs
+    listed once), the clustering accuracy of
     each seed, two label-free statistics of each seed's last training epoch, and the accuracy of the seed that each
     ranks first against the best seed's: the mean kl_c on the training images (KL(q(c|x) || uniform), how confidently
     the encoder assigns clusters; the highest ranks first) and the mean balance term (KL(batch mean of q(c|x) ||
     uniform), how evenly a batch spreads over the clusters, as the training logged it; the lowest ranks first). Below
     the table, per data set: how often each criterion's seed is its group's best and its worst, and the mean accuracy
     of the seeds each ranks first against the mean of all."""
-    groups: dict = {}
-    for path in sorted(Path(root).glob("selections/*/*/metrics.json")):
-        m = read_json(path)
-        if m.get("checkpoint_kind") == "catvae" and m.get("eval_split") == "val" and m.get("history"):
-            cand = _SEED_SUFFIX.sub("", path.parent.name)
-            groups.setdefault((m["dataset"], path.parent.parent.name, cand), []).append(m)
     lines = ["| data set | model | selection, candidate | seeds | clustering accuracy % | last-epoch kl_c of each "
              "seed | the most confident seed's accuracy % | last-epoch balance of each seed | the most even seed's "
              "accuracy % | the best seed's accuracy % |", "|---" * 10 + "|"]
-    seen, tally = set(), {}
-    for (ds, sel, cand), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:])):
-        ms = sorted(ms, key=lambda m: m["seed"])
-        same = tuple((m["seed"], m["clustering_accuracy"], m["history"][-1]["loss"]) for m in ms)
-        if len(ms) < 3 or same in seen:           # a copy of another candidate's runs (record_same_run)
-            continue
-        seen.add(same)
+    tally: dict = {}
+    trainings = lambda m, t: {"model": m["model"], "clustering_accuracy": t["clustering_accuracy"],
+                              "history": [{"kl_c": t["confidence_kl_c"], "balance": t.get("balance")}]}
+    for ds, sel, cand, ms in _seed_groups(root, "catvae", trainings):
         acc = [m["clustering_accuracy"] for m in ms]
         confidence = [m["history"][-1]["kl_c"] for m in ms]
         balance = [m["history"][-1].get("balance") for m in ms]
         picks = {"confidence": int(np.argmax(confidence))}
         if None not in balance:                   # a run with the balance term off logs none
             picks["balance"] = int(np.argmin(balance))
-        for name, i in picks.items():
-            t = tally.setdefault((ds, name), {"groups": 0, "best": 0, "worst": 0, "picked": [], "all": []})
-            t["groups"] += 1
-            t["best"] += acc[i] == max(acc)
-            t["worst"] += acc[i] == min(acc)
-            t["picked"].append(acc[i])
-            t["all"].append(float(np.mean(acc)))
+        for name, i in sorted(picks.items(), key=lambda kv: kv[0] != "balance"):
+            _tally(tally, (ds, f"kept by {name}"), acc, i, higher_is_better=True)
         even = (f"{', '.join(f'{b:.4f}' for b in balance)} | {100 * acc[picks['balance']]:.1f}" if "balance" in picks
                 else "- | -")
         lines.append(f"| {ds} | {ms[0]['model']} | {sel}, {cand} | {_seeds(ms)} | {spread(acc, 1)} | "
@@ -328,12 +357,39 @@ def catvae_confidence_table(root="records") -> str:
     if len(lines) == 2:
         lines.append(_none("validation-split CatVAE selections", "python reproduce.py --parts=selections", 10))
         return "\n".join(lines)
-    lines.append("")
-    for (ds, name), t in sorted(tally.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1])):
-        lines.append(f"- {ds}, kept by {name}: best seed in {t['best']} of {t['groups']} groups, worst in "
-                     f"{t['worst']}; its seeds average {100 * np.mean(t['picked']):.1f} % against the groups' "
-                     f"{100 * np.mean(t['all']):.1f} %")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *_tally_lines(dict(sorted(tally.items(), key=lambda kv: (
+        _dataset_order(kv[0][0]), kv[0][1]))), "clustering accuracy")])
+
+
+def aae_vat_ranking_table(root="records") -> str:
+    """A lead for ranking AAE trainings without labels: per validation-split selection candidate of AAE runs with VAT
+    and three or more seeds, and per run of three or more restarts (copies of the same runs listed once), the
+    validation error of each seed, the mean VAT
+    loss of its last training epoch (a number from the training images, no labels), and the error of the seed with
+    the lowest and with the highest VAT loss against the best seed's. Below the table, per data set, head and
+    setting: how often each end of the ranking is its group's best and its worst seed."""
+    lines = ["| data set | head, setting | selection, candidate | seeds | error % | last-epoch VAT loss of each seed | "
+             "the lowest-VAT seed's error % | the highest-VAT seed's error % | the best seed's error % |",
+             "|---" * 9 + "|"]
+    tally: dict = {}
+    trainings = lambda m, t: {"head": m["head"], "setting": m["setting"], "test_error": t["test_error"],
+                              "history": [{"vat": t["last_epoch_vat"]}]}
+    for ds, sel, cand, ms in _seed_groups(root, "aae", trainings):
+        vat = [m["history"][-1].get("vat") for m in ms]
+        if None in vat or len({(m["head"], m["setting"]) for m in ms}) > 1:
+            continue                              # no VAT term, or several settings under one candidate
+        err = [m["test_error"] for m in ms]
+        low, high = int(np.argmin(vat)), int(np.argmax(vat))
+        for name, i in (("the lowest VAT loss", low), ("the highest VAT loss", high)):
+            _tally(tally, (ds, ms[0]["head"], ms[0]["setting"], f"kept by {name}"), err, i, higher_is_better=False)
+        lines.append(f"| {ds} | {ms[0]['head']}, {ms[0]['setting']} | {sel}, {cand} | {_seeds(ms)} | "
+                     f"{spread(err, 2)} | {', '.join(f'{v:.4f}' for v in vat)} | {100 * err[low]:.2f} | "
+                     f"{100 * err[high]:.2f} | {100 * min(err):.2f} |")
+    if len(lines) == 2:
+        lines.append(_none("validation-split AAE selections with VAT", "python reproduce.py --parts=selections", 9))
+        return "\n".join(lines)
+    return "\n".join([*lines, "", *_tally_lines(dict(sorted(tally.items(), key=lambda kv: (
+        _dataset_order(kv[0][0]), kv[0][1:]))), "error")])
 
 
 def mlvae_swaps(root="results") -> str:

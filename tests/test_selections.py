@@ -259,6 +259,11 @@ def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_the_
     _run(tmp_path / "selections" / "catvae-c" / "w-1-seed0", {"seed": 0},        # one seed: no ranking to show
          {"seed": 0, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",
           "clustering_accuracy": 0.5, "history": [{"loss": 1.0, "kl_c": 2.2}]})
+    trainings = [{"training_seed": 6 + r, "confidence_kl_c": c, "balance": b, "clustering_accuracy": a}
+                 for r, (a, c, b) in enumerate([(0.9, 2.0, 0.02), (0.8, 2.1, 0.01), (0.7, 1.9, 0.03)])]
+    _run(tmp_path / "selections" / "catvae-e" / "r-3-seed2", {"seed": 2},   # its three restarts are a group; the
+         {"seed": 2, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",    # run alone is not
+          "clustering_accuracy": 0.8, "history": [{"loss": 1.0, "kl_c": 2.1}], "restarts": trainings})
     from reporting.tables import catvae_confidence_table
 
     table = catvae_confidence_table(tmp_path).splitlines()
@@ -266,12 +271,41 @@ def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_the_
     assert rows == ["| mnist | InfoCatVAE | catvae-a, w-1 | 0, 1, 2 | 81.7 +- 6.5 (88.0, 75.0, 82.0) | "
                     "2.100, 2.030, 2.060 | 88.0 | 0.0300, 0.0100, 0.0200 | 75.0 | 88.0 |",
                     "| mnist | InfoCatVAE | catvae-d, paper | 0, 1, 2 | 65.0 +- 5.0 (60.0, 70.0, 65.0) | "
-                    "2.000, 1.900, 1.800 | 60.0 | - | - | 70.0 |"]
+                    "2.000, 1.900, 1.800 | 60.0 | - | - | 70.0 |",
+                    "| mnist | InfoCatVAE | catvae-e, r-3-seed2, its trainings | 6, 7, 8 | 80.0 +- 10.0 (90.0, 80.0, "
+                    "70.0) | 2.000, 2.100, 1.900 | 80.0 | 0.0200, 0.0100, 0.0300 | 80.0 | 90.0 |"]
     assert [line for line in table if line.startswith("- ")] == [
-        "- mnist, kept by balance: best seed in 0 of 1 groups, worst in 1; its seeds average 75.0 % against the "
-        "groups' 81.7 %",
-        "- mnist, kept by confidence: best seed in 1 of 2 groups, worst in 1; its seeds average 74.0 % against the "
-        "groups' 73.3 %"]
+        "- mnist, kept by balance: best seed in 0 of 2 groups, worst in 1; its seeds' clustering accuracy averages "
+        "77.50 % against the groups' 80.83 %",
+        "- mnist, kept by confidence: best seed in 1 of 3 groups, worst in 1; its seeds' clustering accuracy averages "
+        "76.00 % against the groups' 75.56 %"]
+
+
+def test_the_aae_vat_ranking_lists_each_group_and_each_run_of_restarts_once_with_both_ends_of_its_ranking(tmp_path):
+    aae = {"dataset": "mnist", "checkpoint_kind": "aae", "head": "clustering", "setting": "clusters-16"}
+    for seed, (err, vat) in enumerate([(0.10, 0.15), (0.14, 0.12), (0.12, 0.13)]):
+        _run(tmp_path / "selections" / "aae-a" / f"r-1-seed{seed}", {"seed": seed},
+             {**aae, "seed": seed, "test_error": err, "history": [{"rec": 0.07 + seed, "vat": vat}]})
+    trainings = [{"training_seed": 3 + r, "last_epoch_vat": v, "test_error": e}
+                 for r, (e, v) in enumerate([(0.20, 0.10), (0.11, 0.16), (0.15, 0.12)])]
+    _run(tmp_path / "selections" / "aae-b" / "r-3-seed1", {"seed": 1},     # a run of three restarts: a group too
+         {**aae, "seed": 1, "test_error": 0.11, "history": [{"rec": 0.05, "vat": 0.16}], "restarts": trainings})
+    for seed, err in enumerate([0.03, 0.02, 0.04]):                       # no VAT term: not ranked
+        _run(tmp_path / "selections" / "aae-c" / f"plain-seed{seed}", {"seed": seed},
+             {**aae, "seed": seed, "test_error": err, "history": [{"rec": 0.1}]})
+    from reporting.tables import aae_vat_ranking_table
+
+    table = aae_vat_ranking_table(tmp_path).splitlines()
+    assert [line for line in table if line.startswith("| mnist")] == [
+        "| mnist | clustering, clusters-16 | aae-a, r-1 | 0, 1, 2 | 12.00 +- 2.00 (10.00, 14.00, 12.00) | "
+        "0.1500, 0.1200, 0.1300 | 14.00 | 10.00 | 10.00 |",
+        "| mnist | clustering, clusters-16 | aae-b, r-3-seed1, its trainings | 3, 4, 5 | 15.33 +- 4.51 (20.00, 11.00, "
+        "15.00) | 0.1000, 0.1600, 0.1200 | 20.00 | 11.00 | 11.00 |"]
+    assert [line for line in table if line.startswith("- ")] == [
+        "- mnist, clustering, clusters-16, kept by the highest VAT loss: best seed in 2 of 2 groups, worst in 0; its "
+        "seeds' error averages 10.50 % against the groups' 13.67 %",
+        "- mnist, clustering, clusters-16, kept by the lowest VAT loss: best seed in 0 of 2 groups, worst in 2; its "
+        "seeds' error averages 17.00 % against the groups' 13.67 %"]
 
 
 def test_a_test_split_run_in_a_selection_is_refused(tmp_path):
