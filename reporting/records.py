@@ -25,9 +25,9 @@ from reporting.plan import RESOLVED_KEYS, default_differences, differences, log_
 from reporting.report import FIGURES, build_report, summary_table
 from reporting.selections import SELECTIONS
 from reporting.tables import (aae_table, aae_vat_ranking_table, bench_table, catvae_confidence_table, catvae_table,
-                              decoder_table, judge_table, judged_table, kmeans_table, mlvae_swaps, mlvae_table, precision_table, probes_table,
-                              quantizer_rule_table, selection_table, selections_table, seq_table, train_table,
-                              with_predating)
+                              decoder_table, judge_table, judged_table, kmeans_table, mlvae_swaps, mlvae_table,
+                              precision_table, probes_table, quantizer_rule_table, selection_table, selections_table,
+                              seq_table, train_table, with_predating)
 from utils.config import script_header
 from utils.errors import UserError
 from utils.io import REPO, save_text
