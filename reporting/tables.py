@@ -113,8 +113,10 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
 
 # Settings added to a script after some of its runs were recorded, with the value those runs had (the model's
 # ADDED_CONFIG): a config.json without the key counts with this value, whatever the script's default has become since.
-# A CatVAE run made before main_catvae.py's restarts trained once; an AAE run made before --lr_decay kept its rates.
-PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG, "main_catvae.py": {**CatVAE.ADDED_CONFIG, "restarts": 1},
+# A CatVAE run made before main_catvae.py's restarts trained once, and before its restart_criterion kept the most
+# confident training; an AAE run made before --lr_decay kept its rates.
+PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG,
+             "main_catvae.py": {**CatVAE.ADDED_CONFIG, "restarts": 1, "restart_criterion": "confidence"},
              "main_aae.py": {**AAE.ADDED_CONFIG, "lr_decay": 0.0, "restarts": 1}}
 
 
