@@ -7,8 +7,9 @@ interpolation.png, lambda_traversal.png, reconstructions.png, latent_pca.png) an
 (mean and spread over the seeds found). The labels only score: no run or checkpoint is selected with them. A run
 trains R = restarts times (by default each data set's own R: restarts_mnist, restarts_fashion below; seeds seed*R ..
 seed*R+R-1, checkpoints restart-<r>.pt when R > 1) and keeps, as model.pt and for everything after, the training
-that restart_criterion ranks first, label-free: by default the one whose cluster posteriors were most confident on
-the training images in its last epoch (the largest mean kl_c); metrics.json lists every training with its own scores.
+that restart_criterion ranks first, label-free (each data set's own by default: on MNIST the one whose cluster
+posteriors were most confident on the training images in its last epoch, the largest mean kl_c; on Fashion-MNIST the
+one whose last epoch had the lowest mean balance term); metrics.json lists every training with its own scores.
 With a judge (main_judge.py), metrics.json also gets judged_prior_samples_*: the fraction of decoded prior samples of
 each mode that the judge classifies as the mode's class (the majority training label of the images the encoder puts
 in that mode), overall, per mode and the smallest, and how consistently each mode's samples are judged (label-free);
@@ -19,7 +20,7 @@ and the same, judged_fitted_samples_*, for samples of the Gaussian that each mod
     python main_catvae.py                                   # defaults below: the paper's model + IMSAT's VAT and balance terms
     python main_catvae.py --paper_settings=true             # the paper's loss and training alone (PAPER below)
     python main_catvae.py --seeds=0                         # one seed of the four runs
-    python main_catvae.py --restarts=1                      # one training per run on every data set (faster on MNIST)
+    python main_catvae.py --restarts=1                      # one training per run on every data set (three times faster)
     python main_catvae.py --datasets=mnist --variants=infocatvae --info_weight=10 --resume=true
     python main_catvae.py --reconstruction=mixture          # the original code's single soft-code decoder pass
     python main_catvae.py --mi_weight=50 --lr=3e-3 --out_dir=results/mi50   # + I(c; c') of two augmented views (not in the paper)
@@ -82,8 +83,10 @@ vat_weight = 300.0                # weight of the VAT term of IMSAT on q(c|x) (n
 vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
 restarts = 0                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one that restart_criterion ranks first (label-free, as k-means keeps its best start); 0: the data set's own, the next two lines
 restarts_mnist = 3                # on MNIST (3 chosen on the validation split: docs/catvae.md)
-restarts_fashion = 1              # on Fashion-MNIST (not compared there)
-restart_criterion = "confidence"  # the training a run keeps (label-free): confidence, the highest last-epoch mean kl_c; balance, the lowest last-epoch mean balance term (needs balance_weight > 0): docs/catvae.md
+restarts_fashion = 3              # on Fashion-MNIST (3, kept by the balance term, chosen on the validation split: docs/catvae.md)
+restart_criterion = ""             # the training a run keeps (label-free): confidence, the highest last-epoch mean kl_c; balance, the lowest last-epoch mean balance term (needs balance_weight > 0); empty: the data set's own, the next two lines
+restart_criterion_mnist = "confidence"  # on MNIST (docs/catvae.md: restarts kept by confidence)
+restart_criterion_fashion = "balance"   # on Fashion-MNIST (chosen on the validation split: docs/catvae.md)
 # figures
 samples_per_cluster = 10          # columns of samples_by_cluster.png
 interpolation_steps = 10          # columns of interpolation.png
@@ -115,12 +118,14 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
          "mi_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(), "kl_weight": positive(),
          "restarts": at_least(0), "restarts_mnist": at_least(1), "restarts_fashion": at_least(1),
-         "restart_criterion": one_of("confidence", "balance"),
+         "restart_criterion": one_of("", "confidence", "balance"),
+         "restart_criterion_mnist": one_of("confidence", "balance"),
+         "restart_criterion_fashion": one_of("confidence", "balance"),
          "samples_per_cluster": at_least(1), "interpolation_steps": at_least(2), "traversal_max": positive(),
          "traversal_steps": at_least(2), "pca_points": at_least(1), "judge_samples": at_least(1),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1), "precision": one_of(*PRECISIONS)}
 # header keys whose 0 means the data set's own value (<key>_mnist, <key>_fashion), resolved per run and by reproduce.py
-PER_DATA_SET = ("restarts", "epochs", "encoder_layers")
+PER_DATA_SET = ("restarts", "epochs", "encoder_layers", "restart_criterion")
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,
          "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0, "kl_weight": 1.0,
@@ -251,9 +256,11 @@ def main(argv=None):
     if cfg["judge"] not in ("auto", "off") and len(run_datasets) > 1:
         raise UserError(f"--judge={cfg['judge']}: a judge folder serves one data set; run one with --datasets=..., "
                         "or use --judge=auto")
-    if cfg["restart_criterion"] == "balance" and cfg["balance_weight"] == 0:
-        raise UserError("--restart_criterion=balance: it ranks trainings by the balance term, which "
-                        "--balance_weight=0 turns off; give it a weight above 0 or use --restart_criterion=confidence")
+    for name in run_datasets:
+        if (own_value(cfg, "restarts", name) > 1 and own_value(cfg, "restart_criterion", name) == "balance"
+                and cfg["balance_weight"] == 0):
+            raise UserError(f"--balance_weight=0: {name}'s restarts are kept by the balance term, which it turns off; "
+                            "give it a weight above 0, or use --restart_criterion=confidence or --restarts=1")
     device = get_device(cfg["device"])
     out = ensure_writable(output_root(cfg["out_dir"], cfg["eval_split"]))
     guard_run_dirs([out / "catvae" / d / v / f"seed-{s}" for d in run_datasets for v in run_variants

@@ -145,10 +145,10 @@ class Rule:
     invalid: str
 
 
-def own_value(cfg: dict, key: str, dataset: str) -> int:
-    """``cfg[key]``, or when it is 0 (a header's "the data set's own") ``cfg[key + "_mnist"]`` on MNIST and
+def own_value(cfg: dict, key: str, dataset: str):
+    """``cfg[key]``, or when it is 0 or empty (a header's "the data set's own") ``cfg[key + "_mnist"]`` on MNIST and
     ``cfg[key + "_fashion"]`` on Fashion-MNIST: the value a run on ``dataset`` uses, which its config.json records."""
-    return int(cfg[key]) or int(cfg[f"{key}_mnist" if dataset == "mnist" else f"{key}_fashion"])
+    return cfg[key] or cfg[f"{key}_mnist" if dataset == "mnist" else f"{key}_fashion"]
 
 
 def at_least(low: int) -> Rule:
@@ -176,7 +176,7 @@ def number_or_empty(high: float | None = None, *, empty: str = "a default") -> R
 
 
 def one_of(*names: str) -> Rule:
-    return Rule(lambda v: v in names, f"must be one of {', '.join(names)}", "nonsense")
+    return Rule(lambda v: v in names, f"must be one of {', '.join(n or chr(34) * 2 for n in names)}", "nonsense")
 
 
 def list_of(kind=str, *, names: tuple = (), low: int | None = None, empty: bool = False) -> Rule:
