@@ -320,10 +320,16 @@ def _tally(tally: dict, key, scores: list, pick: int, higher_is_better: bool) ->
     t["all"].append(float(np.mean(scores)))
 
 
-def _tally_lines(tally: dict, unit: str) -> list[str]:
-    return [f"- {', '.join(key)}: best seed in {t['best']} of {t['groups']} groups, worst in {t['worst']}; its seeds' "
-            f"{unit} averages {100 * np.mean(t['picked']):.2f} % against the groups' {100 * np.mean(t['all']):.2f} %"
-            for key, t in tally.items()]
+def _with_tally(lines: list[str], tally: dict, unit: str, what: str, columns: int) -> str:
+    """A ranking table's ``lines`` (header and rows), then one line per key of its ``tally`` (by data set): how often
+    the criterion's seed was its group's best and its worst, and the mean ``unit`` of its seeds against the groups'."""
+    if len(lines) == 2:
+        return "\n".join([*lines, _none(what, "python reproduce.py --parts=selections", columns)])
+    ordered = sorted(tally.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:]))
+    return "\n".join([*lines, "", *(
+        f"- {', '.join(key)}: best seed in {t['best']} of {t['groups']} groups, worst in {t['worst']}; its seeds' "
+        f"{unit} averages {100 * np.mean(t['picked']):.2f} % against the groups' {100 * np.mean(t['all']):.2f} %"
+        for key, t in ordered)])
 
 
 def catvae_confidence_table(root="records") -> str:
@@ -356,19 +362,14 @@ def catvae_confidence_table(root="records") -> str:
         lines.append(f"| {ds} | {ms[0]['model']} | {sel}, {cand} | {_seeds(ms)} | {spread(acc, 1)} | "
                      f"{', '.join(f'{c:.3f}' for c in confidence)} | {100 * acc[picks['confidence']]:.1f} | {even} | "
                      f"{100 * max(acc):.1f} |")
-    if len(lines) == 2:
-        lines.append(_none("validation-split CatVAE selections", "python reproduce.py --parts=selections", 10))
-        return "\n".join(lines)
-    return "\n".join([*lines, "", *_tally_lines(dict(sorted(tally.items(), key=lambda kv: (
-        _dataset_order(kv[0][0]), kv[0][1]))), "clustering accuracy")])
+    return _with_tally(lines, tally, "clustering accuracy", "validation-split CatVAE selections", 10)
 
 
 def aae_vat_ranking_table(root="records") -> str:
     """A lead for ranking AAE trainings without labels: per validation-split selection candidate of AAE runs with VAT
     and three or more seeds, and per run of three or more restarts (copies of the same runs listed once), the
-    validation error of each seed, the mean VAT
-    loss of its last training epoch (a number from the training images, no labels), and the error of the seed with
-    the lowest and with the highest VAT loss against the best seed's. Below the table, per data set, head and
+    validation error of each seed, the mean VAT loss of its last training epoch (a number from the training images,
+    no labels), and the error of the seed with the lowest and with the highest VAT loss against the best seed's. Below the table, per data set, head and
     setting: how often each end of the ranking is its group's best and its worst seed."""
     lines = ["| data set | head, setting | selection, candidate | seeds | error % | last-epoch VAT loss of each seed | "
              "the lowest-VAT seed's error % | the highest-VAT seed's error % | the best seed's error % |",
@@ -387,11 +388,7 @@ def aae_vat_ranking_table(root="records") -> str:
         lines.append(f"| {ds} | {ms[0]['head']}, {ms[0]['setting']} | {sel}, {cand} | {_seeds(ms)} | "
                      f"{spread(err, 2)} | {', '.join(f'{v:.4f}' for v in vat)} | {100 * err[low]:.2f} | "
                      f"{100 * err[high]:.2f} | {100 * min(err):.2f} |")
-    if len(lines) == 2:
-        lines.append(_none("validation-split AAE selections with VAT", "python reproduce.py --parts=selections", 9))
-        return "\n".join(lines)
-    return "\n".join([*lines, "", *_tally_lines(dict(sorted(tally.items(), key=lambda kv: (
-        _dataset_order(kv[0][0]), kv[0][1:]))), "error")])
+    return _with_tally(lines, tally, "error", "validation-split AAE selections with VAT", 9)
 
 
 def mlvae_swaps(root="results") -> str:
