@@ -84,7 +84,7 @@ vat_radius = 0.25                 # VAT radius per image: this times its distanc
 restarts = 0                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one that restart_criterion ranks first (label-free, as k-means keeps its best start); 0: the data set's own, the next two lines
 restarts_mnist = 3                # on MNIST (3 chosen on the validation split: docs/catvae.md)
 restarts_fashion = 3              # on Fashion-MNIST (3, kept by the balance term, chosen on the validation split: docs/catvae.md)
-restart_criterion = ""             # the training a run keeps (label-free): confidence, the highest last-epoch mean kl_c; balance, the lowest last-epoch mean balance term (needs balance_weight > 0); empty: the data set's own, the next two lines
+restart_criterion = ""            # the training a run keeps (label-free): confidence, the highest last-epoch mean kl_c; balance, the lowest last-epoch mean balance term (needs balance_weight > 0); empty: the data set's own, the next two lines
 restart_criterion_mnist = "confidence"  # on MNIST (docs/catvae.md: restarts kept by confidence)
 restart_criterion_fashion = "balance"   # on Fashion-MNIST (chosen on the validation split: docs/catvae.md)
 # figures
@@ -175,9 +175,11 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
     trains = not (cfg["resume"] and all(finished(c, CATVAE_KIND, epochs) for c in checkpoints))
     eps, radii_seconds = training_only((lambda: radii(xtr, cfg["vat_radius"], desc=desc))
                                        if cfg["vat_weight"] > 0 else None, trains, run, "vat_radii")
-    trainings, model, history, epochs_seconds = [], None, [], 0.0
-    better = ((lambda new, old: new["kl_c"] > old["kl_c"]) if cfg["restart_criterion"] == "confidence" else
-              (lambda new, old: new["balance"] < old["balance"]))
+    trainings, model, history, epochs_seconds, kept = [], None, [], 0.0, 0
+    # the label-free criteria, from each training's last epoch: its mean KL(q(c|x) || uniform) = log K - the mean
+    # entropy of the cluster posteriors of the training images (confidence, the highest kept), or its mean balance
+    # term KL(batch mean of q(c|x) || uniform) (balance, the lowest kept); the labels below only score each training
+    field, sign = {"confidence": ("confidence_kl_c", 1), "balance": ("balance", -1)}[cfg["restart_criterion"]]
     for r, checkpoint in enumerate(checkpoints):
         training_seed = seed * restarts + r                 # restarts=1: the run's own seed, as before the option
         seed_everything(training_seed)
@@ -187,22 +189,18 @@ def run_catvae(cfg: dict, out: Path, tag: str, variant: str, seed: int, xtr, ytr
                            schedule=cfg["schedule"], seed=training_seed, checkpoint=checkpoint, resume=cfg["resume"],
                            progress=cfg["progress"], desc=part, vat_eps=eps, precision=precision,
                            extra={"dataset": tag, "recipe": {"restarts": restarts, "training_seed": training_seed}})
-        # the label-free criteria: the last epoch's mean KL(q(c|x) || uniform) = log K - the mean entropy of the
-        # cluster posteriors of the training images (confidence, higher kept), or its mean balance term
-        # KL(batch mean of q(c|x) || uniform) (balance, lower kept); the labels below only score each training
         clusters = candidate.cluster_probs(xte, cfg["eval_batch_size"]).argmax(1).numpy()
         scores = clustering_metrics(yte.cpu().numpy(), clusters)
         epochs_seconds += sum(h["seconds"] for h in got)
         trainings.append({"restart": r, "training_seed": training_seed, "confidence_kl_c": got[-1]["kl_c"],
                           "balance": got[-1].get("balance"),
                           "clustering_accuracy": scores["hungarian_accuracy"], "nmi": scores["nmi"]})
-        if model is None or better(got[-1], history[-1]):
+        if model is None or sign * trainings[-1][field] > sign * trainings[kept][field]:
             model, history, kept = candidate, got, r
     if restarts > 1:
         keep_restart(run, checkpoints[kept], CATVAE_KIND)
-        key = "confidence_kl_c" if cfg["restart_criterion"] == "confidence" else "balance"
-        values = ", ".join(f"{t[key]:.4f}" for t in trainings)
-        log(f"{desc}: kept restart {kept + 1}/{restarts}, by {cfg['restart_criterion']} ({key} {values})")
+        values = ", ".join(f"{t[field]:.4f}" for t in trainings)
+        log(f"{desc}: kept restart {kept + 1}/{restarts}, by {cfg['restart_criterion']} ({field} {values})")
     train_seconds = time.perf_counter() - t0
 
     seed_everything(seed)  # the Monte-Carlo test ELBO and the generated images do not depend on a resume
