@@ -262,7 +262,7 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path, interrupt_after, head
     (["--head=semi_supervised", "--values=95"], "--values=95: the semi_supervised head takes a multiple of 10"),
     (["--head=clustering", "--values=1"], "--values=1: the clustering head needs at least 2 clusters"),
     (["--epochs=-1"], "--epochs"),
-    (["--optimizer=rmsprop"], "--optimizer=rmsprop: must be one of , adam, sgd"),
+    (["--optimizer=rmsprop"], "--optimizer=rmsprop: must be one of \"\", adam, sgd"),
     (["--vat_weight=-1"], "--vat_weight"),
     (["--vat_weight=lots"], "--vat_weight"),
     (["--consistency_weight=-1"], "--consistency_weight"),
