@@ -335,9 +335,8 @@ def _with_tally(lines: list[str], tally: dict, unit: str, what: str, columns: in
 def catvae_confidence_table(root="records") -> str:
     """The evidence behind main_catvae.py's restarts and its restart_criterion: per validation-split selection
     candidate of CatVAE runs with three or more seeds, and per run of three or more restarts (copies of the same runs
-    listed once), the clustering accuracy of
-    each seed, two label-free statistics of each seed's last training epoch, and the accuracy of the seed that each
-    ranks first against the best seed's: the mean kl_c on the training images (KL(q(c|x) || uniform), how confidently
+    listed once), the clustering accuracy of each seed, two label-free statistics of each seed's last training epoch,
+    and the accuracy of the seed that each ranks first against the best seed's: the mean kl_c on the training images (KL(q(c|x) || uniform), how confidently
     the encoder assigns clusters; the highest ranks first) and the mean balance term (KL(batch mean of q(c|x) ||
     uniform), how evenly a batch spreads over the clusters, as the training logged it; the lowest ranks first). Below
     the table, per data set: how often each criterion's seed is its group's best and its worst, and the mean accuracy
@@ -355,7 +354,7 @@ def catvae_confidence_table(root="records") -> str:
         picks = {"confidence": int(np.argmax(confidence))}
         if None not in balance:                   # a run with the balance term off logs none
             picks["balance"] = int(np.argmin(balance))
-        for name, i in sorted(picks.items(), key=lambda kv: kv[0] != "balance"):
+        for name, i in picks.items():
             _tally(tally, (ds, f"kept by {name}"), acc, i, higher_is_better=True)
         even = (f"{', '.join(f'{b:.4f}' for b in balance)} | {100 * acc[picks['balance']]:.1f}" if "balance" in picks
                 else "- | -")
