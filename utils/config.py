@@ -176,7 +176,8 @@ def number_or_empty(high: float | None = None, *, empty: str = "a default") -> R
 
 
 def one_of(*names: str) -> Rule:
-    return Rule(lambda v: v in names, f"must be one of {', '.join(n or chr(34) * 2 for n in names)}", "nonsense")
+    shown = ", ".join(n or '""' for n in names)          # an empty choice (a header's "the data set's own") as ""
+    return Rule(lambda v: v in names, f"must be one of {shown}", "nonsense")
 
 
 def list_of(kind=str, *, names: tuple = (), low: int | None = None, empty: bool = False) -> Rule:
