@@ -20,7 +20,7 @@ and the same, judged_fitted_samples_*, for samples of the Gaussian that each mod
     python main_catvae.py                                   # defaults below: the paper's model + IMSAT's VAT and balance terms
     python main_catvae.py --paper_settings=true             # the paper's loss and training alone (PAPER below)
     python main_catvae.py --seeds=0                         # one seed of the four runs
-    python main_catvae.py --restarts=1                      # one training per run on every data set (three times faster)
+    python main_catvae.py --restarts=1                      # one training per run on every data set (3x faster)
     python main_catvae.py --datasets=mnist --variants=infocatvae --info_weight=10 --resume=true
     python main_catvae.py --reconstruction=mixture          # the original code's single soft-code decoder pass
     python main_catvae.py --mi_weight=50 --lr=3e-3 --out_dir=results/mi50   # + I(c; c') of two augmented views (not in the paper)

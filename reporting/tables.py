@@ -336,11 +336,11 @@ def catvae_confidence_table(root="records") -> str:
     """The evidence behind main_catvae.py's restarts and its restart_criterion: per validation-split selection
     candidate of CatVAE runs with three or more seeds, and per run of three or more restarts (copies of the same runs
     listed once), the clustering accuracy of each seed, two label-free statistics of each seed's last training epoch,
-    and the accuracy of the seed that each ranks first against the best seed's: the mean kl_c on the training images (KL(q(c|x) || uniform), how confidently
-    the encoder assigns clusters; the highest ranks first) and the mean balance term (KL(batch mean of q(c|x) ||
-    uniform), how evenly a batch spreads over the clusters, as the training logged it; the lowest ranks first). Below
-    the table, per data set: how often each criterion's seed is its group's best and its worst, and the mean accuracy
-    of the seeds each ranks first against the mean of all."""
+    and the accuracy of the seed that each ranks first against the best seed's: the mean kl_c on the training images
+    (KL(q(c|x) || uniform), how confidently the encoder assigns clusters; the highest ranks first) and the mean
+    balance term (KL(batch mean of q(c|x) || uniform), how evenly a batch spreads over the clusters, as the training
+    logged it; the lowest ranks first). Below the table, per data set: how often each criterion's seed is its group's
+    best and its worst, and the mean accuracy of the seeds each ranks first against the mean of all."""
     lines = ["| data set | model | selection, candidate | seeds | clustering accuracy % | last-epoch kl_c of each "
              "seed | the most confident seed's accuracy % | last-epoch balance of each seed | the most even seed's "
              "accuracy % | the best seed's accuracy % |", "|---" * 10 + "|"]
@@ -368,8 +368,9 @@ def aae_vat_ranking_table(root="records") -> str:
     """A lead for ranking AAE trainings without labels: per validation-split selection candidate of AAE runs with VAT
     and three or more seeds, and per run of three or more restarts (copies of the same runs listed once), the
     validation error of each seed, the mean VAT loss of its last training epoch (a number from the training images,
-    no labels), and the error of the seed with the lowest and with the highest VAT loss against the best seed's. Below the table, per data set, head and
-    setting: how often each end of the ranking is its group's best and its worst seed."""
+    no labels), and the error of the seed with the lowest and with the highest VAT loss against the best seed's. Below
+    the table, per data set, head and setting: how often each end of the ranking is its group's best and its worst
+    seed."""
     lines = ["| data set | head, setting | selection, candidate | seeds | error % | last-epoch VAT loss of each seed | "
              "the lowest-VAT seed's error % | the highest-VAT seed's error % | the best seed's error % |",
              "|---" * 9 + "|"]
