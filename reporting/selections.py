@@ -27,8 +27,9 @@ _CATVAE_FASHION_BF16 = ("--info_weight=1", "--precision=bf16", "--prior_scale=4"
 _CATVAE_FASHION_DEFAULTS = (*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40")
 # MNIST's defaults in bf16 but one training per run: what the MNIST selections that count how many single trainings
 # reach 92 % share
-_CATVAE_MNIST_SINGLE = (*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=bf16",
-                        "--encoder_layers=2", "--epochs=20", "--restarts=1")
+_CATVAE_MNIST_BF16 = (*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=bf16",
+                      "--encoder_layers=2", "--epochs=20")
+_CATVAE_MNIST_SINGLE = (*_CATVAE_MNIST_BF16, "--restarts=1")
 # the 100-label AAE recipe before aae-consistency-mnist (the consistency term on) and aae-epochs-mnist (30 epochs)
 # changed that head's defaults: the selections made with it pin it, so each stays the run it recorded
 _SEMI_CONSISTENCY = ("--consistency_weight=1",)
@@ -347,6 +348,14 @@ SELECTIONS = {s.name: s for s in [
             extra=_CATVAE_MNIST_SINGLE,
             judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py mi_weight on MNIST (issue 27: InfoCatVAE clustering on every seed)"),
+    # issue 27 (MNIST InfoCatVAE >= 92 % on every seed): about half of MNIST's single trainings reach 92 %, and in every
+    # recorded group of trainings with one that did, the most confident was one of them; a run misses when all of its
+    # trainings do, as all three of the test split's seed 1 did. Five trainings against three, kept by confidence, at
+    # MNIST's defaults in bf16 (declared 2026-12-05 before any of its runs)
+    _catvae("catvae-restarts5-mnist", "mnist", {f"restarts-{r}": (f"--restarts={r}",) for r in (3, 5)},
+            seeds=(0, 1, 2), extra=(*_CATVAE_MNIST_BF16, "--restart_criterion=confidence"),
+            judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            decides="main_catvae.py restarts_mnist (issue 27: InfoCatVAE clustering on every seed)"),
     _catvae("catvae-prior-scale8-fashion-mnist", "fashion-mnist",
             {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (4, 8)},
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--encoder_layers=1",
