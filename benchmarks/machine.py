@@ -11,24 +11,7 @@ from pathlib import Path
 
 import torch
 
-from utils.runtime import native_bf16
-
-
-def cpu_info() -> dict:
-    """The processor's name and its bf16 flags, from /proc/cpuinfo where there is one."""
-    name, flags = "", []
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and not name:
-                    name = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = value.split()
-    except OSError:
-        pass
-    return {"cpu": name or platform.processor() or platform.machine(), "logical_cpus": os.cpu_count(),
-            "avx512_bf16": "avx512_bf16" in flags, "amx_bf16": "amx_bf16" in flags}
+from utils.runtime import cpu_info, native_bf16
 
 
 def load_average() -> float | None:

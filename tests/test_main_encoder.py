@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import main_encoder
+from utils.runtime import cpu_info
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,6 +33,7 @@ def test_end_to_end_tiny(tiny_data_dir, tmp_path):
             assert cfg["train_limit"] == 300 and cfg["arch"] == arch  # overrides land in the saved config
             # what a rerun needs to repeat the numbers exactly (docs/speed.md, threads)
             assert cfg["threads"] == torch.get_num_threads() and cfg["torch_version"] == torch.__version__
+            assert cfg["cpu"] == cpu_info()["cpu"] and cfg["cpu"]
             q = torch.load(run / "quantizers.pt", weights_only=False)
             assert q["quantizers"][20]["centroids"].shape[0] == 20
     assert (out / "seq" / "accuracy_vs_clusters.png").stat().st_size > 10_000

@@ -266,10 +266,11 @@ def test_a_row_whose_seeds_were_run_with_different_recipes_is_refused(tmp_path):
 
     recipe = {"head": "semi_supervised", "epochs": 30, "vat_weight": 3.0, "out_dir": "/tmp/a", "progress": True}
     _aae(tmp_path, "labels-100", 0.03, config={**recipe, "seed": 0, "data_source": "/data (idx)", "device_used": "cpu",
-                                               "threads": 1, "torch_version": "2.14.1"})
+                                               "cpu": "Intel Xeon", "threads": 1, "torch_version": "2.14.1"})
     _aae(tmp_path / "seed-1", "labels-100", 0.02, seed=1,       # where and how it ran: the same recipe
          config={**recipe, "seed": 1, "out_dir": "/tmp/b/seed-1", "progress": False, "data_source": "/data (csv)",
-                 "device_used": "cuda", "threads": 2, "torch_version": "2.11.0"})
+                 "device_used": "cuda", "cpu": "AMD EPYC", "gpu": "NVIDIA H200", "threads": 2,
+                 "torch_version": "2.11.0"})
     _aae(tmp_path / "seed-2", "labels-100", 0.04, seed=2, config={"seed": 2, "epochs": 30})   # predates vat_weight
     assert "3.00 +- 1.00 (3.00, 2.00, 4.00)" in aae_table(tmp_path)
     _aae(tmp_path / "seed-2", "labels-100", 0.04, seed=2, config={**recipe, "seed": 2, "vat_weight": 0.0})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import random
 
 import numpy as np
@@ -45,10 +46,36 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def cpu_info() -> dict:
+    """The processor's name, family and model numbers (a virtual machine's name can hide its generation) and its bf16
+    flags, from /proc/cpuinfo where there is one."""
+    fields, flags = {}, []
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model"):
+                    fields.setdefault(key, value.strip())
+                elif key == "flags" and not flags:
+                    flags = value.split()
+    except OSError:
+        pass
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        name = f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return {"cpu": name, "logical_cpus": os.cpu_count(),
+            "avx512_bf16": "avx512_bf16" in flags, "amx_bf16": "amx_bf16" in flags}
+
+
 def run_environment(device: torch.device) -> dict:
-    """Where a run went, for its config.json: the device, the CPU threads torch used (another count changes the
-    numbers in the last digits; docs/speed.md, threads) and the torch version."""
-    return {"device_used": str(device), "threads": torch.get_num_threads(), "torch_version": torch.__version__}
+    """Where a run went, for its config.json: the device (and the GPU's name), the processor, the CPU threads torch
+    used and the torch version. Another processor or thread count changes the numbers in the last digits, and a
+    training that is sensitive to them can end elsewhere (docs/speed.md, threads)."""
+    where = {"device_used": str(device), "cpu": cpu_info()["cpu"]}
+    if device.type == "cuda":
+        where["gpu"] = torch.cuda.get_device_name(device)
+    return {**where, "threads": torch.get_num_threads(), "torch_version": torch.__version__}
 
 
 def rng_state() -> dict:
