@@ -82,7 +82,7 @@ mi_weight = 0.0                   # weight of I(c; c') of two random affine view
 vat_weight = 300.0                # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off): docs/catvae.md, the VAT recipe
 vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
 restarts = 0                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one that restart_criterion ranks first (label-free, as k-means keeps its best start); 0: the data set's own, the next two lines
-restarts_mnist = 3                # on MNIST (3 chosen on the validation split: docs/catvae.md)
+restarts_mnist = 5                # on MNIST (5 chosen on the validation split: docs/catvae.md)
 restarts_fashion = 3              # on Fashion-MNIST (3, kept by the balance term, chosen on the validation split: docs/catvae.md)
 restart_criterion = ""            # the training a run keeps (label-free): confidence, the highest last-epoch mean kl_c; balance, the lowest last-epoch mean balance term (needs balance_weight > 0); empty: the data set's own, the next two lines
 restart_criterion_mnist = "confidence"  # on MNIST (docs/catvae.md: restarts kept by confidence)
