@@ -107,8 +107,8 @@ _SEED_DIR = re.compile(r"^seed-\d+$")
 # records them: they differ per seed, and a system's probes can join a record later). reporting.plan does not compare
 # them with a finished run either.
 NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_dir", "runs_dir", "judge",
-                "datasets", "archs", "variants", "seeds", "head", "values", "runs", "systems",
-                "encoder_dir", "data_source", "device_used", "cpu", "gpu", "threads", "torch_version"}   # where and how a run went
+                "datasets", "archs", "variants", "seeds", "head", "values", "runs", "systems", "encoder_dir",
+                "data_source", "device_used", "cpu", "gpu", "threads", "torch_version"}   # where and how a run went
 
 
 # Settings added to a script after some of its runs were recorded, with the value those runs had (the model's
