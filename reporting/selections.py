@@ -356,6 +356,14 @@ SELECTIONS = {s.name: s for s in [
             seeds=(0, 1, 2), extra=(*_CATVAE_MNIST_BF16, "--restart_criterion=confidence"),
             judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py restarts_mnist (issue 27: InfoCatVAE clustering on every seed)"),
+    # issue 27 (MNIST InfoCatVAE >= 92 % on every seed): the same seed, code and thread count trained to another
+    # clustering on another Xeon (catvae-restarts5-mnist), so the arithmetic matters; the share of single trainings
+    # that reach 92 % in fp32 against bf16 on one CPU (declared 2026-12-05 before any of its runs)
+    _catvae("catvae-precision-single-mnist", "mnist",
+            {f"precision-{p}": (f"--precision={p}",) for p in ("bf16", "fp32")}, seeds=(0, 1, 2, 3, 4, 5),
+            extra=tuple(a for a in _CATVAE_MNIST_SINGLE if a != "--precision=bf16"),
+            judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
+            decides="main_catvae.py precision on MNIST (issue 27: InfoCatVAE clustering on every seed)"),
     _catvae("catvae-prior-scale8-fashion-mnist", "fashion-mnist",
             {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (4, 8)},
             seeds=(0, 1, 2), extra=(*_CATVAE_RECIPE, "--info_weight=1", "--precision=bf16", "--encoder_layers=1",
