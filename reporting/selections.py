@@ -25,8 +25,8 @@ _CATVAE_CLUSTERING_JUDGED = ("clustering_accuracy", "judged_prior_samples_mode_c
 _CATVAE_FASHION_BF16 = ("--info_weight=1", "--precision=bf16", "--prior_scale=4", "--encoder_layers=1")
 # Fashion-MNIST's defaults since catvae-epochs-fashion-mnist chose 40 epochs: what its later selections compare against
 _CATVAE_FASHION_DEFAULTS = (*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40")
-# MNIST's defaults in bf16 but one training per run: what the MNIST selections that count how many single trainings
-# reach 92 % share
+# MNIST's defaults in bf16 but the trainings per run, which each selection names; with one training per run, what the
+# MNIST selections that count how many single trainings reach 92 % share
 _CATVAE_MNIST_BF16 = (*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=bf16",
                       "--encoder_layers=2", "--epochs=20")
 _CATVAE_MNIST_SINGLE = (*_CATVAE_MNIST_BF16, "--restarts=1")
