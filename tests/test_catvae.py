@@ -23,6 +23,7 @@ from utils.datasets import load_split
 from utils.config import own_value
 from utils.errors import UserError, run_cli
 from utils.io import load_checkpoint
+from utils.runtime import resolve_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -217,6 +218,23 @@ def test_restarts_zero_is_each_data_sets_own_and_the_paper_trains_once():
     assert own_value({**header, "restart_criterion": "confidence"}, "restart_criterion", "fashion-mnist") == "confidence"
     assert main_catvae.PAPER["restarts"] == 1
 
+
+
+def test_each_data_set_trains_in_its_own_precision_unless_one_is_given(tiny_data_dir, tmp_path):
+    """MNIST trains in fp32 and Fashion-MNIST in auto (bf16 where the CPU has it natively), as chosen on the
+    validation split (docs/catvae.md); config.json records the value the run used, metrics.json what it resolved to."""
+    header = {k: getattr(main_catvae, k) for k in ("precision", "precision_mnist", "precision_fashion")}
+    assert header == {"precision": "", "precision_mnist": "fp32", "precision_fashion": "auto"}
+    assert own_value({**header, "precision": "bf16"}, "precision", "mnist") == "bf16"
+    main_catvae.main(TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--variants=catvae",
+                             "--datasets=mnist,fashion-mnist", "--judge=off", "--hidden=16", "--restarts=1"])
+    for tag, recorded in (("mnist", "fp32"), ("fashion-mnist", "auto")):
+        run = tmp_path / f"catvae/{tag}/catvae/seed-0"
+        assert json.loads((run / "config.json").read_text())["precision"] == recorded
+        used = json.loads((run / "metrics.json").read_text())["precision"]
+        assert used == resolve_precision(recorded, torch.device("cpu"))
+    with pytest.raises(UserError, match="--precision_mnist"):
+        main_catvae.main(TINY + [f"--out_dir={tmp_path}", "--precision_mnist=fp16"])
 
 @pytest.mark.slow
 def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
