@@ -128,7 +128,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1),
          "precision": one_of("", *PRECISIONS), "precision_mnist": one_of(*PRECISIONS),
          "precision_fashion": one_of(*PRECISIONS)}
-# header keys whose 0 means the data set's own value (<key>_mnist, <key>_fashion), resolved per run and by reproduce.py
+# header keys whose 0 or empty means the data set's own value (<key>_mnist, <key>_fashion), resolved per run and by
+# reproduce.py
 PER_DATA_SET = ("restarts", "epochs", "encoder_layers", "restart_criterion", "precision")
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,

@@ -370,7 +370,7 @@ SELECTIONS = {s.name: s for s in [
     # runs)
     _catvae("catvae-precision-single-fashion-mnist", "fashion-mnist",
             {f"precision-{p}": (f"--precision={p}",) for p in ("bf16", "fp32")}, seeds=(0, 1, 2, 3, 4, 5),
-            extra=(*tuple(a for a in _CATVAE_FASHION_DEFAULTS if a != "--precision=bf16"), "--restarts=1"),
+            extra=(*(a for a in _CATVAE_FASHION_DEFAULTS if a != "--precision=bf16"), "--restarts=1"),
             judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py precision on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
     _catvae("catvae-prior-scale8-fashion-mnist", "fashion-mnist",
