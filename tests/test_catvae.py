@@ -219,7 +219,6 @@ def test_restarts_zero_is_each_data_sets_own_and_the_paper_trains_once():
     assert main_catvae.PAPER["restarts"] == 1
 
 
-
 def test_each_data_set_trains_in_its_own_precision_unless_one_is_given(tiny_data_dir, tmp_path):
     """MNIST trains in fp32 and Fashion-MNIST in auto (bf16 where the CPU has it natively), as chosen on the
     validation split (docs/catvae.md); config.json records the value the run used, metrics.json what it resolved to."""
@@ -235,6 +234,7 @@ def test_each_data_set_trains_in_its_own_precision_unless_one_is_given(tiny_data
         assert used == resolve_precision(recorded, torch.device("cpu"))
     with pytest.raises(UserError, match="--precision_mnist"):
         main_catvae.main(TINY + [f"--out_dir={tmp_path}", "--precision_mnist=fp16"])
+
 
 @pytest.mark.slow
 def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
