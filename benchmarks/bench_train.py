@@ -135,11 +135,14 @@ def decoder_family(arch: str) -> Family:
 
 
 def catvae_family(variant: str) -> Family:
-    """CatVAE or InfoCatVAE with main_catvae.py's header (models.catvae.CatVAE.loss)."""
+    """CatVAE or InfoCatVAE with main_catvae.py's header, MNIST's own values where it leaves them to the data set
+    (models.catvae.CatVAE.loss)."""
     bs = main_catvae.batch_size
+    header = vars(main_catvae)
+    cfg = {**header, **{key: own_value(header, key, "mnist") for key in main_catvae.PER_DATA_SET}}
 
     def make(device, precision):
-        model = main_catvae.model_from_config(vars(main_catvae), variant).to(device)
+        model = main_catvae.model_from_config(cfg, variant).to(device)
         x, _ = random_data(POOL * bs, device)
         eps = torch.full((len(x),), 2.0, device=device) if model.vat_weight > 0 else None  # VAT radii: size is moot
         return adam_step(model, lambda rows: model.loss(x[rows], None if eps is None else eps[rows]),

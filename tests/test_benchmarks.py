@@ -27,6 +27,15 @@ def test_aae_names_every_head_in_order():
         bench_train.pick_families("aae_nonsense")
 
 
+def test_every_family_builds_from_its_scripts_header_and_trains_a_step():
+    """Each family's model is built from today's header (a header key that is the data set's own, 0 or empty, is
+    resolved as the script resolves it) and one step gives a finite loss: a header change cannot break the benchmark
+    unnoticed."""
+    for fam in bench_train.families().values():
+        terms = fam.make(torch.device("cpu"), "fp32")(0)
+        assert torch.isfinite(torch.as_tensor(terms[fam.loss_key])).all(), fam.name
+
+
 def test_run_gives_each_aae_head_its_default_run_length():
     """run() times a family's step and turns an AAE head's images/s into its default run's minutes: the head's
     epochs of 60,000 images at the median speed. A step that sleeps a fixed time pins the speed."""
