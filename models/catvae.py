@@ -15,7 +15,7 @@ Negative ELBO, in nats per image (summed over pixels and latent dimensions, aver
     kl_z  = sum_c q(c|x) KL(q(z|x,c) || N(mu_c, I))        (closed form, summed over the d dimensions)
     kl_c  = KL(q(c|x) || Uniform(K)) = sum_c q log q + log K
     loss  = recon + kl_weight * kl_z + kl_c  [+ info_weight * info]  [+ balance_weight * balance]  [- mi_weight * mi]
-            [+ vat_weight * vat]
+            [+ vat_weight * vat]  [+ mmd_weight * mmd]
 
 ``kl_weight`` (1 = the ELBO, the paper's) weighs kl_z in training only (a beta-VAE's weight, not in the paper): above 1
 it pulls each cluster's codes toward its prior mode, so that more of the mode's prior samples fall where the decoder
@@ -34,7 +34,11 @@ number to copy: here the weight compares with per-image nats).
 Optional terms, not in the paper (weight 0 = off): ``balance_weight`` KL(batch mean of q(c|x) || Uniform(K))
 against collapse into few clusters; ``mi_weight`` I(c; c') of two random affine views (``AUGMENT``), the objective
 of IIC; ``vat_weight`` IMSAT's virtual adversarial training of the cluster head (models/vat.py), with radii that
-the caller computes once per run. In training mode every pass updates the batch norm's running statistics (the
+the caller computes once per run; ``mmd_weight`` the maximum mean discrepancy between the batch's codes, each taken
+from its most likely cluster's Gaussian and measured from that cluster's prior mean, and standard normal samples (the
+aggregate-posterior term of InfoVAE / WAE, Zhao et al. 2017, Tolstikhin et al. 2018): the kl_z term pulls each
+image's Gaussian toward its mode, this one the cloud of a mode's codes toward the mode's N(mu_c, I), where the prior's
+samples are drawn. In training mode every pass updates the batch norm's running statistics (the
 perturbed and generated images' passes too, as in IMSAT's code).
 
 Fixed bugs of the original (docs/originals.md 2.7): dropout is an ``nn.Dropout`` (off in eval mode); the entropy
@@ -83,6 +87,17 @@ def view_mutual_information(logits_a: torch.Tensor, logits_b: torch.Tensor) -> t
     return (joint * (joint.log() - marginal.log().unsqueeze(1) - marginal.log().unsqueeze(0))).sum()
 
 
+def imq_mmd(a: torch.Tensor, b: torch.Tensor, scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)) -> torch.Tensor:
+    """Unbiased estimate of MMD^2 between the samples ``a`` and ``b`` (n, d each) with the inverse multiquadratic
+    kernel k(u, v) = C / (C + ||u - v||^2), summed over C = 2 d s for each s in ``scales`` (WAE's choice around a
+    unit-variance Gaussian). Its expectation is 0 when both come from one distribution, positive otherwise."""
+    n, d = a.shape
+    sq = torch.cdist(torch.cat([a, b]), torch.cat([a, b])).pow(2)
+    k = sum(2 * d * s / (2 * d * s + sq) for s in scales)
+    within = 1.0 - torch.eye(n, device=a.device, dtype=k.dtype)           # i != j in the two within-sample sums
+    return (((k[:n, :n] + k[n:, n:]) * within).sum() / (n * (n - 1))) - 2 * k[:n, n:].mean()
+
+
 def categorical_kl_uniform(log_q: torch.Tensor) -> torch.Tensor:
     """KL(q || Uniform(K)) = sum_c q_c log q_c + log K for log-probabilities (..., K); 0 for a uniform q."""
     return (log_q.exp() * log_q).sum(-1) + math.log(log_q.shape[-1])
@@ -94,13 +109,13 @@ class CatVAE(nn.Module):
 
     # config keys that came after checkpoints were written, with the value that rebuilds those checkpoints' model
     # (utils.training.fit fills them in before it compares a checkpoint's config with the model's)
-    ADDED_CONFIG = {"kl_weight": 1.0, "encoder_layers": 1}
+    ADDED_CONFIG = {"kl_weight": 1.0, "encoder_layers": 1, "mmd_weight": 0.0}
 
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
                  info_weight: float = 1.0, info_samples: int = 10, balance_weight: float = 0.0,
                  mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25,
-                 kl_weight: float = 1.0, encoder_layers: int = 1):
+                 kl_weight: float = 1.0, encoder_layers: int = 1, mmd_weight: float = 0.0):
         super().__init__()
         if variant not in VARIANTS:
             raise UserError(f"unknown variant {variant!r} (use {', '.join(VARIANTS)})")
@@ -111,9 +126,9 @@ class CatVAE(nn.Module):
             raise UserError(f"need clusters >= 2, sub_dim >= 1, hidden >= 1, 0 <= dropout < 1, info_samples >= 1, "
                             f"encoder_layers >= 1; got {n_clusters}, {sub_dim}, {hidden}, {dropout}, {info_samples}, "
                             f"{encoder_layers}")
-        if vat_weight < 0 or vat_radius <= 0 or kl_weight <= 0:
-            raise UserError(f"need vat_weight >= 0, vat_radius > 0 and kl_weight > 0; got {vat_weight}, {vat_radius}, "
-                            f"{kl_weight}")
+        if vat_weight < 0 or vat_radius <= 0 or kl_weight <= 0 or mmd_weight < 0:
+            raise UserError(f"need vat_weight >= 0, vat_radius > 0, kl_weight > 0 and mmd_weight >= 0; got {vat_weight}, "
+                            f"{vat_radius}, {kl_weight}, {mmd_weight}")
         if mi_weight > 0 and in_dim != 28 * 28:
             raise UserError(f"mi_weight > 0 augments 28x28 images (in_dim 784); got in_dim {in_dim}")
         self.variant, self.variant_name, self.reconstruction = variant, VARIANTS[variant], reconstruction
@@ -121,13 +136,14 @@ class CatVAE(nn.Module):
         self.info_weight = float(info_weight) if variant == "infocatvae" else 0.0
         self.info_samples, self.balance_weight, self.mi_weight = info_samples, float(balance_weight), float(mi_weight)
         self.vat_weight, self.vat_radius, self.kl_weight = float(vat_weight), float(vat_radius), float(kl_weight)
+        self.mmd_weight = float(mmd_weight)
         self.config = {"variant": variant, "n_clusters": n_clusters, "sub_dim": sub_dim, "scale": float(scale),
                        "hidden": hidden, "dropout": float(dropout), "in_dim": in_dim, "reconstruction": reconstruction,
                        "info_weight": self.info_weight, "info_samples": info_samples,
                        "balance_weight": self.balance_weight, "mi_weight": self.mi_weight,
                        "batch_norm": bool(batch_norm),
                        "vat_weight": self.vat_weight, "vat_radius": self.vat_radius, "kl_weight": self.kl_weight,
-                       "encoder_layers": encoder_layers}
+                       "encoder_layers": encoder_layers, "mmd_weight": self.mmd_weight}
         self.register_buffer("prior_mu", prior_means(n_clusters, sub_dim, scale))
         # encoder
         self.fc = nn.Linear(in_dim, hidden)
@@ -191,7 +207,16 @@ class CatVAE(nn.Module):
             recon = F.binary_cross_entropy_with_logits(self.decoder(z), target, reduction="none").sum(-1)
         kl_z = (q_t * gaussian_kl(mu, logvar, self.prior_mu.unsqueeze(1))).sum(0)
         kl_c = categorical_kl_uniform(log_q)
-        return {"recon": recon, "kl_z": kl_z, "kl_c": kl_c, "log_q": log_q, "logits": logits}
+        return {"recon": recon, "kl_z": kl_z, "kl_c": kl_c, "log_q": log_q, "logits": logits, "mu": mu,
+                "logvar": logvar}
+
+    def mmd_term(self, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """MMD^2 (imq_mmd) between z - mu_c, z ~ q(z|x, c) of each image's most likely cluster c, and as many
+        N(0, I) samples: 0 in expectation when every mode's codes fill N(mu_c, I), the prior's mode."""
+        c = logits.argmax(1)
+        rows = torch.arange(len(c), device=c.device)
+        residual = self.sample_gaussian(mu[c, rows], logvar[c, rows]).float() - self.prior_mu[c]
+        return imq_mmd(residual, torch.randn_like(residual))
 
     def info_term(self, n_per_cluster: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """-mean log q(c | decode(z)), z ~ N(mu_c, I), over n_per_cluster images per cluster; and the hit rate.
@@ -223,6 +248,9 @@ class CatVAE(nn.Module):
                 raise ValueError("vat_weight > 0 needs the per-image radii vat_eps")
             out["vat"] = vat_loss(self.cluster_logits, x, vat_eps, logits=terms["logits"])
             out["loss"] = out["loss"] + self.vat_weight * out["vat"]
+        if self.mmd_weight > 0:
+            out["mmd"] = self.mmd_term(terms["logits"], terms["mu"], terms["logvar"])
+            out["loss"] = out["loss"] + self.mmd_weight * out["mmd"]
         if self.info_weight > 0:
             info, hit = self.info_term()
             out["loss"] = out["loss"] + self.info_weight * info
@@ -273,7 +301,7 @@ class CatVAE(nn.Module):
         """Mean negative-ELBO terms per image on ``x`` (eval mode, one Monte-Carlo sample per cluster)."""
         sums = {"recon": 0.0, "kl_z": 0.0, "kl_c": 0.0}
         for part in self._batched(lambda b: {k: float(v.sum()) for k, v in self.elbo_terms(b).items()
-                                             if k not in ("log_q", "logits")}, x, batch_size):
+                                             if k in sums}, x, batch_size):
             for k in sums:
                 sums[k] += part[k]
         out = {k: v / len(x) for k, v in sums.items()}

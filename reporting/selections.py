@@ -373,6 +373,15 @@ SELECTIONS = {s.name: s for s in [
             extra=(*(a for a in _CATVAE_FASHION_DEFAULTS if a != "--precision=bf16"), "--restarts=1"),
             judged=True, metrics=_CATVAE_CLUSTERING_JUDGED,
             decides="main_catvae.py precision on Fashion-MNIST (issue 27: InfoCatVAE clustering)"),
+    # issue 27 (prior samples of each mode >= 90 %): InfoVAE's aggregate-posterior term, MMD of each mode's codes to
+    # the mode's N(mu_c, I), against none, MNIST's defaults with one training per run in fp32 (declared 2026-12-06
+    # before any of its runs; its mmd_weight-0 runs are catvae-precision-single-mnist's precision-fp32 runs)
+    _catvae("catvae-mmd-weight-mnist", "mnist",
+            {f"mmd_weight-{w}": (f"--mmd_weight={w}",) for w in (0, 100, 1000)}, seeds=(0, 1, 2, 3, 4, 5),
+            extra=(*(a for a in _CATVAE_MNIST_SINGLE if a != "--precision=bf16"), "--precision=fp32"),
+            judged=True, metrics=("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
+                                  "judged_fitted_samples_mode_class", "clustering_accuracy"),
+            decides="main_catvae.py mmd_weight on MNIST (issue 27: prior samples of each mode)"),
     # issue 27 (Fashion-MNIST InfoCatVAE >= 65 %): the information weight was set on Fashion-MNIST by one seed of an
     # older recipe (catvae-info-weight-fashion-mnist); smaller weights at today's defaults, six single trainings each
     # (declared 2026-12-06 before any of its runs; its info_weight-1 runs are catvae-precision-single-fashion-mnist's

@@ -18,7 +18,8 @@ import figures.catvae as catvae_figures
 import main_catvae
 from evaluation.catvae import fit_modes, judged_prior_samples, mode_classes, prior_samples
 from evaluation.judge import load_judge
-from models.catvae import CatVAE, categorical_kl_uniform, gaussian_kl, prior_means, view_mutual_information
+from models.catvae import (CatVAE, categorical_kl_uniform, gaussian_kl, imq_mmd, prior_means,
+                           view_mutual_information)
 from utils.datasets import load_split
 from utils.config import own_value
 from utils.errors import UserError, run_cli
@@ -135,6 +136,38 @@ def test_the_mi_term_enters_the_loss_and_trains_the_cluster_head_and_trunk():
     assert "mi" not in CatVAE(variant="catvae").loss(x)
     with pytest.raises(UserError, match="in_dim 784"):
         CatVAE(variant="catvae", mi_weight=1.0, in_dim=100)
+
+
+def test_imq_mmd_is_zero_in_expectation_for_one_distribution_and_grows_with_the_difference():
+    torch.manual_seed(0)
+    n, d = 400, 20
+    same = [imq_mmd(torch.randn(n, d), torch.randn(n, d)).item() for _ in range(20)]
+    assert abs(np.mean(same)) < 3 * np.std(same) / np.sqrt(len(same)) + 1e-4       # unbiased: 0 in expectation
+    shifted = [imq_mmd(torch.randn(n, d) + s / math.sqrt(d), torch.randn(n, d)).item() for s in (0.5, 1.0, 2.0)]
+    assert max(same) < shifted[0] < shifted[1] < shifted[2]                         # a mean shift of norm 0.5, 1, 2
+    narrow = imq_mmd(0.5 * torch.randn(n, d), torch.randn(n, d)).item()
+    assert narrow > shifted[1]                                                      # a spread too small shows too
+    a, b = torch.randn(50, d), torch.randn(60, d) + 1.0
+    assert math.isclose(imq_mmd(a, b[:50]).item(), imq_mmd(b[:50], a).item(), rel_tol=1e-5)   # symmetric
+
+
+def test_the_mmd_term_enters_the_loss_and_trains_the_codes_only():
+    """mmd = imq_mmd(z - mu_c, N(0, I) samples) for z of each image's most likely cluster: it moves the encoder's
+    Gaussians (mu and logvar heads, trunk), never the decoder or the cluster head's choice."""
+    torch.manual_seed(0)
+    x = torch.rand(32, 1, 28, 28)
+    model = CatVAE(variant="catvae", mmd_weight=50.0)
+    out = model.loss(x)
+    assert torch.allclose(out["loss"], out["recon"] + out["kl_z"] + out["kl_c"] + 50.0 * out["mmd"])
+    model.zero_grad()
+    out["mmd"].backward()
+    assert model.mu_head.weight.grad.abs().sum() > 0 and model.logvar_head.weight.grad.abs().sum() > 0
+    assert model.fc.weight.grad.abs().sum() > 0
+    assert model.decoder[0].weight.grad is None and model.cluster_head.weight.grad is None
+    assert "mmd" not in CatVAE(variant="catvae").loss(x)
+    assert CatVAE.from_config(model.config).mmd_weight == 50.0     # the checkpoint's config rebuilds it
+    with pytest.raises(UserError, match="mmd_weight"):
+        CatVAE(mmd_weight=-1.0)
 
 
 def test_the_vat_term_enters_the_loss_and_trains_the_cluster_head_and_trunk_only():
