@@ -34,7 +34,7 @@ from evaluation.catvae import evaluate, fit_modes, judged_prior_samples, mode_cl
 from evaluation.judge import judge_folder, load_judge
 from figures.catvae import interpolation, lambda_traversal, latent_pca, reconstructions, samples_by_cluster
 from figures.plots import class_names
-from models.catvae import CATVAE_KIND, RECONSTRUCTIONS, VARIANTS, CatVAE
+from models.catvae import CATVAE_KIND, MMD_MATCHES, RECONSTRUCTIONS, VARIANTS, CatVAE
 from models.vat import radii
 from reporting.tables import catvae_summary, catvae_summary_lines
 from data import DATASETS
@@ -81,6 +81,7 @@ balance_weight = 120.0            # weight of KL(batch mean of q(c|x) || uniform
 mi_weight = 0.0                   # weight of I(c; c') of two random affine views per image (IIC, not in the paper; 0 = off; try 50 with lr 3e-3)
 vat_weight = 300.0                # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off): docs/catvae.md, the VAT recipe
 mmd_weight = 0.0                  # weight of the MMD between each mode's codes and the mode's N(mu_c, I), InfoVAE's aggregate-posterior term (not in the paper; 0 = off; docs/catvae.md)
+mmd_match = "pooled"              # pooled: all modes' codes against their Gaussians at once; mode: each mode's against its own
 vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
 restarts = 0                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one that restart_criterion ranks first (label-free, as k-means keeps its best start); 0: the data set's own, the next two lines
 restarts_mnist = 5                # on MNIST (5 chosen on the validation split: docs/catvae.md)
@@ -119,7 +120,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "epochs": at_least(0), "epochs_mnist": at_least(1), "epochs_fashion": at_least(1), "batch_size": at_least(1),
          "lr": positive(), "schedule": one_of("constant", "onecycle"),
          "info_weight": at_least(0), "info_samples": at_least(1), "balance_weight": at_least(0),
-         "mi_weight": at_least(0), "mmd_weight": at_least(0), "vat_weight": at_least(0), "vat_radius": positive(), "kl_weight": positive(),
+         "mi_weight": at_least(0), "mmd_weight": at_least(0), "mmd_match": one_of(*MMD_MATCHES),
+         "vat_weight": at_least(0), "vat_radius": positive(), "kl_weight": positive(),
          "restarts": at_least(0), "restarts_mnist": at_least(1), "restarts_fashion": at_least(1),
          "restart_criterion": one_of("", "confidence", "balance"),
          "restart_criterion_mnist": one_of("confidence", "balance"),
@@ -145,7 +147,7 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
                   info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
                   balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"], batch_norm=cfg["batch_norm"],
                   vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"], kl_weight=cfg["kl_weight"],
-                  encoder_layers=cfg["encoder_layers"], mmd_weight=cfg["mmd_weight"])
+                  encoder_layers=cfg["encoder_layers"], mmd_weight=cfg["mmd_weight"], mmd_match=cfg["mmd_match"])
 
 
 def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,

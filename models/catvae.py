@@ -37,8 +37,9 @@ of IIC; ``vat_weight`` IMSAT's virtual adversarial training of the cluster head 
 the caller computes once per run; ``mmd_weight`` the maximum mean discrepancy between the batch's codes, each taken
 from its most likely cluster's Gaussian and measured from that cluster's prior mean, and standard normal samples (the
 aggregate-posterior term of InfoVAE / WAE, Zhao et al. 2017, Tolstikhin et al. 2018): the kl_z term pulls each
-image's Gaussian toward its mode, this one the cloud of a mode's codes toward the mode's N(mu_c, I), where the prior's
-samples are drawn. In training mode every pass updates the batch norm's running statistics (the
+image's Gaussian toward its mode, this one the cloud of the codes toward N(mu_c, I), where the prior's samples are
+drawn; ``mmd_match="pooled"`` compares all modes' codes at once (their mixture), ``"mode"`` each mode's codes with
+its own Gaussian. In training mode every pass updates the batch norm's running statistics (the
 perturbed and generated images' passes too, as in IMSAT's code).
 
 Fixed bugs of the original (docs/originals.md 2.7): dropout is an ``nn.Dropout`` (off in eval mode); the entropy
@@ -59,6 +60,7 @@ from utils.errors import UserError
 CATVAE_KIND = "catvae"
 VARIANTS = {"catvae": "CatVAE", "infocatvae": "InfoCatVAE"}
 RECONSTRUCTIONS = ("expected", "mixture")
+MMD_MATCHES = ("pooled", "mode")
 AUGMENT = {"rotation": 20.0, "scale": 0.15, "shift": 0.2}  # the views of the mi term (utils.augment.random_affine)
 
 
@@ -87,15 +89,25 @@ def view_mutual_information(logits_a: torch.Tensor, logits_b: torch.Tensor) -> t
     return (joint * (joint.log() - marginal.log().unsqueeze(1) - marginal.log().unsqueeze(0))).sum()
 
 
-def imq_mmd(a: torch.Tensor, b: torch.Tensor, scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)) -> torch.Tensor:
+def imq_mmd(a: torch.Tensor, b: torch.Tensor, groups: torch.Tensor | None = None,
+            scales=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)) -> torch.Tensor:
     """Unbiased estimate of MMD^2 between the samples ``a`` and ``b`` (n, d each) with the inverse multiquadratic
     kernel k(u, v) = C / (C + ||u - v||^2), summed over C = 2 d s for each s in ``scales`` (WAE's choice around a
-    unit-variance Gaussian). Its expectation is 0 when both come from one distribution, positive otherwise."""
+    unit-variance Gaussian). Its expectation is 0 when both come from one distribution, positive otherwise. With
+    ``groups`` (n integer labels, a[i] and b[i] in group groups[i]): each group's own estimate, averaged over the groups
+    of at least two members, weighted by their sizes (0 in expectation only if every group's two samples match)."""
     n, d = a.shape
     sq = torch.cdist(torch.cat([a, b]), torch.cat([a, b])).pow(2)
     k = sum(2 * d * s / (2 * d * s + sq) for s in scales)
-    within = 1.0 - torch.eye(n, device=a.device, dtype=k.dtype)           # i != j in the two within-sample sums
-    return (((k[:n, :n] + k[n:, n:]) * within).sum() / (n * (n - 1))) - 2 * k[:n, n:].mean()
+    within = (k[:n, :n] + k[n:, n:]) * (1.0 - torch.eye(n, device=a.device, dtype=k.dtype))   # i != j
+    if groups is None:
+        return within.sum() / (n * (n - 1)) - 2 * k[:n, n:].mean()
+    member = F.one_hot(groups).to(k.dtype)                                 # (n, G)
+    size = member.sum(0)
+    kept = size >= 2
+    same = (member.t() @ within @ member).diagonal()[kept] / (size * (size - 1))[kept]
+    cross = (member.t() @ k[:n, n:] @ member).diagonal()[kept] / size[kept] ** 2
+    return ((same - 2 * cross) * size[kept]).sum() / size[kept].sum()
 
 
 def categorical_kl_uniform(log_q: torch.Tensor) -> torch.Tensor:
@@ -109,13 +121,14 @@ class CatVAE(nn.Module):
 
     # config keys that came after checkpoints were written, with the value that rebuilds those checkpoints' model
     # (utils.training.fit fills them in before it compares a checkpoint's config with the model's)
-    ADDED_CONFIG = {"kl_weight": 1.0, "encoder_layers": 1, "mmd_weight": 0.0}
+    ADDED_CONFIG = {"kl_weight": 1.0, "encoder_layers": 1, "mmd_weight": 0.0, "mmd_match": "pooled"}
 
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
                  info_weight: float = 1.0, info_samples: int = 10, balance_weight: float = 0.0,
                  mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25,
-                 kl_weight: float = 1.0, encoder_layers: int = 1, mmd_weight: float = 0.0):
+                 kl_weight: float = 1.0, encoder_layers: int = 1, mmd_weight: float = 0.0,
+                 mmd_match: str = "pooled"):
         super().__init__()
         if variant not in VARIANTS:
             raise UserError(f"unknown variant {variant!r} (use {', '.join(VARIANTS)})")
@@ -127,8 +140,10 @@ class CatVAE(nn.Module):
                             f"encoder_layers >= 1; got {n_clusters}, {sub_dim}, {hidden}, {dropout}, {info_samples}, "
                             f"{encoder_layers}")
         if vat_weight < 0 or vat_radius <= 0 or kl_weight <= 0 or mmd_weight < 0:
-            raise UserError(f"need vat_weight >= 0, vat_radius > 0, kl_weight > 0 and mmd_weight >= 0; got {vat_weight}, "
-                            f"{vat_radius}, {kl_weight}, {mmd_weight}")
+            raise UserError(f"need vat_weight >= 0, vat_radius > 0, kl_weight > 0 and mmd_weight >= 0; got "
+                            f"{vat_weight}, {vat_radius}, {kl_weight}, {mmd_weight}")
+        if mmd_match not in MMD_MATCHES:
+            raise UserError(f"unknown mmd_match {mmd_match!r} (use {' or '.join(MMD_MATCHES)})")
         if mi_weight > 0 and in_dim != 28 * 28:
             raise UserError(f"mi_weight > 0 augments 28x28 images (in_dim 784); got in_dim {in_dim}")
         self.variant, self.variant_name, self.reconstruction = variant, VARIANTS[variant], reconstruction
@@ -136,14 +151,15 @@ class CatVAE(nn.Module):
         self.info_weight = float(info_weight) if variant == "infocatvae" else 0.0
         self.info_samples, self.balance_weight, self.mi_weight = info_samples, float(balance_weight), float(mi_weight)
         self.vat_weight, self.vat_radius, self.kl_weight = float(vat_weight), float(vat_radius), float(kl_weight)
-        self.mmd_weight = float(mmd_weight)
+        self.mmd_weight, self.mmd_match = float(mmd_weight), mmd_match
         self.config = {"variant": variant, "n_clusters": n_clusters, "sub_dim": sub_dim, "scale": float(scale),
                        "hidden": hidden, "dropout": float(dropout), "in_dim": in_dim, "reconstruction": reconstruction,
                        "info_weight": self.info_weight, "info_samples": info_samples,
                        "balance_weight": self.balance_weight, "mi_weight": self.mi_weight,
                        "batch_norm": bool(batch_norm),
                        "vat_weight": self.vat_weight, "vat_radius": self.vat_radius, "kl_weight": self.kl_weight,
-                       "encoder_layers": encoder_layers, "mmd_weight": self.mmd_weight}
+                       "encoder_layers": encoder_layers, "mmd_weight": self.mmd_weight,
+                       "mmd_match": mmd_match}
         self.register_buffer("prior_mu", prior_means(n_clusters, sub_dim, scale))
         # encoder
         self.fc = nn.Linear(in_dim, hidden)
@@ -212,11 +228,12 @@ class CatVAE(nn.Module):
 
     def mmd_term(self, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """MMD^2 (imq_mmd) between z - mu_c, z ~ q(z|x, c) of each image's most likely cluster c, and as many
-        N(0, I) samples: 0 in expectation when every mode's codes fill N(mu_c, I), the prior's mode."""
+        N(0, I) samples, all at once (``mmd_match="pooled"``: 0 in expectation when the modes' codes together fill
+        their Gaussians) or mode by mode (``"mode"``: 0 when each mode's codes fill N(mu_c, I), the prior's mode)."""
         c = logits.argmax(1)
         rows = torch.arange(len(c), device=c.device)
         residual = self.sample_gaussian(mu[c, rows], logvar[c, rows]).float() - self.prior_mu[c]
-        return imq_mmd(residual, torch.randn_like(residual))
+        return imq_mmd(residual, torch.randn_like(residual), c if self.mmd_match == "mode" else None)
 
     def info_term(self, n_per_cluster: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """-mean log q(c | decode(z)), z ~ N(mu_c, I), over n_per_cluster images per cluster; and the hit rate.

@@ -149,6 +149,14 @@ def test_imq_mmd_is_zero_in_expectation_for_one_distribution_and_grows_with_the_
     assert narrow > shifted[1]                                                      # a spread too small shows too
     a, b = torch.randn(50, d), torch.randn(60, d) + 1.0
     assert math.isclose(imq_mmd(a, b[:50]).item(), imq_mmd(b[:50], a).item(), rel_tol=1e-5)   # symmetric
+    # by groups: one group is the plain estimate; two groups shifted apart hide in the pooled mixture, not one by one
+    a, b = torch.randn(n, d), torch.randn(n, d)
+    assert math.isclose(imq_mmd(a, b, torch.zeros(n, dtype=torch.long)).item(), imq_mmd(a, b).item(), abs_tol=1e-5)
+    groups = torch.arange(n) % 2
+    apart = a + torch.where(groups[:, None] == 0, 1.0, -1.0) * F.one_hot(torch.tensor(0), d) * 1.5
+    assert imq_mmd(apart, b, groups).item() > 5 * imq_mmd(apart, b).item() > 0
+    lone = torch.tensor([0] * (n - 1) + [1])                     # a group of one image has no estimate of its own
+    assert math.isclose(imq_mmd(a, b, lone).item(), imq_mmd(a[:-1], b[:-1]).item(), abs_tol=1e-5)
 
 
 def test_the_mmd_term_enters_the_loss_and_trains_the_codes_only():
@@ -168,6 +176,10 @@ def test_the_mmd_term_enters_the_loss_and_trains_the_codes_only():
     assert CatVAE.from_config(model.config).mmd_weight == 50.0     # the checkpoint's config rebuilds it
     with pytest.raises(UserError, match="mmd_weight"):
         CatVAE(mmd_weight=-1.0)
+    by_mode = CatVAE(variant="catvae", mmd_weight=50.0, mmd_match="mode")
+    assert by_mode.loss(x)["mmd"].isfinite() and CatVAE.from_config(by_mode.config).mmd_match == "mode"
+    with pytest.raises(UserError, match="mmd_match"):
+        CatVAE(mmd_match="per_image")
 
 
 def test_the_vat_term_enters_the_loss_and_trains_the_cluster_head_and_trunk_only():
