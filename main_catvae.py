@@ -80,9 +80,9 @@ info_samples = 10                 # InfoCatVAE: generated images per cluster and
 balance_weight = 120.0            # weight of KL(batch mean of q(c|x) || uniform) against cluster collapse (not in the paper; 0 = the ELBO)
 mi_weight = 0.0                   # weight of I(c; c') of two random affine views per image (IIC, not in the paper; 0 = off; try 50 with lr 3e-3)
 vat_weight = 300.0                # weight of the VAT term of IMSAT on q(c|x) (not in the paper; 0 = off): docs/catvae.md, the VAT recipe
-mmd_weight = 0.0                  # weight of the MMD between each mode's codes and the mode's N(mu_c, I), InfoVAE's aggregate-posterior term (not in the paper; 0 = off; docs/catvae.md)
-mmd_match = "pooled"              # pooled: all modes' codes against their Gaussians at once; mode: each mode's against its own
 vat_radius = 0.25                 # VAT radius per image: this times its distance to the 10th nearest training image (IMSAT: 0.25)
+mmd_weight = 0.0                  # weight of the MMD of the codes to their modes' N(mu_c, I), InfoVAE's aggregate-posterior term (not in the paper; 0 = off; docs/catvae.md)
+mmd_match = "pooled"              # pooled: the codes of all modes against their Gaussians at once; mode: each mode's codes against its own
 restarts = 0                      # trainings per run, of seeds seed*restarts .. seed*restarts+restarts-1; the run keeps the one that restart_criterion ranks first (label-free, as k-means keeps its best start); 0: the data set's own, the next two lines
 restarts_mnist = 5                # on MNIST (5 chosen on the validation split: docs/catvae.md)
 restarts_fashion = 3              # on Fashion-MNIST (3, kept by the balance term, chosen on the validation split: docs/catvae.md)
