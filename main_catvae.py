@@ -68,6 +68,7 @@ dropout = 0.0                     # encoder dropout (training only; the paper: 0
 batch_norm = True                 # batch normalisation after the encoder's hidden layer (not in the paper; IMSAT's network has it)
 kl_weight = 1.0                   # weight of the codes' KL term kl_z in training (1 = the ELBO, the paper's; above 1 pulls the codes toward their prior mode); the test -ELBO is unweighted
 reconstruction = "expected"       # expected: E_q(c|x) over K decoder passes (the ELBO); mixture: the original code
+decoder_cluster = False           # the decoder also reads the cluster, p(x|z, c) on [z ; one_hot(c)] as Kingma et al.'s M2 (not in the paper; docs/catvae.md)
 # training
 epochs = 0                        # passes over the training set; 0: the data set's own, the next two lines
 epochs_mnist = 20                 # on MNIST (20 chosen on the validation split: docs/catvae.md)
@@ -137,7 +138,7 @@ PER_DATA_SET = ("restarts", "epochs", "encoder_layers", "restart_criterion", "pr
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,
          "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0, "kl_weight": 1.0,
-         "mmd_weight": 0.0, "restarts": 1, "encoder_layers": 1}
+         "mmd_weight": 0.0, "restarts": 1, "encoder_layers": 1, "decoder_cluster": False}
 
 
 def model_from_config(cfg: dict, variant: str) -> CatVAE:
@@ -147,7 +148,8 @@ def model_from_config(cfg: dict, variant: str) -> CatVAE:
                   info_weight=cfg["info_weight"], info_samples=cfg["info_samples"],
                   balance_weight=cfg["balance_weight"], mi_weight=cfg["mi_weight"], batch_norm=cfg["batch_norm"],
                   vat_weight=cfg["vat_weight"], vat_radius=cfg["vat_radius"], kl_weight=cfg["kl_weight"],
-                  encoder_layers=cfg["encoder_layers"], mmd_weight=cfg["mmd_weight"], mmd_match=cfg["mmd_match"])
+                  encoder_layers=cfg["encoder_layers"], mmd_weight=cfg["mmd_weight"], mmd_match=cfg["mmd_match"],
+                  decoder_cluster=cfg["decoder_cluster"])
 
 
 def train_catvae(model: CatVAE, x: torch.Tensor, *, epochs: int, batch_size: int, lr: float, schedule: str,

@@ -59,7 +59,8 @@ def prior_samples(model: CatVAE, modes, n: int, seed: int = 0, fitted: dict | No
     out = []
     for c in modes:
         eps = torch.randn(n, model.latent_dim, generator=gen)
-        out.append(model.decode(mu[c] + eps if fitted is None else fitted["mean"][c] + eps @ fitted["chol"][c].T))
+        z = mu[c] + eps if fitted is None else fitted["mean"][c] + eps @ fitted["chol"][c].T
+        out.append(model.decode(z, torch.full((n,), c)))
     return torch.stack(out)
 
 

@@ -52,7 +52,9 @@ def interpolation(model, path, steps: int, majority, names, counts):
     mu = model.prior_mu.cpu()
     t = torch.linspace(0, 1, steps)[:, None]
     pairs = zip(order, order[1:] + order[:1])
-    rows = [list(model.decode((1 - t) * mu[a] + t * mu[b])[:, 0].numpy()) for a, b in pairs]
+    onehot = torch.eye(len(mu))                      # a decoder that reads the cluster gets the same mix of a and b
+    rows = [list(model.decode((1 - t) * mu[a] + t * mu[b], (1 - t) * onehot[a] + t * onehot[b])[:, 0].numpy())
+            for a, b in pairs]
     return mosaic(rows, path, f"{model.variant_name}: interpolation between prior modes, (1-t) mu_a + t mu_b, "
                   f"t = 0..1 in {steps} steps", row_labels=path_labels(order, majority, names, counts))
 
@@ -62,7 +64,7 @@ def lambda_traversal(model, path, t_max: float, steps: int, majority, names, cou
     order = cluster_order(majority, counts)
     mu = model.prior_mu.cpu()
     ts = torch.linspace(0, t_max, steps)
-    rows = [list(model.decode(ts[:, None] * mu[c])[:, 0].numpy()) for c in order]
+    rows = [list(model.decode(ts[:, None] * mu[c], torch.full((steps,), c))[:, 0].numpy()) for c in order]
     return mosaic(rows, path, f"{model.variant_name}: moving away from the origin along each cluster's subspace "
                   "(decode t * mu_c)", row_labels=row_labels(order, majority, names, counts),
                   col_labels=[f"t={t:.2f}" for t in ts.tolist()])

@@ -121,14 +121,15 @@ class CatVAE(nn.Module):
 
     # config keys that came after checkpoints were written, with the value that rebuilds those checkpoints' model
     # (utils.training.fit fills them in before it compares a checkpoint's config with the model's)
-    ADDED_CONFIG = {"kl_weight": 1.0, "encoder_layers": 1, "mmd_weight": 0.0, "mmd_match": "pooled"}
+    ADDED_CONFIG = {"kl_weight": 1.0, "encoder_layers": 1, "mmd_weight": 0.0, "mmd_match": "pooled",
+                    "decoder_cluster": False}
 
     def __init__(self, variant: str = "infocatvae", n_clusters: int = 10, sub_dim: int = 2, scale: float = 2.0,
                  hidden: int = 400, dropout: float = 0.25, in_dim: int = 784, reconstruction: str = "expected",
                  info_weight: float = 1.0, info_samples: int = 10, balance_weight: float = 0.0,
                  mi_weight: float = 0.0, batch_norm: bool = False, vat_weight: float = 0.0, vat_radius: float = 0.25,
                  kl_weight: float = 1.0, encoder_layers: int = 1, mmd_weight: float = 0.0,
-                 mmd_match: str = "pooled"):
+                 mmd_match: str = "pooled", decoder_cluster: bool = False):
         super().__init__()
         if variant not in VARIANTS:
             raise UserError(f"unknown variant {variant!r} (use {', '.join(VARIANTS)})")
@@ -152,6 +153,7 @@ class CatVAE(nn.Module):
         self.info_samples, self.balance_weight, self.mi_weight = info_samples, float(balance_weight), float(mi_weight)
         self.vat_weight, self.vat_radius, self.kl_weight = float(vat_weight), float(vat_radius), float(kl_weight)
         self.mmd_weight, self.mmd_match = float(mmd_weight), mmd_match
+        self.decoder_cluster = bool(decoder_cluster)
         self.config = {"variant": variant, "n_clusters": n_clusters, "sub_dim": sub_dim, "scale": float(scale),
                        "hidden": hidden, "dropout": float(dropout), "in_dim": in_dim, "reconstruction": reconstruction,
                        "info_weight": self.info_weight, "info_samples": info_samples,
@@ -159,7 +161,7 @@ class CatVAE(nn.Module):
                        "batch_norm": bool(batch_norm),
                        "vat_weight": self.vat_weight, "vat_radius": self.vat_radius, "kl_weight": self.kl_weight,
                        "encoder_layers": encoder_layers, "mmd_weight": self.mmd_weight,
-                       "mmd_match": mmd_match}
+                       "mmd_match": mmd_match, "decoder_cluster": self.decoder_cluster}
         self.register_buffer("prior_mu", prior_means(n_clusters, sub_dim, scale))
         # encoder
         self.fc = nn.Linear(in_dim, hidden)
@@ -172,8 +174,9 @@ class CatVAE(nn.Module):
         self.cluster_head = nn.Linear(hidden, n_clusters)
         self.mu_head = nn.Linear(hidden + n_clusters, self.latent_dim)      # on [h ; one_hot(c)]
         self.logvar_head = nn.Linear(hidden + n_clusters, self.latent_dim)
-        # decoder
-        self.decoder = nn.Sequential(nn.Linear(self.latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, in_dim))
+        # decoder: p(x|z), or p(x|z, c) on [z ; one_hot(c)] with decoder_cluster (Kingma et al.'s M2 decodes so)
+        self.decoder = nn.Sequential(nn.Linear(self.latent_dim + (n_clusters if decoder_cluster else 0), hidden),
+                                     nn.ReLU(), nn.Linear(hidden, in_dim))
 
     @classmethod
     def from_config(cls, config: dict) -> "CatVAE":
@@ -198,9 +201,19 @@ class CatVAE(nn.Module):
         return self.cluster_head(self.trunk(x))
 
     # --- decoder
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel logits (B, 784) of codes z (B, d)."""
-        return self.decoder(z)
+    def decoder_input(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """What the decoder reads for codes z (..., d) of clusters c: z alone, or with ``decoder_cluster`` [z ; c],
+        c given as indices (...) or as weights over the clusters (..., K), e.g. a soft assignment."""
+        if not self.decoder_cluster:
+            return z
+        if c is None:
+            raise ValueError("a decoder that reads the cluster (decoder_cluster) needs each code's cluster")
+        weights = c if c.is_floating_point() else F.one_hot(c, self.n_clusters)
+        return torch.cat([z, weights.to(z.dtype).expand(*z.shape[:-1], self.n_clusters)], -1)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Pixel logits (B, 784) of codes z (B, d) of clusters c (read with ``decoder_cluster`` only)."""
+        return self.decoder(self.decoder_input(z, c))
 
     @staticmethod
     def sample_gaussian(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -215,12 +228,12 @@ class CatVAE(nn.Module):
         target = x.flatten(1)
         if self.reconstruction == "expected":
             z = self.sample_gaussian(mu, logvar)                           # (K, B, d)
-            pix = self.decoder(z)                                          # (K, B, 784)
+            pix = self(z, torch.arange(self.n_clusters, device=z.device)[:, None])   # (K, B, 784): branch c
             bce = F.binary_cross_entropy_with_logits(pix, target.expand_as(pix), reduction="none").sum(-1)
             recon = (q_t * bce).sum(0)
         else:
             z = self.sample_gaussian((q_t.unsqueeze(-1) * mu).sum(0), (q_t.unsqueeze(-1) * logvar).sum(0))
-            recon = F.binary_cross_entropy_with_logits(self.decoder(z), target, reduction="none").sum(-1)
+            recon = F.binary_cross_entropy_with_logits(self(z, q_t.t()), target, reduction="none").sum(-1)
         kl_z = (q_t * gaussian_kl(mu, logvar, self.prior_mu.unsqueeze(1))).sum(0)
         kl_c = categorical_kl_uniform(log_q)
         return {"recon": recon, "kl_z": kl_z, "kl_c": kl_c, "log_q": log_q, "logits": logits, "mu": mu,
@@ -243,7 +256,7 @@ class CatVAE(nn.Module):
         n = n_per_cluster or self.info_samples
         labels = torch.arange(self.n_clusters, device=self.prior_mu.device).repeat(n)
         z = self.prior_mu[labels] + torch.randn(len(labels), self.latent_dim, device=labels.device)
-        logits = self.cluster_logits(torch.sigmoid(self.decoder(z)))
+        logits = self.cluster_logits(torch.sigmoid(self(z, labels)))
         return F.cross_entropy(logits, labels), (logits.argmax(1) == labels).float().mean()
 
     def loss(self, x: torch.Tensor, vat_eps: torch.Tensor | None = None) -> dict:
@@ -302,15 +315,19 @@ class CatVAE(nn.Module):
         def fn(b):
             logits, mu, _ = self.encode(b)
             if self.reconstruction == "expected":
-                z = mu[logits.argmax(1), torch.arange(len(b), device=b.device)]
+                c = logits.argmax(1)
+                z = mu[c, torch.arange(len(b), device=b.device)]
             else:
-                z = (F.softmax(logits, 1).t().unsqueeze(-1) * mu).sum(0)
-            return torch.sigmoid(self.decoder(z)).cpu()
+                c = F.softmax(logits, 1)
+                z = (c.t().unsqueeze(-1) * mu).sum(0)
+            return torch.sigmoid(self(z, c)).cpu()
         return torch.cat(self._batched(fn, x, batch_size)).view(-1, 1, 28, 28)
 
-    def decode(self, z: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-        """Images in [0, 1] (N, 1, 28, 28) for codes z (N, d)."""
-        return torch.cat(self._batched(lambda b: torch.sigmoid(self.decoder(b.float())).cpu(), z, batch_size)
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None, batch_size: int = 1000) -> torch.Tensor:
+        """Images in [0, 1] (N, 1, 28, 28) for codes z (N, d) of clusters c, indices (N,) or weights (N, K) (read
+        with ``decoder_cluster`` only)."""
+        inp = self.decoder_input(z.float(), c)
+        return torch.cat(self._batched(lambda b: torch.sigmoid(self.decoder(b)).cpu(), inp, batch_size)
                          ).view(-1, 1, 28, 28)
 
     @torch.inference_mode()

@@ -235,6 +235,40 @@ def test_encoder_layers_add_hidden_layers_to_the_trunk_only():
         CatVAE(encoder_layers=0)
 
 
+@pytest.mark.parametrize("reconstruction", ["expected", "mixture"])
+def test_a_decoder_that_reads_the_cluster_decodes_each_branch_with_its_own(reconstruction):
+    """decoder_cluster: branch c of the ELBO decodes [z_c ; e_c] (the mixture: [z ; q(c|x)]), the info term's samples
+    of mode c are decoded with e_c, and decode() needs the clusters; without it the cluster is never read."""
+    torch.manual_seed(0)
+    x = torch.rand(6, 1, 28, 28)
+    model = CatVAE(variant="catvae", reconstruction=reconstruction, decoder_cluster=True, hidden=32)
+    torch.manual_seed(1)
+    recon = model.elbo_terms(x)["recon"]
+    torch.manual_seed(1)
+    logits, mu, logvar = model.encode(x)
+    q = F.softmax(logits, 1)
+    z = model.sample_gaussian(mu, logvar) if reconstruction == "expected" else model.sample_gaussian(
+        (q.t()[..., None] * mu).sum(0), (q.t()[..., None] * logvar).sum(0))
+    bce = lambda inp: F.binary_cross_entropy_with_logits(model.decoder(inp), x.flatten(1), reduction="none").sum(-1)
+    eye = torch.eye(10)
+    manual = (sum(q[:, c] * bce(torch.cat([z[c], eye[c].expand(6, 10)], 1)) for c in range(10))
+              if reconstruction == "expected" else bce(torch.cat([z, q], 1)))
+    assert torch.allclose(recon, manual, atol=1e-4)
+    codes = torch.randn(4, 20)
+    assert not torch.allclose(model.decode(codes, torch.zeros(4, dtype=torch.long)),
+                              model.decode(codes, torch.ones(4, dtype=torch.long)))
+    assert torch.allclose(model.decode(codes, torch.full((4,), 3)), model.decode(codes, eye[[3, 3, 3, 3]]))
+    with pytest.raises(ValueError, match="cluster"):
+        model.decode(codes)
+    info, _ = model.info_term(2)
+    info.backward()
+    assert model.decoder[0].weight.grad[:, 20:].abs().sum(0).min() > 0      # every mode's column is trained
+    assert CatVAE.from_config(model.config).decoder_cluster
+    plain = CatVAE(variant="catvae", reconstruction=reconstruction, hidden=32)
+    assert plain.decoder[0].in_features == 20
+    assert torch.equal(plain.decode(codes, torch.zeros(4, dtype=torch.long)), plain.decode(codes))
+
+
 def test_a_checkpoint_from_before_an_added_option_resumes_and_a_changed_one_is_refused(tiny_data_dir, tmp_path):
     args = TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist", "--variants=catvae",
                    "--judge=off", "--hidden=16", "--precision=fp32"]
@@ -311,6 +345,19 @@ def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
             assert cfg["threads"] == torch.get_num_threads() and cfg["device_used"] == "cpu"
     summary = json.loads((tmp_path / "catvae" / "summary.json").read_text())
     assert set(summary) == {"mnist", "fashion-mnist"} and set(summary["mnist"]) == {"catvae", "infocatvae"}
+
+
+def test_a_run_whose_decoder_reads_the_cluster_draws_and_judges_its_samples(tiny_data_dir, tiny_judges, tmp_path):
+    shutil.copytree(tiny_judges / "judge", tmp_path / "judge")
+    main_catvae.main(TINY + [f"--data_dir={tiny_data_dir}", f"--out_dir={tmp_path}", "--datasets=mnist",
+                             "--variants=infocatvae", "--restarts=1", "--decoder_cluster=true"])
+    run = tmp_path / "catvae/mnist/infocatvae/seed-0"
+    for name in ("samples_by_cluster", "interpolation", "lambda_traversal", "reconstructions"):
+        assert (run / f"{name}.png").stat().st_size > 5_000, name
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["model_config"]["decoder_cluster"] and all(0 <= m[k] <= 1 for k in JUDGED if k.endswith("class"))
+    state = load_checkpoint(run / "model.pt", "catvae")
+    assert state["model_config"]["decoder_cluster"] and state["model"]["decoder.0.weight"].shape[1] == 20 + 10
 
 
 @pytest.mark.slow
