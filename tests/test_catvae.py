@@ -342,6 +342,8 @@ def test_end_to_end_tiny(tiny_data_dir, tiny_judges, tmp_path):
             assert cfg["variant"] == variant and cfg["seed"] == 0 and cfg["train_limit"] == 300
             own = main_catvae.restarts_mnist if ds == "mnist" else main_catvae.restarts_fashion
             assert cfg["restarts"] == own == len(m["restarts"])       # each data set's own, recorded resolved
+            lam = main_catvae.prior_scale_mnist if ds == "mnist" else main_catvae.prior_scale_fashion
+            assert main_catvae.prior_scale == 0 and cfg["prior_scale"] == m["model_config"]["scale"] == lam
             assert cfg["threads"] == torch.get_num_threads() and cfg["device_used"] == "cpu"
     summary = json.loads((tmp_path / "catvae" / "summary.json").read_text())
     assert set(summary) == {"mnist", "fashion-mnist"} and set(summary["mnist"]) == {"catvae", "infocatvae"}
