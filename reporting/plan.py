@@ -46,7 +46,7 @@ RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_w
                  "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"},
                  "main_catvae.py": {f"{key}{of}" for of in ("", "_mnist", "_fashion")
                                     for key in ("restarts", "epochs", "encoder_layers", "restart_criterion",
-                                                "precision")}}
+                                                "precision", "prior_scale")}}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {

@@ -129,7 +129,8 @@ class FakeCatVAE:
     def __init__(self, k: int):
         self.prior_mu = torch.randn(k, self.latent_dim, generator=torch.Generator().manual_seed(0))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        assert len(c) == len(z)                     # every code is decoded with its cluster (decoder_cluster reads it)
         return torch.sigmoid(z.sum(1)).view(-1, 1, 1, 1).expand(-1, 1, 28, 28).clone()
 
 
