@@ -44,8 +44,9 @@ from utils.runtime import get_device
 quick = False                     # reduced run (subsets, 1-5 epochs; numbers NOT comparable) into <out_dir>/quick/
 parts = "seq,catvae,mlvae,aae,probes"  # which parts: seq (encoder + decoders), catvae, mlvae, aae, probes (main_probes.py: the same probes on every code), selections (the validation-split runs behind the defaults)
 selections = "all"                # with --parts=selections: all, or some of the names in reporting/selections.py
+selection_seeds = ""              # with --parts=selections: empty runs each selection's declared seeds (reporting/selections.py); else those of them named here
 datasets = "mnist,fashion-mnist"  # data sets of every part (Fashion-MNIST ML-VAE and AAE runs: headline seeds, first setting)
-seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders and CAE-4 decoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/; a selection runs those of its declared seeds named here
+seeds = "0,1,2"                   # seeds of the headline runs (SEQ encoders and CAE-4 decoders, CatVAE, ML-VAE noise 0.1, AAE semi_supervised and clustering); seed 0 writes to <out_dir>/, seed s to <out_dir>/seed-<s>/
 other_seeds = "0"                 # seeds of the other runs (ML-VAE noise 1.0, the other AAE heads)
 seq_archs = "cae4,lae4,lae2"      # SEQ encoders (the decoders use cae4)
 mlvae_noise = "0.1,1.0"           # ML-VAE group noise settings (the reference repository's two rows)
@@ -61,7 +62,7 @@ out_dir = ""                      # where the runs and REPORT.md go; empty: resu
 progress = True                   # the scripts' progress bars (the run-by-run display is always on)
 # ---------------------------------------------------------------------------------------------------
 # aae_heads, selections: checked by reporting.plan (aae_settings, chosen_selections); device: by utils.runtime.get_device; data_dir: by check_data
-RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0),
+RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0), "selection_seeds": list_of(int, low=0, empty=True),
          "other_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
          "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
 

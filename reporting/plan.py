@@ -331,11 +331,11 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                    resolvers: dict | None = None) -> list[Job]:
     """The validation-split runs of the selections named by ``cfg["selections"]`` (reporting.selections; ``all``):
     one per candidate and seed, into <out_dir>/selections/<name>/<candidate>-seed<s>/, recorded in
-    records/selections/<name>/<candidate>-seed<s>/, for each declared seed that --seeds also names (its default
-    names them all). With --quick they see the scripts' --quick subsets. An AAE run's Job.resolved comes from
-    ``aae_resolve`` (as in :func:`plan`), so a run that gives --epochs=30 and one that leaves the head's 30 are
-    one run; the other scripts' resolved settings come from ``resolvers`` (as in :func:`plan`)."""
-    out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg["seeds"], int))
+    records/selections/<name>/<candidate>-seed<s>/, for each declared seed (or, where --selection_seeds names some,
+    each declared seed it names). With --quick they see the scripts' --quick subsets. An AAE run's Job.resolved
+    comes from ``aae_resolve`` (as in :func:`plan`), so a run that gives --epochs=30 and one that leaves the head's
+    30 are one run; the other scripts' resolved settings come from ``resolvers`` (as in :func:`plan`)."""
+    out, quick, seeds = cfg["out_dir"], cfg["quick"], set(split_list(cfg.get("selection_seeds", ""), int))
     jobs, judges = {}, {}
 
     def add(sel, cand, seed, folder, args) -> str:
@@ -376,9 +376,14 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
         jobs[name] = job
         return name
 
-    for sel in (SELECTIONS[n] for n in chosen_selections(cfg["selections"])):
+    chosen = [SELECTIONS[n] for n in chosen_selections(cfg["selections"])]
+    unknown = sorted(seeds - {seed for sel in chosen for seed in sel.seeds})
+    if unknown:
+        raise UserError(f"--selection_seeds={cfg['selection_seeds']}: no selection chosen declares seed "
+                        f"{', '.join(map(str, unknown))} (reporting/selections.py)")
+    for sel in chosen:
         for run in sel.runs():
-            if run[1] in seeds:
+            if not seeds or run[1] in seeds:
                 add(sel, *run)
     return [*judges.values(), *jobs.values()]
 

@@ -437,7 +437,8 @@ def test_quick_runs_and_records_false_leave_records_alone(tmp_path, no_launch, s
 BAD = {"quick": "maybe", "parts": "seq,mlvea", "datasets": "cifar", "seeds": "0,-1", "other_seeds": "x",
        "seq_archs": "cae9", "mlvae_noise": "0.1,-1", "aae_heads": "semi", "force": "perhaps", "dry_run": "2",
        "report_only": "sure", "data_dir": "{tmp}/no-such-folder", "device": "nonsense", "out_dir": "{tmp}/a-file/results",
-       "progress": "loud", "jobs": "0", "records": "often", "selections": "seq-nope"}
+       "progress": "loud", "jobs": "0", "records": "often", "selections": "seq-nope",
+       "selection_seeds": "0,-1"}
 
 
 def test_every_key_has_a_bad_value():

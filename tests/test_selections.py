@@ -2,12 +2,13 @@
 scripts accept, recorded under records/selections/<name>/, and the committed selection records are the runs declared."""
 import importlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 import reproduce
-from reporting.plan import Job, differences, merged
+from reporting.plan import Job, chosen_selections, differences, merged
 from reporting.records import record_run, sync_records
 from reporting.selections import SELECTIONS
 from reporting.tables import selection_table, selections_table, with_predating
@@ -18,15 +19,14 @@ from utils.io import REPO
 
 def _cfg(**kw):
     cfg = {k: getattr(reproduce, k) for k in ("quick", "datasets", "seeds", "other_seeds", "seq_archs", "mlvae_noise",
-                                              "aae_heads", "data_dir", "device", "progress")}
+                                              "aae_heads", "data_dir", "device", "progress", "selection_seeds")}
     cfg.update({"out_dir": "results", "parts": "selections", "selections": "all", **kw})
     return cfg
 
 
 def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_its_script_accepts():
-    # a selection runs those of its declared seeds that --seeds names (reproduce.py's header): here all of them
-    declared = sorted({seed for s in SELECTIONS.values() for seed in s.seeds})
-    jobs = reproduce.planned_jobs(_cfg(seeds=",".join(map(str, declared))))
+    # by default a selection runs every seed it declares, whatever --seeds (the headline runs') says
+    jobs = reproduce.planned_jobs(_cfg(seeds="0"))
     judges = {j.name: j for j in jobs if j.script == "main_judge.py"}
     assert len(jobs) == len(judges) + sum(len(s.candidates) * len(s.seeds) for s in SELECTIONS.values())
     for judge in judges.values():           # validation judges only: trained on the first 50,000 images, in fp32
@@ -53,7 +53,7 @@ def test_every_selection_plans_one_validation_run_per_candidate_and_seed_that_it
 def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second():
     jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-precision-mnist,aae-augment-mnist,"
                                                             "aae-semi-vat-mnist,aae-ema-mnist,aae-epochs-mnist",
-                                                            seeds="0,1"))}
+                                                            selection_seeds="0,1"))}
     for seed in (0, 1):
         twin = jobs[f"Selection aae-augment-mnist augment-true seed {seed}"]     # --augment=true is the default
         assert twin.same_as is jobs[f"Selection aae-precision-mnist precision-fp32 seed {seed}"]
@@ -69,13 +69,13 @@ def test_a_run_two_selections_declare_is_planned_once_and_copied_for_the_second(
         jobs["Selection aae-precision-mnist precision-bf16 seed 0"]
     assert jobs["Selection aae-epochs-mnist epochs-60 seed 0"].same_as is None
     clustering = {j.name: j for j in reproduce.planned_jobs(_cfg(
-        selections="aae-balance-mnist,aae-cluster-vat-mnist,aae-cluster-consistency-mnist", seeds="0"))}
+        selections="aae-balance-mnist,aae-cluster-vat-mnist,aae-cluster-consistency-mnist", selection_seeds="0"))}
     for twin in ("aae-cluster-vat-mnist vat-3", "aae-cluster-consistency-mnist consistency-1"):
         assert clustering[f"Selection {twin} seed 0"].same_as is clustering["Selection aae-balance-mnist balance-1 seed 0"]
     assert jobs["Selection aae-precision-mnist precision-fp32 seed 1"].same_as is None           # another seed
     # the ML-VAE's: Fashion-MNIST's decoder-2 runs name no style KL weight, the style selection's kl-3 names the default
     mlvae = {j.name: j for j in reproduce.planned_jobs(_cfg(
-        selections="mlvae-style-kl-fashion-mnist,mlvae-decoder-depth-fashion-mnist", seeds="0,1"))}
+        selections="mlvae-style-kl-fashion-mnist,mlvae-decoder-depth-fashion-mnist", selection_seeds="0,1"))}
     for seed in (0, 1):
         assert mlvae[f"Selection mlvae-decoder-depth-fashion-mnist decoder-2 seed {seed}"].same_as is \
             mlvae[f"Selection mlvae-style-kl-fashion-mnist kl-3 seed {seed}"]
@@ -91,7 +91,7 @@ def test_a_selection_that_reads_another_runs_after_it_and_plans_it_when_not_chos
                                       {"epochs-1": ("--epochs=1",), "epochs-3": ("--epochs=3",)}, seeds=(0, 1))
     monkeypatch.setitem(selections.SELECTIONS, decoder.name, decoder)
     for chosen in ("seq-decoder-test", "seq-epochs-mnist,seq-decoder-test"):
-        jobs = reproduce.planned_jobs(_cfg(selections=chosen, seeds="0,1", out_dir="out"))
+        jobs = reproduce.planned_jobs(_cfg(selections=chosen, selection_seeds="0,1", out_dir="out"))
         names = [j.name for j in jobs]
         assert len(names) == len(set(names)) and names[0] == "Judge val mnist"
         for seed in (0, 1):
@@ -133,10 +133,12 @@ def test_one_selection_can_be_chosen_and_an_unknown_one_is_a_one_line_error():
         reproduce.planned_jobs(_cfg(selections="nope"))
 
 
-def test_seeds_picks_some_of_a_selections_declared_seeds():
-    jobs = reproduce.planned_jobs(_cfg(selections="catvae-precision-mnist", seeds="1,2,7"))
+def test_selection_seeds_picks_some_of_a_selections_declared_seeds():
+    jobs = reproduce.planned_jobs(_cfg(selections="catvae-precision-mnist", selection_seeds="1,2"))
     assert [j.name for j in jobs] == [f"Selection catvae-precision-mnist precision-{p} seed {s}"
                                       for s in (1, 2) for p in ("fp32", "bf16")]
+    with pytest.raises(UserError, match=r"--selection_seeds=1,7: no selection chosen declares seed 7"):
+        reproduce.planned_jobs(_cfg(selections="catvae-precision-mnist", selection_seeds="1,7"))
 
 
 def test_committed_selection_records_are_the_declared_runs():
@@ -237,10 +239,11 @@ def test_a_candidate_with_restarts_gets_a_row_of_every_training_and_its_planned_
     assert [r.split(" | ")[0] for r in rows] == ["| restarts-1", "| restarts-2", "| restarts-2, every training"]
     assert rows[2] == ("| restarts-2, every training | each a run of restarts=1 | 0, 1, 2, 3 | "
                        "80.00 +- 11.55 (90.00, 70.00, 90.00, 70.00) | - |")
-    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="catvae-restarts-mnist", seeds="0"))}
+    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="catvae-restarts-mnist", selection_seeds="0"))}
     one, three = (jobs[f"Selection catvae-restarts-mnist restarts-{r} seed 0"] for r in (1, 3))
     assert three.minutes == 3 * one.minutes > 0
-    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-cluster-restarts-mnist", seeds="3"))}
+    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-cluster-restarts-mnist",
+                                                           selection_seeds="3"))}
     one, three = (jobs[f"Selection aae-cluster-restarts-mnist restarts-{r} seed 3"] for r in (1, 3))
     assert three.minutes == 3 * one.minutes > 0
 
@@ -418,8 +421,30 @@ def test_a_copied_twin_keeps_its_progress_bars_collapsible_for_the_record(tmp_pa
     assert (tmp_path / "rec/log.txt").read_text().splitlines()[1:] == ["start", "epoch 2/2", "end"]
 
 
-def test_a_selection_runs_only_the_declared_seeds_that_seeds_names():
+def test_a_selection_runs_its_declared_seeds_or_those_that_selection_seeds_names():
     sel = SELECTIONS["aae-cluster-restarts-mnist"]           # declared with seeds 1-3
-    default = sorted(j.name for j in reproduce.planned_jobs(_cfg(selections=sel.name)))     # --seeds=0,1,2
-    assert default == sorted(f"Selection {sel.name} {c} seed {s}" for c in sel.candidates for s in (1, 2))
-    assert len(reproduce.planned_jobs(_cfg(selections=sel.name, seeds="1,2,3"))) == len(sel.candidates) * 3
+    default = sorted(j.name for j in reproduce.planned_jobs(_cfg(selections=sel.name, seeds="0,1,2")))
+    assert default == sorted(f"Selection {sel.name} {c} seed {s}" for c in sel.candidates for s in (1, 2, 3))
+    two = sorted(j.name for j in reproduce.planned_jobs(_cfg(selections=sel.name, selection_seeds="1,3")))
+    assert two == sorted(f"Selection {sel.name} {c} seed {s}" for c in sel.candidates for s in (1, 3))
+
+
+def test_every_selections_command_in_the_docs_runs_every_declared_seed_of_the_selections_it_names():
+    # a command that the docs name for a selection regenerates all of its records (six-seed selections included)
+    commands = []
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = " ".join(doc.read_text().split())
+        commands += [(doc.name, c) for c in re.findall(r"`(python reproduce\.py [^`]*--parts=selections[^`]*)`", text)]
+    assert len(commands) > 20
+    for doc, command in commands:
+        options = dict(re.findall(r"--(\w+)=(\S+)", command))
+        names = options.get("selections", "all")
+        if "<" in names:                # a template (--selections=<name>), not a command
+            continue
+        cfg = _cfg(selections=names, selection_seeds=options.get("selection_seeds", ""))
+        planned = {j.name for j in reproduce.planned_jobs(cfg)}
+        for sel in (SELECTIONS[n] for n in chosen_selections(names)):
+            missing = [f"{c} seed {s}" for c, s, _, _ in sel.runs()
+                       if f"Selection {sel.name} {c} seed {s}" not in planned]
+            assert not missing, f"{doc}: `{command}` leaves out {sel.name}'s {missing}"
+
