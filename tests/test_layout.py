@@ -1,5 +1,6 @@
 """The layout: imports flow one way (scripts -> figures -> reporting / evaluation -> models -> utils -> data), with no
-cycle; only figures/ draws; every document the code cites exists, down to the section number."""
+cycle; only figures/ draws; every document the code cites exists, down to the section number; every command the docs
+give a top-level script uses keys that script has."""
 from __future__ import annotations
 
 import ast
@@ -133,3 +134,28 @@ def test_every_cited_document_and_section_exists():
 def test_no_code_cites_a_file_outside_the_repository():
     for path in our_modules().values():
         assert "ORIGINALS.md" not in path.read_text(), f"{path} cites ORIGINALS.md, which is not in the repository"
+
+
+def doc_commands() -> list[tuple[str, str, list[str]]]:
+    """(document, script, the --keys it gives) for every `python <script>.py --key=value ...` of a top-level script
+    in README.md, docs/ and records/README.md: inline code and the lines of code blocks."""
+    out = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "records" / "README.md"]:
+        text = doc.read_text()
+        lines = re.findall(r"`([^`]*)`", " ".join(text.split()))
+        lines += [line for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S) for line in block.splitlines()]
+        for line in lines:
+            for m in re.finditer(r"python (\w+\.py)((?: --\w+=\S+)*)", line):
+                out.append((doc.name, m.group(1), re.findall(r"--(\w+)=", m.group(2))))
+    return out
+
+
+def test_every_command_in_the_docs_gives_only_keys_its_script_has():
+    from utils.config import script_header
+
+    commands = doc_commands()
+    assert len(commands) > 100 and any(keys for _, _, keys in commands)     # the pattern finds the commands
+    for doc, script, keys in commands:
+        assert (ROOT / script).is_file(), f"{doc} runs {script}, which does not exist"
+        unknown = sorted(set(keys) - set(script_header(ROOT / script)))
+        assert not unknown, f"{doc} runs {script} with --{', --'.join(unknown)}, which it does not have"
