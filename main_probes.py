@@ -39,7 +39,7 @@ from reporting.tables import read_json, subset_run
 from utils.config import at_least, list_of, one_of, parse_config, split_list
 from utils.datasets import EVAL_SPLITS, load_split
 from utils.errors import UserError
-from utils.io import ensure_writable, fresh_run_dir, load_checkpoint, output_root, save_json
+from utils.io import ensure_writable, file_digest, fresh_run_dir, load_checkpoint, output_root, save_json
 from utils.progress import bar, log
 from utils.runtime import get_device, run_environment, seed_everything
 
@@ -163,7 +163,10 @@ def main(argv=None) -> dict:
                                 f"read --eval_split={cfg['eval_split']} runs")
             for name, train, ytr_run, test, yte_run in codes_of(system, folder, split, device, cfg["eval_batch_size"]):
                 seed_everything(cfg["seed"])
+                # the run is named by its folder and its metrics.json's digest, so that a table of recorded probes
+                # can tell the run probed from a later one in the same folder (reporting.tables.probe_groups)
                 row = {"system": system, "code": name, "run": folder.relative_to(runs).as_posix(),
+                       "run_metrics_sha256": file_digest(folder / "metrics.json"),
                        "run_subset": subset_run(folder / "metrics.json"),
                        **probe(train, ytr_run, test, yte_run, clusters=cfg["clusters"], labels=cfg["labels"],
                                seed=cfg["seed"])}

@@ -27,7 +27,7 @@ from reporting.selections import DECODER_SCRIPTS, SELECTIONS
 from reporting.tables import NOT_SETTINGS, read_json, subset_of, with_predating
 from utils.config import convert, split_list
 from utils.errors import UserError
-from utils.io import REPO
+from utils.io import REPO, file_digest
 from utils.progress import log
 from utils.runtime import usable_cpus
 
@@ -117,6 +117,8 @@ class Job:
                     why += differences(self.args, recorded)
                     why += default_differences({**self.defaults, **self.resolved}, self.args, recorded,
                                                set(RESOLVED_KEYS.get(self.script, ())) - set(self.resolved))
+                    if self.script == "main_probes.py":
+                        why += probed_runs_changed(metrics, recorded)
                     if not self.subset and subset_of(metrics, recorded):
                         why.append("subset=true (it saw part of the data; a full run is planned)")
                 elif out.is_file():
@@ -202,6 +204,18 @@ def statuses(jobs: list[Job]) -> dict[str, tuple[str, list[str]]]:
 def unjudged(job: Job) -> bool:
     """Whether a finished run was made without the independent judge (before main_judge.py existed)."""
     return any(read_json(p).get("judge") is None for p in job.outputs if p.is_file())
+
+
+def probed_runs_changed(metrics: dict, config: dict) -> list[str]:
+    """What makes a main_probes.py run stale although its settings are the plan's: a run it probed has been rerun
+    since (the metrics.json in the folder its config.json names is not the one its row's digest names)."""
+    changed = set()
+    for row in metrics.get("rows", []):
+        folder = config.get("runs", {}).get(row["system"])
+        path = Path(folder, "metrics.json") if folder else None
+        if row.get("run_metrics_sha256") and path and path.is_file() and file_digest(path) != row["run_metrics_sha256"]:
+            changed.add(f"{row['system']}: {folder} was rerun after it was probed")
+    return sorted(changed)
 
 
 def mode(state: str, force: bool = False) -> str:

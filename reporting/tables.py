@@ -24,7 +24,7 @@ from reporting.references import AAE_REFERENCES, CLUSTERING_PEER_REFERENCES, SEQ
 from utils.datasets import is_subset
 from utils.config import script_header
 from utils.errors import UserError
-from utils.io import REPO
+from utils.io import REPO, file_digest
 
 ORDER = ["mnist", "fashion-mnist", "mnist-sample"]
 
@@ -508,13 +508,27 @@ def judge_table(root="results", subsets: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _probe_rows(root) -> list[dict]:
+    """Every row of main_probes.py's runs under ``root``, with its data set and seed."""
+    return [{**row, "dataset": m["dataset"], "seed": m["seed"]}
+            for ms in seeded_runs(root, "probes/*/metrics.json").values() for m in ms for row in m["rows"]]
+
+
+def _probed_another_run(root, row: dict) -> bool:
+    """Whether the run that a probe row read is no longer the one under ``root`` (rerun since, or not there): its
+    metrics.json's SHA-256 is not the one the probe recorded. A row probed before main_probes.py recorded the digest
+    cannot tell, and counts as current."""
+    digest, path = row.get("run_metrics_sha256"), Path(root, row["run"], "metrics.json")
+    return digest is not None and (not path.is_file() or file_digest(path) != digest)
+
+
 def probe_groups(root="results") -> dict:
-    """main_probes.py's rows over seeds: {(data set, code): [row with its seed, by seed]}, data sets in order."""
+    """main_probes.py's rows over seeds: {(data set, code): [row, by seed]}, data sets in order; rows whose probed run
+    has changed since are left out (probes_table names them)."""
     groups: dict = {}
-    for ms in seeded_runs(root, "probes/*/metrics.json").values():
-        for m in ms:
-            for row in m["rows"]:
-                groups.setdefault((m["dataset"], row["code"]), []).append({**row, "seed": m["seed"]})
+    for row in _probe_rows(root):
+        if not _probed_another_run(root, row):
+            groups.setdefault((row["dataset"], row["code"]), []).append(row)
     return {key: sorted(rows, key=lambda r: r["seed"])
             for key, rows in sorted(groups.items(), key=lambda kv: _dataset_order(kv[0][0]))}
 
@@ -532,6 +546,12 @@ def probes_table(root="results") -> str:
                      f"{spread([r['few_labels_accuracy'] for r in rows], 1)} |")
     if len(lines) == 2:
         lines.append(_none("probe runs", "python main_probes.py", 8))
+    stale = [r for r in _probe_rows(root) if _probed_another_run(root, r)]
+    if stale:
+        names = ", ".join(sorted({f"{r['dataset']} {r['code']} seed {r['seed']}" for r in stale}))
+        lines += ["", f"Left out: {names}, whose probes read an earlier run than the one now in its folder "
+                      "(`python main_probes.py --datasets=<data set> --seed=<s> --systems=<system> --resume=true` "
+                      "probes it again)."]
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ import torch
 import evaluation.probes as probes
 from evaluation.probes import probe
 from utils.errors import UserError
+from utils.io import file_digest, save_json
 
 
 def _codes(n: int, seed: int, noise: float):
@@ -74,6 +75,8 @@ def test_end_to_end_on_tiny_runs_of_every_system(tiny_data_dir, tmp_path):
             assert 0.0 <= row[key] <= 1.0
     assert m["rows"][0]["run"] == "seq/mnist/cae4" and "infocatvae" in json.loads(
         (out / "probes/mnist/config.json").read_text())["systems"]
+    # each row names the run it read by its folder and its metrics.json's digest
+    assert all(r["run_metrics_sha256"] == file_digest(tmp_path / r["run"] / "metrics.json") for r in m["rows"])
 
 
     # one system's probes join the others' (--resume=true keeps the rows of the systems not named), in one order;
@@ -104,3 +107,35 @@ def test_no_runs_to_probe_is_one_line(tmp_path, capsys):
         run_cli(main_probes.main, [f"--runs_dir={tmp_path / 'nothing'}", f"--out_dir={tmp_path / 'out'}"])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.count("\n") == 1 and "no finished run" in err
+
+
+def test_the_probes_of_a_run_rerun_since_leave_the_table_and_are_planned_again(tmp_path):
+    from reporting.plan import Job
+    from reporting.tables import probe_groups, probes_table
+
+    scores = {"dim": 20, "linear_probe_accuracy": 0.97, "kmeans_accuracy": 0.9, "kmeans_nmi": 0.8,
+              "few_labels_accuracy": 0.9, "few_labels": 100, "clusters": 10, "run_subset": False}
+    rows, runs = [], {}
+    for system, code, run in (("catvae", "CatVAE E[z|x]", "catvae/mnist/catvae/seed-0"),
+                              ("seq", "SEQ CAE-4 features", "seq/mnist/cae4")):
+        save_json(tmp_path / run / "metrics.json", {"seed": 0, "accuracy": 0.9})
+        rows.append({"system": system, "code": code, "run": run,
+                     "run_metrics_sha256": file_digest(tmp_path / run / "metrics.json"), **scores})
+        runs[system] = str(tmp_path / run)
+    rows.append({"system": "aae", "code": "AAE y", "run": "aae/clustering/clusters-30", **scores})  # no digest yet
+    metrics = {"dataset": "mnist", "seed": 0, "eval_split": "test", "rows": rows, "subset": False}
+    config = {"seed": 0, "runs": runs}
+    save_json(tmp_path / "probes/mnist/metrics.json", metrics)
+    save_json(tmp_path / "probes/mnist/config.json", config)
+    probes = Job("Probes mnist seed 0", "main_probes.py", [], [tmp_path / "probes/mnist/metrics.json"], 1.0)
+    assert sorted(code for _, code in probe_groups(tmp_path)) == ["AAE y", "CatVAE E[z|x]", "SEQ CAE-4 features"]
+    assert "Left out" not in probes_table(tmp_path) and probes.status() == ("done", [])
+
+    save_json(tmp_path / "catvae/mnist/catvae/seed-0/metrics.json", {"seed": 0, "accuracy": 0.8})   # rerun
+    assert sorted(code for _, code in probe_groups(tmp_path)) == ["AAE y", "SEQ CAE-4 features"]
+    table = probes_table(tmp_path)
+    assert "| CatVAE E[z|x] |" not in table and "Left out: mnist CatVAE E[z|x] seed 0, whose probes read" in table
+    assert probes.status() == ("stale", [f"catvae: {runs['catvae']} was rerun after it was probed"])
+    (tmp_path / "seq/mnist/cae4/metrics.json").unlink()          # a run no longer there: not the one probed either
+    assert sorted(code for _, code in probe_groups(tmp_path)) == ["AAE y"]
+

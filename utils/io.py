@@ -2,6 +2,7 @@
 keep a finished or interrupted run from being overwritten by accident."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -36,6 +37,11 @@ def save_json(path, obj) -> None:
 
 def save_text(path, text: str) -> None:
     _atomic_write(Path(path), lambda fh: fh.write(text.encode()))
+
+
+def file_digest(path) -> str:
+    """The SHA-256 of a file's bytes (hex): the same for a run's metrics.json and its record, a verbatim copy."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _jsonable(value):
