@@ -38,7 +38,8 @@ from models.catvae import CATVAE_KIND, MMD_MATCHES, RECONSTRUCTIONS, VARIANTS, C
 from models.vat import radii
 from reporting.tables import catvae_summary, catvae_summary_lines
 from data import DATASETS
-from utils.config import at_least, fraction, list_of, one_of, own_value, parse_config, positive, split_list
+from utils.config import (at_least, fraction, list_of, one_of, own_value, parse_config, per_data_set_keys, positive,
+                          split_list)
 from utils.datasets import EVAL_SPLITS, is_subset, load_split
 from utils.errors import UserError
 from utils.io import ensure_writable, fresh_run_dir, guard_run_dirs, output_root, save_json
@@ -135,9 +136,9 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "seeds": list_of(int, low=0), "eval_batch_size": at_least(1),
          "precision": one_of("", *PRECISIONS), "precision_mnist": one_of(*PRECISIONS),
          "precision_fashion": one_of(*PRECISIONS)}
-# header keys whose 0 or empty means the data set's own value (<key>_mnist, <key>_fashion), resolved per run and by
-# reproduce.py
-PER_DATA_SET = ("restarts", "epochs", "encoder_layers", "restart_criterion", "precision", "prior_scale")
+# the header keys whose 0 or empty means the data set's own value (every key with a <key>_mnist and a <key>_fashion),
+# resolved per run and by reproduce.py
+PER_DATA_SET = per_data_set_keys(globals())
 # the paper's loss and training (docs/originals.md 2.3-2.4), none of the additions
 PAPER = {"prior_scale": 2.0, "dropout": 0.25, "batch_norm": False, "batch_size": 128, "lr": 1e-3,
          "schedule": "constant", "balance_weight": 0.0, "mi_weight": 0.0, "vat_weight": 0.0, "kl_weight": 1.0,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from reporting.selections import DECODER_SCRIPTS, SELECTIONS
 from reporting.tables import NOT_SETTINGS, read_json, subset_of, with_predating
-from utils.config import convert, split_list
+from utils.config import convert, per_data_set_keys, script_header, split_list
 from utils.errors import UserError
 from utils.io import REPO, file_digest
 from utils.progress import log
@@ -40,13 +40,18 @@ JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catva
 # compares the value that the script would resolve now (Job.resolved: main_aae.resolve for an AAE head, the
 # ``resolvers`` of :func:`plan` for the others), so a run is stale when its own value changed, not another data
 # set's.
+def _per_data_set(script: str) -> set[str]:
+    """A script's per-data-set keys (utils.config.per_data_set_keys of its header, read as text) with their two
+    values' keys."""
+    keys = per_data_set_keys(script_header(REPO / script))
+    return {f"{key}{of}" for key in keys for of in ("", "_mnist", "_fashion")}
+
+
 RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight",
                                  "lr_decay"},
-                 "main_mlvae.py": {"setting", "decoder_layers", "decoder_layers_mnist", "decoder_layers_fashion"},
+                 "main_mlvae.py": {"setting", *_per_data_set("main_mlvae.py")},
                  "main_encoder.py": {"cae_epochs_mnist", "cae_epochs_fashion", "lae_epochs"},
-                 "main_catvae.py": {f"{key}{of}" for of in ("", "_mnist", "_fashion")
-                                    for key in ("restarts", "epochs", "encoder_layers", "restart_criterion",
-                                                "precision", "prior_scale")}}
+                 "main_catvae.py": _per_data_set("main_catvae.py")}
 
 # Overrides of the reduced run (--quick): subsets of the data and few epochs.
 QUICK_ARGS = {

@@ -1,6 +1,6 @@
 import pytest
 
-from utils.config import parse_config, split_list
+from utils.config import own_value, parse_config, per_data_set_keys, split_list
 from utils.errors import UserError
 
 HEADER = {"epochs": 3, "lr": 1e-3, "name": "cae4", "resume": False, "data_dir": "", "maybe": None,
@@ -64,3 +64,12 @@ def test_number_or_empty_takes_empty_or_a_bounded_non_negative_number():
     assert not any(fraction.ok(v) for v in ("1.01", "-0.5", fraction.invalid))
     assert weight.says == "must be empty (the head's) or a number >= 0"
     assert fraction.says == "must be empty (a default) or a number from 0 to 1"
+
+
+def test_per_data_set_keys_are_those_with_both_data_sets_values_beside_them():
+    header = {"epochs": 0, "epochs_mnist": 20, "epochs_fashion": 40, "cae_epochs_mnist": 5, "cae_epochs_fashion": 8,
+              "lr": 1e-3, "lr_mnist": 1e-2, "precision": "", "precision_fashion": "auto", "precision_mnist": "fp32"}
+    assert per_data_set_keys(header) == ("epochs", "precision")      # no bare cae_epochs; lr has no Fashion value
+    assert [own_value(header, "epochs", ds) for ds in ("mnist", "fashion-mnist")] == [20, 40]
+    assert own_value({**header, "epochs": 7}, "epochs", "mnist") == 7   # a value given wins on both
+

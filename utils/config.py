@@ -151,6 +151,12 @@ def own_value(cfg: dict, key: str, dataset: str):
     return cfg[key] or cfg[f"{key}_mnist" if dataset == "mnist" else f"{key}_fashion"]
 
 
+def per_data_set_keys(header: dict) -> tuple[str, ...]:
+    """The keys of a script's header that :func:`own_value` resolves per data set: those that have a <key>_mnist and a
+    <key>_fashion beside them, in header order."""
+    return tuple(k for k in header if f"{k}_mnist" in header and f"{k}_fashion" in header)
+
+
 def at_least(low: int) -> Rule:
     return Rule(lambda v: v >= low, f"must be at least {low}", str(low - 1))
 
