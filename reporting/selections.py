@@ -20,6 +20,9 @@ _CATVAE_RECIPE = ("--vat_weight=300", "--balance_weight=120", "--batch_norm=true
 # the later MNIST selections compare against; and their numbers when clustering decides
 _CATVAE_TODAY_FP32 = (*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=fp32")
 _CATVAE_CLUSTERING_JUDGED = ("clustering_accuracy", "judged_prior_samples_mode_class", "judged_prior_samples_min_mode")
+# ... and when the prior samples decide
+_CATVAE_SAMPLES_JUDGED = ("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
+                          "judged_fitted_samples_mode_class", "clustering_accuracy")
 # Fashion-MNIST's settings beyond the recipe since catvae-encoder-depth-fashion-mnist, in bf16 as on the CPU its
 # selections were declared on (the epochs each selection names itself)
 _CATVAE_FASHION_BF16 = ("--info_weight=1", "--precision=bf16", "--prior_scale=4", "--encoder_layers=1")
@@ -30,6 +33,10 @@ _CATVAE_FASHION_DEFAULTS = (*_CATVAE_RECIPE, *_CATVAE_FASHION_BF16, "--epochs=40
 _CATVAE_MNIST_BF16 = (*_CATVAE_RECIPE, "--info_weight=1", "--prior_scale=4", "--kl_weight=1", "--precision=bf16",
                       "--encoder_layers=2", "--epochs=20")
 _CATVAE_MNIST_SINGLE = (*_CATVAE_MNIST_BF16, "--restarts=1")
+# the same in fp32 and without the MMD term, with lambda left to the candidates (the MNIST prior-scale selections)
+_CATVAE_MNIST_SINGLE_FP32_NO_LAMBDA = (*(a for a in _CATVAE_MNIST_SINGLE if a not in ("--precision=bf16",
+                                                                                    "--prior_scale=4")),
+                                       "--precision=fp32", "--mmd_weight=0")
 # the 100-label AAE recipe before aae-consistency-mnist (the consistency term on) and aae-epochs-mnist (30 epochs)
 # changed that head's defaults: the selections made with it pin it, so each stays the run it recorded
 _SEMI_CONSISTENCY = ("--consistency_weight=1",)
@@ -380,8 +387,7 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-mmd-weight-mnist", "mnist",
             {f"mmd_weight-{w}": (f"--mmd_weight={w}",) for w in (0, 100, 1000)}, seeds=(0, 1, 2, 3, 4, 5),
             extra=(*(a for a in _CATVAE_MNIST_SINGLE if a != "--precision=bf16"), "--precision=fp32"),
-            judged=True, metrics=("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
-                                  "judged_fitted_samples_mode_class", "clustering_accuracy"),
+            judged=True, metrics=_CATVAE_SAMPLES_JUDGED,
             decides="main_catvae.py mmd_weight on MNIST (issue 27: prior samples of each mode)"),
     # catvae-mmd-weight-mnist's weight 1000 clustered every seed far better while its prior samples did not move; on
     # training seeds no record holds, the pooled term at 1000 and the same with each mode's codes matched to its own
@@ -423,34 +429,29 @@ SELECTIONS = {s.name: s for s in [
             seeds=(0, 1, 2, 3, 4, 5),
             extra=(*(a for a in _CATVAE_MNIST_SINGLE if a != "--precision=bf16"), "--precision=fp32",
                    "--mmd_weight=0"),
-            judged=True, metrics=("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
-                                  "judged_fitted_samples_mode_class", "clustering_accuracy"),
+            judged=True, metrics=_CATVAE_SAMPLES_JUDGED,
             decides="main_catvae.py decoder_cluster on MNIST (issue 27: prior samples of each mode)"),
     _catvae("catvae-decoder-cluster-fashion-mnist", "fashion-mnist",
             {f"decoder_cluster-{v}": (f"--decoder_cluster={v}",) for v in ("false", "true")},
             seeds=(0, 1, 2, 3, 4, 5), extra=(*_CATVAE_FASHION_DEFAULTS, "--restarts=1"),
-            judged=True, metrics=("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
-                                  "judged_fitted_samples_mode_class", "clustering_accuracy"),
+            judged=True, metrics=_CATVAE_SAMPLES_JUDGED,
             decides="main_catvae.py decoder_cluster on Fashion-MNIST (issue 27: prior samples of each mode)"),
     # issue 27 (prior samples of each mode >= 90 %): lambda set the prior samples most of every knob asked
     # (catvae-prior-scale-mnist, an older recipe); beyond 4 at today's MNIST defaults, six single trainings each
-    # (declared 2026-12-06 before any of its runs; its prior_scale-4 runs are catvae-mmd-weight-mnist's mmd_weight-0 runs)
+    # (declared 2026-12-06 before any of its runs; its prior_scale-4 runs are catvae-mmd-weight-mnist's mmd_weight-0
+    # runs)
     _catvae("catvae-prior-scale-single-mnist", "mnist",
             {f"prior_scale-{v}": (f"--prior_scale={v}",) for v in (4, 5, 6)}, seeds=(0, 1, 2, 3, 4, 5),
-            extra=(*(a for a in _CATVAE_MNIST_SINGLE if a not in ("--precision=bf16", "--prior_scale=4")),
-                   "--precision=fp32", "--mmd_weight=0"),
-            judged=True, metrics=("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
-                                  "judged_fitted_samples_mode_class", "clustering_accuracy"),
+            extra=_CATVAE_MNIST_SINGLE_FP32_NO_LAMBDA,
+            judged=True, metrics=_CATVAE_SAMPLES_JUDGED,
             decides="main_catvae.py prior_scale on MNIST, beyond 4 (issue 27: prior samples of each mode)"),
     # issue 27 (prior samples of each mode >= 90 %): on MNIST the share and the worst mode still rose from 5 to 6; 7 and
     # 8 against 6, six single trainings each (declared 2026-12-06 before any of its runs; its prior_scale-6 runs are
     # catvae-prior-scale-single-mnist's)
     _catvae("catvae-prior-scale-beyond6-mnist", "mnist",
             {f"prior_scale-{v}": (f"--prior_scale={v}",) for v in (6, 7, 8)}, seeds=(0, 1, 2, 3, 4, 5),
-            extra=(*(a for a in _CATVAE_MNIST_SINGLE if a not in ("--precision=bf16", "--prior_scale=4")),
-                   "--precision=fp32", "--mmd_weight=0"),
-            judged=True, metrics=("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
-                                  "judged_fitted_samples_mode_class", "clustering_accuracy"),
+            extra=_CATVAE_MNIST_SINGLE_FP32_NO_LAMBDA,
+            judged=True, metrics=_CATVAE_SAMPLES_JUDGED,
             decides="main_catvae.py prior_scale on MNIST, beyond 6 (issue 27: prior samples of each mode)"),
     # issue 27 (Fashion-MNIST: prior samples of each mode, clustering): lambda 6 won MNIST's samples and clustering
     # at today's recipe; Fashion-MNIST kept 4 against 8 (catvae-prior-scale8-fashion-mnist), so the steps between,
@@ -459,8 +460,7 @@ SELECTIONS = {s.name: s for s in [
     _catvae("catvae-prior-scale-single-fashion-mnist", "fashion-mnist",
             {f"prior_scale-{v}": (f"--prior_scale={v}",) for v in (4, 5, 6)}, seeds=(0, 1, 2, 3, 4, 5),
             extra=(*(a for a in _CATVAE_FASHION_DEFAULTS if a != "--prior_scale=4"), "--restarts=1"),
-            judged=True, metrics=("judged_prior_samples_mode_class", "judged_prior_samples_min_mode",
-                                  "judged_fitted_samples_mode_class", "clustering_accuracy"),
+            judged=True, metrics=_CATVAE_SAMPLES_JUDGED,
             decides="main_catvae.py prior_scale on Fashion-MNIST, 4 to 6 (issue 27: prior samples of each mode)"),
     _catvae("catvae-prior-scale8-fashion-mnist", "fashion-mnist",
             {f"prior_scale-{s}": (f"--prior_scale={s}",) for s in (4, 8)},
