@@ -62,8 +62,8 @@ out_dir = ""                      # where the runs and REPORT.md go; empty: resu
 progress = True                   # the scripts' progress bars (the run-by-run display is always on)
 # ---------------------------------------------------------------------------------------------------
 # aae_heads, selections: checked by reporting.plan (aae_settings, chosen_selections); device: by utils.runtime.get_device; data_dir: by check_data
-RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0), "selection_seeds": list_of(int, low=0, empty=True),
-         "other_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
+RULES = {"parts": list_of(names=PARTS), "datasets": list_of(names=DATASETS), "seeds": list_of(int, low=0),
+         "selection_seeds": list_of(int, low=0, empty=True), "other_seeds": list_of(int, low=0), "seq_archs": list_of(names=tuple(ARCHS)),
          "mlvae_noise": list_of(float, low=0), "jobs": at_least(1)}
 
 

@@ -34,12 +34,7 @@ from utils.runtime import usable_cpus
 PARTS = ("seq", "catvae", "mlvae", "aae", "probes", "selections")
 JUDGED_SCRIPTS = ("main_decoder_mnist.py", "main_decoder_fmnist.py", "main_catvae.py", "main_mlvae.py", "main_aae.py")
 
-# Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value", the
-# ML-VAE's empty setting = noise-<std>, each data set's own value where a key is 0 and its per-data-set keys decide):
-# a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; a job
-# compares the value that the script would resolve now (Job.resolved: main_aae.resolve for an AAE head, the
-# ``resolvers`` of :func:`plan` for the others), so a run is stale when its own value changed, not another data
-# set's.
+
 def _per_data_set(script: str) -> set[str]:
     """A script's per-data-set keys (utils.config.per_data_set_keys of its header, read as text) with their two
     values' keys."""
@@ -47,6 +42,12 @@ def _per_data_set(script: str) -> set[str]:
     return {f"{key}{of}" for key in keys for of in ("", "_mnist", "_fashion")}
 
 
+# Header keys that a script resolves at run time and records resolved (the AAE's 0 / empty = "the head's value", the
+# ML-VAE's empty setting = noise-<std>, each data set's own value where a key is 0 and its per-data-set keys decide):
+# a finished run's config.json holds the resolved value, so it is not compared with the header's placeholder; a job
+# compares the value that the script would resolve now (Job.resolved: main_aae.resolve for an AAE head, the
+# ``resolvers`` of :func:`plan` for the others), so a run is stale when its own value changed, not another data
+# set's.
 RESOLVED_KEYS = {"main_aae.py": {"epochs", "z_dim", "optimizer", "beta1", "vat_weight", "consistency_weight",
                                  "lr_decay"},
                  "main_mlvae.py": {"setting", *_per_data_set("main_mlvae.py")},
