@@ -72,4 +72,3 @@ def test_per_data_set_keys_are_those_with_both_data_sets_values_beside_them():
     assert per_data_set_keys(header) == ("epochs", "precision")      # no bare cae_epochs; lr has no Fashion value
     assert [own_value(header, "epochs", ds) for ds in ("mnist", "fashion-mnist")] == [20, 40]
     assert own_value({**header, "epochs": 7}, "epochs", "mnist") == 7   # a value given wins on both
-

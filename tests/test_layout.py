@@ -136,9 +136,9 @@ def test_no_code_cites_a_file_outside_the_repository():
         assert "ORIGINALS.md" not in path.read_text(), f"{path} cites ORIGINALS.md, which is not in the repository"
 
 
-def doc_commands() -> list[tuple[str, str, list[str]]]:
-    """(document, script, the --keys it gives) for every `python <script>.py --key=value ...` of a top-level script
-    in README.md, docs/ and records/README.md: inline code and the lines of code blocks."""
+def doc_commands() -> list[tuple[str, str, dict[str, str]]]:
+    """(document, script, {key: value} of the --key=value it gives) for every `python <script>.py --key=value ...` of
+    a top-level script in README.md, docs/ and records/README.md: inline code and the lines of code blocks."""
     out = []
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "records" / "README.md"]:
         text = doc.read_text()
@@ -146,7 +146,7 @@ def doc_commands() -> list[tuple[str, str, list[str]]]:
         lines += [line for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S) for line in block.splitlines()]
         for line in lines:
             for m in re.finditer(r"python (\w+\.py)((?: --\w+=\S+)*)", line):
-                out.append((doc.name, m.group(1), re.findall(r"--(\w+)=", m.group(2))))
+                out.append((doc.name, m.group(1), dict(re.findall(r"--(\w+)=(\S+)", m.group(2)))))
     return out
 
 
@@ -154,8 +154,8 @@ def test_every_command_in_the_docs_gives_only_keys_its_script_has():
     from utils.config import script_header
 
     commands = doc_commands()
-    assert len(commands) > 100 and any(keys for _, _, keys in commands)     # the pattern finds the commands
-    for doc, script, keys in commands:
+    assert len(commands) > 100 and any(options for _, _, options in commands)   # the pattern finds the commands
+    for doc, script, options in commands:
         assert (ROOT / script).is_file(), f"{doc} runs {script}, which does not exist"
-        unknown = sorted(set(keys) - set(script_header(ROOT / script)))
+        unknown = sorted(set(options) - set(script_header(ROOT / script)))
         assert not unknown, f"{doc} runs {script} with --{', --'.join(unknown)}, which it does not have"

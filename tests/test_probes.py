@@ -138,4 +138,3 @@ def test_the_probes_of_a_run_rerun_since_leave_the_table_and_are_planned_again(t
     assert probes.status() == ("stale", [f"catvae: {runs['catvae']} was rerun after it was probed"])
     (tmp_path / "seq/mnist/cae4/metrics.json").unlink()          # a run no longer there: not the one probed either
     assert sorted(code for _, code in probe_groups(tmp_path)) == ["AAE y"]
-

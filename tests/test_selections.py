@@ -2,7 +2,6 @@
 scripts accept, recorded under records/selections/<name>/, and the committed selection records are the runs declared."""
 import importlib
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -431,13 +430,13 @@ def test_a_selection_runs_its_declared_seeds_or_those_that_selection_seeds_names
 
 def test_every_selections_command_in_the_docs_runs_every_declared_seed_of_the_selections_it_names():
     # a command that the docs name for a selection regenerates all of its records (six-seed selections included)
-    commands = []
-    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
-        text = " ".join(doc.read_text().split())
-        commands += [(doc.name, c) for c in re.findall(r"`(python reproduce\.py [^`]*--parts=selections[^`]*)`", text)]
+    from tests.test_layout import doc_commands
+
+    commands = [(doc, options) for doc, script, options in doc_commands()
+                if script == "reproduce.py" and "selections" in options.get("parts", "").split(",")]
     assert len(commands) > 20
-    for doc, command in commands:
-        options = dict(re.findall(r"--(\w+)=(\S+)", command))
+    for doc, options in commands:
+        command = " ".join(f"--{k}={v}" for k, v in options.items())
         names = options.get("selections", "all")
         if "<" in names:                # a template (--selections=<name>), not a command
             continue
@@ -447,4 +446,3 @@ def test_every_selections_command_in_the_docs_runs_every_declared_seed_of_the_se
             missing = [f"{c} seed {s}" for c, s, _, _ in sel.runs()
                        if f"Selection {sel.name} {c} seed {s}" not in planned]
             assert not missing, f"{doc}: `{command}` leaves out {sel.name}'s {missing}"
-
