@@ -58,6 +58,7 @@ lr = 1e-4                         # Adam learning rate (the reference: 1e-4)
 lr_decay = ""                     # every learning rate falls linearly towards zero over this last fraction of the epochs (not in the paper; empty = the head's "lr_decay" in HEADS below, else 0 = constant; docs/aae.md)
 beta1 = 0.0                       # Adam beta1; 0 = the head's (0.5 for supervised and regularize_z, 0.1 otherwise)
 augment = True                    # randomly rotate (15 deg), scale (10 %) and shift (1.7 px) the labelled minibatches (not in the paper)
+augment_flip = False              # also mirror half of each labelled minibatch left to right: label-preserving for garments, not for digits (not in the paper; docs/aae.md)
 consistency_weight = ""           # heads with a categorical code (B, D-G): + weight * KL(q(y|x) || q(y|augmented x)) on the unlabelled batch (not in the paper; empty = the head's "consistency_weight" in HEADS below, 1 where it names none, else 0 = off; docs/aae.md)
 balance_weight = 1.0              # clustering heads: + weight * KL(batch mean of q(y|x) || uniform) in the generator step (not in the paper; 0 = off)
 vat_weight = ""                   # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; empty = the head's "vat_weight" in HEADS below, else 0 = off; docs/aae.md)
@@ -116,8 +117,8 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "seed": at_least(0), "restarts": at_least(1),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT, batch norm); epochs stay the budget's
-PAPER = {"augment": False, "batch_norm": False, "consistency_weight": "0", "balance_weight": 0.0, "vat_weight": "0",
-         "lr_decay": "0"}
+PAPER = {"augment": False, "augment_flip": False, "batch_norm": False, "consistency_weight": "0",
+         "balance_weight": 0.0, "vat_weight": "0", "lr_decay": "0"}
 
 
 def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
@@ -169,8 +170,8 @@ def extra_weights(cfg: dict, run: dict) -> dict:
 
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
-              augment: bool = False, balance_weight: float = 0.0, consistency_weight: float = 0.0,
-              vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None, precision: str = "fp32",
+              augment: bool = False, flip: bool = False, balance_weight: float = 0.0,
+              consistency_weight: float = 0.0, vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None, precision: str = "fp32",
               ema_decay: float = 0.0, lr: float = 1e-4, lr_decay: float = 0.0):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
@@ -188,7 +189,7 @@ def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batc
     def built() -> dict:
         if not made:
             made["step"], made["reseed"] = make_step(
-                model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment,
+                model, optimizers, x, y, labelled, batch_size=batch_size, augment=augment, flip=flip,
                 balance_weight=balance_weight, consistency_weight=consistency_weight, vat_weight=vat_weight,
                 vat_eps=vat_eps)
         return made
@@ -240,6 +241,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
     recipe = {**weights, "augment": bool(cfg["augment"]), "labels": run["labels"],
               "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
               # named only when on: runs made before the option resume as they were
+              **({"augment_flip": True} if cfg["augment_flip"] and run["labels"] else {}),
               **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {}),
               **({"lr_decay": run["lr_decay"]} if run["lr_decay"] else {})}
     model, history, trainings, kept, timed_epochs = None, [], [], 0, []
@@ -255,8 +257,8 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                         extra={"dataset": dataset, "setting": setting,
                                "recipe": {**recipe, **({"restarts": restarts, "training_seed": training_seed}
                                                        if restarts > 1 else {})}},
-                        augment=cfg["augment"], vat_eps=eps, precision=precision, ema_decay=cfg["ema_decay"],
-                        lr=cfg["lr"], lr_decay=run["lr_decay"], **weights)
+                        augment=cfg["augment"], flip=cfg["augment_flip"], vat_eps=eps, precision=precision,
+                        ema_decay=cfg["ema_decay"], lr=cfg["lr"], lr_decay=run["lr_decay"], **weights)
         timed_epochs += [h for h in got if "seconds" in h]        # every training's time counts in the run's
         if restarts > 1:
             # the label-free criterion is the last epoch's mean VAT loss; the labels below only score each training
@@ -278,6 +280,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                           classes=classes)
     metrics = {"head": run["head"], "setting": setting, "dataset": dataset, "variant": run["variant"],
                **metrics, **judged, "labels": run["labels"], "augment_labelled": bool(cfg["augment"] and run["labels"]),
+               "augment_flip": bool(cfg["augment_flip"] and run["labels"]),
                **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
                "ema_decay": cfg["ema_decay"], "lr_decay": run["lr_decay"],
                "epochs": run["epochs"], "seed": cfg["seed"],

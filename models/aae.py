@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.vat import vat_loss
-from utils.augment import random_affine
+from utils.augment import random_affine, random_flip
 from utils.errors import UserError
 from utils.training import make_optimizer
 
@@ -315,16 +315,18 @@ def _logistic(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor | None,
-              *, batch_size: int, clip: float = 5.0, augment: bool = False, balance_weight: float = 0.0,
-              consistency_weight: float = 0.0, vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None):
+              *, batch_size: int, clip: float = 5.0, augment: bool = False, flip: bool = False,
+              balance_weight: float = 0.0, consistency_weight: float = 0.0, vat_weight: float = 0.0,
+              vat_eps: torch.Tensor | None = None):
     """The training iteration of ``model.head`` (phases 1-5 of the module docstring) as ``step(indices)``.
 
     ``x``, ``y``: all training images and labels (on the model's device); the batch indices address the
     unlabelled pool (every training image not in ``labelled``). Labels are read only for the labelled subset,
     except by the supervised head, whose decoder is given every image's label. With ``augment`` every labelled
     minibatch is randomly rotated, scaled and shifted (utils.augment): 100 labels then stop being memorised within
-    an epoch. Returns ``step`` and ``reseed(generator)``, which sets the generator of the labelled draws (the
-    epoch hook seeds it per epoch, so a resumed run draws the same minibatches). ``vat_eps``: the VAT radius of
+    an epoch; with ``flip`` half of its images are also mirrored left to right (garments, not digits). Returns
+    ``step`` and ``reseed(generator)``, which sets the generator of the labelled draws (the epoch hook seeds it per
+    epoch, so a resumed run draws the same minibatches). ``vat_eps``: the VAT radius of
     every image of ``x`` (N,), needed when ``vat_weight`` > 0.
     """
     head, n_y = model.head, model.n_y
@@ -354,6 +356,7 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
         pick = torch.randint(len(labelled_pool), (batch_size,), generator=state["gen"]).to(device)
         idx = labelled_pool[pick]
         xl = random_affine(x[idx], generator=state["gen"]) if augment else x[idx]
+        xl = random_flip(xl, generator=state["gen"]) if flip else xl
         return xl, y[idx]
 
     def step(idx: torch.Tensor) -> dict:

@@ -437,7 +437,7 @@ def aae_table(root="results") -> str:
                                                    ("balance_weight", "balance"), ("vat_weight", "vat"),
                                                    ("ema_decay", "ema"), ("lr_decay", "lr decay")) if m.get(k)]
         if m.get("augment_labelled"):
-            extras.insert(0, "augmented labels")
+            extras.insert(0, "augmented labels" + (" (mirrored too)" if m.get("augment_flip") else ""))
         if extras:
             other.append("not in the paper: " + ", ".join(extras))
         precisions = ", ".join(sorted({r.get("precision", "fp32") for r in ms}))     # mixed seeds show both

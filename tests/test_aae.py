@@ -551,6 +551,19 @@ def test_ema_decay_evaluates_the_averaged_weights_and_is_part_of_the_resume_reci
         proc.stderr
 
 
+
+def test_augment_flip_changes_the_training_and_is_part_of_the_recipe_only_when_on(tiny_data_dir, tmp_path):
+    """--augment_flip=true trains on other (mirrored) labelled images than the same run without it and is recorded;
+    off, the recipe is as runs before the option had it (they resume as they were)."""
+    args = ["--head=semi_supervised", "--values=100", "--epochs=1", "--vat_weight=0"]
+    (plain,) = _run(tmp_path / "plain", tiny_data_dir, *args)
+    (flip,) = _run(tmp_path / "flip", tiny_data_dir, *args, "--augment_flip=true")
+    assert plain["augment_flip"] is False and flip["augment_flip"] is True
+    a, b = (torch.load(tmp_path / f"{n}/aae/semi_supervised/labels-100/model.pt", weights_only=False)
+            for n in ("plain", "flip"))
+    assert "augment_flip" not in a["recipe"] and b["recipe"]["augment_flip"] is True
+    assert plain["history"][0]["sup"] != pytest.approx(flip["history"][0]["sup"])
+
 def test_describe_names_the_split_scored():
     # metrics.json keeps the key test_error on either split; the run's last log line says which split it scored
     m = {"test_error": 0.1045, "test_recon_mse": 0.0151}

@@ -1,9 +1,10 @@
-"""utils.augment: the identity without ranges; otherwise pixels move but mass and shape stay."""
+"""utils.augment: the identity without ranges; otherwise pixels move but mass and shape stay; a flip mirrors exactly
+half the images on average, each one exactly."""
 import math
 
 import torch
 
-from utils.augment import random_affine
+from utils.augment import random_affine, random_flip
 
 
 def test_no_range_is_the_identity():
@@ -25,3 +26,14 @@ def test_seeded_generator_is_deterministic():
     a = random_affine(x, generator=torch.Generator().manual_seed(1))
     b = random_affine(x, generator=torch.Generator().manual_seed(1))
     assert torch.equal(a, b)
+
+
+def test_flip_mirrors_some_images_exactly_and_leaves_the_others():
+    x = torch.rand(400, 1, 28, 28)
+    out = random_flip(x, generator=torch.Generator().manual_seed(0))
+    mirrored = torch.tensor([torch.equal(o, i.flip(-1)) for o, i in zip(out, x)])
+    kept = torch.tensor([torch.equal(o, i) for o, i in zip(out, x)])
+    assert bool((mirrored ^ kept).all())                    # each image is one or the other, untouched otherwise
+    assert 150 < int(mirrored.sum()) < 250                  # about half
+    again = random_flip(x, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)

@@ -1,4 +1,4 @@
-"""Small random affine transforms of digit images: label-preserving augmentation for the few labelled images."""
+"""Small random affine transforms and left-right mirroring: label-preserving augmentation for the few labelled images."""
 from __future__ import annotations
 
 import math
@@ -20,3 +20,10 @@ def random_affine(x: torch.Tensor, rotation: float = 15.0, scale: float = 0.1, s
                          torch.stack([s * angle.sin(), s * angle.cos(), u[:, 3] * shift], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
+
+
+def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image of ``x`` (B, 1, H, W) mirrored left to right with probability 1/2 (a garment stays its category; a
+    digit does not). Draws from ``generator`` (on the CPU) or the global RNG."""
+    flip = (torch.rand(len(x), generator=generator) < 0.5).to(x.device)
+    return torch.where(flip[:, None, None, None], x.flip(-1), x)
