@@ -668,6 +668,12 @@ SELECTIONS = {s.name: s for s in [
          {"flip-off": (), "flip-on": ("--augment_flip=true",)}, extra=("--precision=bf16", "--epochs=60"),
          decides="main_aae.py: the semi_supervised head's augment_flip on Fashion-MNIST (issue 27: 100 labels)",
          dataset="fashion-mnist"),
+    # declared 2026-12-06 before any of its runs; its vat-3 runs are aae-semi-consistency-fashion-mnist's weight-0 runs
+    _aae("aae-semi-vat-weight-fashion-mnist", "semi_supervised", 100,
+         {"vat-3": (), "vat-1": ("--vat_weight=1",), "vat-10": ("--vat_weight=10",)},
+         extra=("--precision=bf16", "--epochs=60"),
+         decides="main_aae.py: the semi_supervised head's vat_weight on Fashion-MNIST (issue 27: 100 labels)",
+         dataset="fashion-mnist"),
     # its off candidate names no flag: its runs (aae-precision-mnist's bf16 ones) predate the option
     _aae("aae-ema-mnist", "semi_supervised", 100, {"ema-off": (), "ema-0.999": ("--ema_decay=0.999",)},
          extra=("--precision=bf16", *_SEMI_BEFORE), decides="main_aae.py ema_decay (issue 27: 100 labels)"),
