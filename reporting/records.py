@@ -24,6 +24,7 @@ from pathlib import Path
 from reporting.plan import RESOLVED_KEYS, default_differences, differences, log_path
 from reporting.report import FIGURES, build_report, summary_table
 from reporting.selections import SELECTIONS
+from reporting.targets import targets_table
 from reporting.tables import (aae_table, aae_vat_ranking_table, bench_table, catvae_confidence_table, catvae_table,
                               decoder_table, judge_table, judged_table, kmeans_table, mlvae_swaps, mlvae_table,
                               precision_table, probes_table, quantizer_rule_table, selection_table, selections_table,
@@ -133,7 +134,8 @@ GENERATORS = {"--seq": seq_table, "--decoder": decoder_table, "--catvae": catvae
               "--mlvae-reference-layout": mlvae_table, "--aae": aae_table, "--probes": probes_table,
               "--summary": summary_table, "--precision": precision_table, "--kmeans": kmeans_table,
               "--train": train_table, "--bench": bench_table, "--quantizer-rule": quantizer_rule_table, "--selection": selection_table,
-              "--selections": selections_table, "--judge": judge_table, "--judged": judged_table}
+              "--selections": selections_table, "--judge": judge_table, "--judged": judged_table,
+              "--targets": targets_table}
 
 
 def generate(args: list[str]) -> str:

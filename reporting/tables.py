@@ -56,6 +56,30 @@ def seq_summary_lines(curves: dict) -> str:
     return "\n".join(lines)
 
 
+_INDEX = re.compile(r"^(\w+)\[(?:(\w+)=([^\]]+)|(-?\d+))\]$")
+
+
+def lookup(metrics: dict, key: str):
+    """The value at ``key`` in a metrics dict: dotted names, ``name[3]`` (list index) or ``name[k=120]`` (the list
+    element whose field k equals 120). A KeyError names the part that is missing."""
+    value = metrics
+    for part in key.split("."):
+        m = _INDEX.match(part)
+        if not m:
+            value = value[part]
+            continue
+        items = value[m.group(1)]
+        if m.group(4) is not None:
+            value = items[int(m.group(4))]
+            continue
+        field, want = m.group(2), m.group(3)
+        found = [it for it in items if str(it.get(field)) == want]
+        if not found:
+            raise KeyError(f"{m.group(1)}[{field}={want}]")
+        value = found[0]
+    return value
+
+
 def read_json(path: Path) -> dict:
     """A run's metrics.json / config.json; a broken file is a one-line error naming it."""
     try:
