@@ -84,13 +84,14 @@ progress = True                   # progress bars with the loss terms
 # "setting" names the run folder <out_dir>/aae/<head>/<setting>/; "epochs" keeps each head's default run within an
 # hour of a 2-core CPU (docs/speed.md); "vat_weight" and "consistency_weight" are the head's --vat_weight and
 # --consistency_weight when those are empty, and so is "lr_decay" for --lr_decay (docs/aae.md: chosen on the
-# validation split);
+# validation split; a {data set: value} dict where the data sets' own validation splits chose differently);
 # "sweep": the key that names the run (labels or clusters) and the values run by default.
 HEADS = {
     "supervised": {"variant": "A", "n_y": 10, "z_dim": 16, "labels": 0, "optimizer": "adam", "beta1": 0.5,
                    "setting": "z-{z_dim}", "epochs": 55, "sweep": ("z_dim", [16])},
     "semi_supervised": {"variant": "B", "n_y": 10, "z_dim": 10, "labels": 100, "optimizer": "adam", "beta1": 0.1,
-                        "setting": "labels-{labels}", "epochs": 60, "vat_weight": 3.0, "consistency_weight": 0.0,
+                        "setting": "labels-{labels}", "epochs": 60, "consistency_weight": 0.0,
+                        "vat_weight": {"mnist": 3.0, "fashion-mnist": 1.0},
                         "sweep": ("labels", [100, 1000])},
     "regularize_z": {"variant": "C", "n_y": 10, "z_dim": 2, "labels": 10000, "optimizer": "adam", "beta1": 0.5,
                      "setting": "labels-{labels}", "epochs": 45, "sweep": ("labels", [10000])},
@@ -124,7 +125,7 @@ PAPER = {"augment": False, "augment_flip": False, "batch_norm": False, "consiste
 def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
     """The settings of one run: the head's defaults (``HEADS``), its sweep key set to ``value``, then the
     script's non-default keys (z_dim, optimizer, beta1 > 0, vat_weight, consistency_weight and lr_decay when not
-    empty)."""
+    empty). A head's value that differs per data set is ``cfg["dataset"]``'s (MNIST's when ``cfg`` names none)."""
     d = HEADS[head]
     out = {"head": head, "variant": d["variant"], "n_y": d["n_y"], "z_dim": d["z_dim"], "labels": d["labels"],
            "epochs": cfg.get("epochs") or d["epochs"],
@@ -141,7 +142,8 @@ def resolve(cfg: dict, head: str, value: int | None = None) -> dict:
     for weight, unnamed in (("vat_weight", 0.0), ("consistency_weight", 1.0), ("lr_decay", 0.0)):
         text = str(cfg.get(weight, "")).strip()
         try:
-            out[weight] = float(text) if text else d.get(weight, unnamed)
+            own = d.get(weight, unnamed)
+            out[weight] = float(text) if text else own[cfg.get("dataset", "mnist")] if isinstance(own, dict) else own
         except ValueError:
             raise UserError(f"--{weight} expects a number or nothing (the head's default), got {text!r}") from None
         if out[weight] < 0:

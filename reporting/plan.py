@@ -181,6 +181,11 @@ def differences(args: list[str], recorded: dict) -> list[str]:
     return out
 
 
+def _aae_resolved(run: dict) -> dict:
+    """An AAE run's RESOLVED_KEYS as main_aae.resolve gave them (``run``): what its config.json records."""
+    return {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
+
+
 def default_differences(defaults: dict, args: list[str], recorded: dict, resolved=()) -> list[str]:
     """The script's current header defaults (``defaults``) that a finished run's config.json (``recorded``) holds
     with another value, for the keys the plan does not set (``args``): a run made before a default changed is not
@@ -303,7 +308,7 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                     continue
                 for value in values:
                     run = aae_resolve({}, head, value)
-                    setting, resolved = run["setting"], {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
+                    setting, resolved = run["setting"], _aae_resolved(run)
                     if "mnist" in datasets:
                         jobs.append(job(aae_job_name("mnist", head, setting, seed), "main_aae.py",
                                         [f"--head={head}", f"--values={value}", f"--seed={seed}",
@@ -318,7 +323,9 @@ def plan(cfg: dict, aae_heads: dict, aae_resolve, aae_folder, defaults: dict | N
                                         ["--dataset=fashion-mnist", f"--head={head}", f"--values={value}",
                                          f"--seed={seed}", f"--out_dir={root}"],
                                         [f"{root}/aae/{head}/{aae_folder(setting, 'fashion-mnist')}/metrics.json"],
-                                        "aae", data=["fashion-mnist"], resolved=resolved))
+                                        "aae", data=["fashion-mnist"],
+                                        resolved=_aae_resolved(aae_resolve({"dataset": "fashion-mnist"}, head,
+                                                                           value))))
     if "catvae" in parts:
         for ds in datasets:
             for variant in ("catvae", "infocatvae"):
@@ -389,7 +396,7 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
             settings = _settings(job)
             values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
             run = aae_resolve(settings, settings["head"], values[0] if len(values) == 1 else None)
-            job.resolved = {k: run[k] for k in RESOLVED_KEYS["main_aae.py"]}
+            job.resolved = _aae_resolved(run)
         job.same_as = next((j for j in jobs.values() if j.same_as is None and same_settings(j, job)), None)
         if job.same_as is not None:
             job.after, job.minutes = [job.same_as.name], 0.0

@@ -360,10 +360,15 @@ def test_lr_decay_defaults_to_the_heads_own_value():
 
 
 def test_vat_weight_defaults_to_the_heads_own_value():
-    """An empty --vat_weight takes the head's default (3 for clustering and semi_supervised, 0 elsewhere); a number
-    overrides it."""
+    """An empty --vat_weight takes the head's default (3 for clustering and semi_supervised, 0 elsewhere; the
+    semi_supervised head's is 1 on Fashion-MNIST, the clustering head's 3 on both); a number overrides it."""
     assert resolve({"vat_weight": ""}, "clustering", 30)["vat_weight"] == 3.0
     assert resolve({"vat_weight": ""}, "semi_supervised", 1000)["vat_weight"] == 3.0
+    fashion = {"vat_weight": "", "dataset": "fashion-mnist"}
+    assert resolve(fashion, "semi_supervised", 100)["vat_weight"] == 1.0
+    assert resolve(fashion, "clustering", 16)["vat_weight"] == 3.0
+    assert resolve({**fashion, "vat_weight": "3"}, "semi_supervised", 100)["vat_weight"] == 3.0
+    assert resolve({"vat_weight": "", "dataset": "mnist"}, "semi_supervised", 100)["vat_weight"] == 3.0
     assert resolve({"vat_weight": ""}, "dim_reduction")["vat_weight"] == 0.0
     assert resolve({"vat_weight": "0"}, "clustering")["vat_weight"] == 0.0
     assert resolve({"vat_weight": "1.5"}, "semi_supervised")["vat_weight"] == 1.5

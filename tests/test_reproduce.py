@@ -812,6 +812,28 @@ def test_an_aae_run_made_before_its_heads_default_changed_is_stale(tmp_path):
     assert job.status() == ("stale", ["lr_decay=0.0 (the default is now 0.5)"])
 
 
+def test_an_aae_head_value_of_one_data_set_makes_only_that_data_sets_runs_stale(tmp_path):
+    """The semi_supervised head's VAT weight is each data set's own (main_aae.HEADS): the Fashion-MNIST job compares
+    a run with Fashion-MNIST's value, the MNIST job with MNIST's, so a run with MNIST's weight is done on MNIST and
+    stale on Fashion-MNIST."""
+    import main_aae
+
+    cfg = {**_cfg(parts="aae", seeds="0", datasets="mnist,fashion-mnist", aae_heads="semi_supervised:100"),
+           "out_dir": str(tmp_path)}
+    jobs = {"--dataset=fashion-mnist" in j.args: j for j in reproduce.planned_jobs(cfg) if "semi_supervised" in j.name}
+    mnist = main_aae.resolve({}, "semi_supervised", 100)
+    fashion = main_aae.resolve({"dataset": "fashion-mnist"}, "semi_supervised", 100)
+    assert mnist["vat_weight"] != fashion["vat_weight"]
+    for on_fashion, job in jobs.items():
+        header = {k: v for k, v in vars(main_aae).items() if k in job.defaults}
+        run = job.outputs[0].parent
+        _write(run / "metrics.json", {"seed": 0, "subset": False})
+        _write(run / "config.json", {**header, **rp._aae_resolved(mnist), "head": "semi_supervised", "values": "100",
+                                     "seed": 0, "dataset": "fashion-mnist" if on_fashion else "mnist"})
+        assert job.status() == (("stale", [f"vat_weight={mnist['vat_weight']} (the default is now "
+                                           f"{fashion['vat_weight']})"]) if on_fashion else ("done", []))
+
+
 def test_a_seq_run_is_stale_when_its_own_epochs_changed_not_another_encoders(tmp_path):
     """main_encoder.py records every encoder's epoch setting; a run is compared on the epochs it trained
     (main_encoder.epochs_for): the CAE-4 epochs of MNIST do not make a Fashion-MNIST or an LAE run stale."""
