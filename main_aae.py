@@ -173,8 +173,8 @@ def extra_weights(cfg: dict, run: dict) -> dict:
 def train_aae(model: AAE, optimizers: dict, x, y, labelled, *, epochs: int, batch_size: int, seed: int,
               milestones: list[int], checkpoint, resume: bool, progress: bool, desc: str, extra: dict | None = None,
               augment: bool = False, flip: bool = False, balance_weight: float = 0.0,
-              consistency_weight: float = 0.0, vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None, precision: str = "fp32",
-              ema_decay: float = 0.0, lr: float = 1e-4, lr_decay: float = 0.0):
+              consistency_weight: float = 0.0, vat_weight: float = 0.0, vat_eps: torch.Tensor | None = None,
+              precision: str = "fp32", ema_decay: float = 0.0, lr: float = 1e-4, lr_decay: float = 0.0):
     """Train with utils.training.fit (per-epoch checkpoints, exact resume). The batches address the unlabelled
     pool; the labelled minibatches of epoch e come from a generator seeded with (seed, e); SGD runs follow the
     milestone schedule, and with ``lr_decay`` every rate (Adam's: ``lr``) falls over the last epochs

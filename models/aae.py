@@ -326,8 +326,8 @@ def make_step(model: AAE, optimizers: dict, x: torch.Tensor, y: torch.Tensor, la
     minibatch is randomly rotated, scaled and shifted (utils.augment): 100 labels then stop being memorised within
     an epoch; with ``flip`` half of its images are also mirrored left to right (garments, not digits). Returns
     ``step`` and ``reseed(generator)``, which sets the generator of the labelled draws (the epoch hook seeds it per
-    epoch, so a resumed run draws the same minibatches). ``vat_eps``: the VAT radius of
-    every image of ``x`` (N,), needed when ``vat_weight`` > 0.
+    epoch, so a resumed run draws the same minibatches). ``vat_eps``: the VAT radius of every image of ``x`` (N,),
+    needed when ``vat_weight`` > 0.
     """
     head, n_y = model.head, model.n_y
     device = x.device

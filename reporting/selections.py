@@ -44,8 +44,8 @@ _SEMI_EPOCHS = ("--epochs=30",)
 _SEMI_BEFORE = (*_SEMI_CONSISTENCY, *_SEMI_EPOCHS)
 # the semi-supervised head's default recipe since aae-semi-recipe-mnist, in bf16: the later selections compare with it
 _SEMI_RECIPE = ("--precision=bf16", "--epochs=60", "--consistency_weight=0")
-# the Fashion-MNIST semi-supervised recipe before aae-semi-vat-weight-fashion-mnist (its vat weight 1) made MNIST's VAT
-# weight Fashion-MNIST's own no more: the Fashion-MNIST selections made with it pin it, as above
+# the Fashion-MNIST semi-supervised recipe, and the VAT weight (MNIST's 3) it had till aae-semi-vat-weight-fashion-mnist
+# gave it its own (1): the Fashion-MNIST selections made with 3 pin it, as above
 _SEMI_FASHION = ("--precision=bf16", "--epochs=60")
 _SEMI_FASHION_BEFORE = (*_SEMI_FASHION, "--vat_weight=3")
 

@@ -1,4 +1,4 @@
-"""Small random affine transforms and left-right mirroring: label-preserving augmentation for the few labelled images."""
+"""Small random affine transforms and left-right mirroring: label-preserving augmentations of few labelled images."""
 from __future__ import annotations
 
 import math
