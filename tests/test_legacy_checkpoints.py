@@ -56,13 +56,14 @@ def test_a_checkpoint_from_before_the_move_resumes_to_the_same_result(family, ti
     keys = {renamed.get(k, k) for k in expected["metrics_keys"]}
     assert keys <= set(metrics)
     # the keys added since: whether the run used part of the data, which split it scored, its precision, the
-    # independent judge (main_judge.py) and the scores it gives; the AAE's weight average and decaying rates (off);
-    # the CatVAE's trainings (one, kept)
+    # independent judge (main_judge.py) and the scores it gives; the AAE's weight average, decaying rates and mirrored
+    # labelled images (off); the CatVAE's trainings (one, kept)
     added = {k for k in set(metrics) - keys if not k.startswith("judged_")}
     assert added == {"subset", "eval_split", "precision", "judge",
-                     *(["ema_decay", "lr_decay"] if family == "aae" else []),
+                     *(["ema_decay", "lr_decay", "augment_flip"] if family == "aae" else []),
                      *(["restarts", "kept_restart"] if family == "catvae" else [])}
     assert metrics.get("ema_decay", 0.0) == metrics.get("lr_decay", 0.0) == metrics.get("kept_restart", 0) == 0
+    assert metrics.get("augment_flip", False) is False
     assert [t["training_seed"] for t in metrics.get("restarts", [{"training_seed": 0}])] == [0]
     saved = torch.load(FIXTURES / fixture, map_location="cpu", weights_only=False)
     assert metrics["history"][0] == saved["history"][0]      # epoch 1 came from the old checkpoint (its own timing)
