@@ -74,8 +74,9 @@ QUICK_ARGS = {
 MINUTES = {"seq-cae4": (22, 0.8), "seq-lae4": (1.5, 0.15), "seq-lae2": (0.7, 0.12), "decoder": (15, 1.3),
            "catvae": (12, 0.17), "mlvae": (55, 0.33), "aae": (30, 0.33), "probes": (4, 1.0),
            "judge": (18, 0.3)}
-# the epochs that MINUTES assumes for a script whose epochs resolve per data set (its minutes scale with them)
-MINUTES_EPOCHS = {"main_catvae.py": 20}
+# the epochs that MINUTES assumes for a script whose epochs resolve per data set or per head (its full runs' minutes
+# scale with them; a --quick run's minutes are already those of its few epochs)
+MINUTES_EPOCHS = {"main_catvae.py": 20, "main_aae.py": 45}
 
 
 # The runs behind the headline numbers, which run over every seed of --seeds (the others over --other_seeds).
@@ -391,12 +392,12 @@ def selection_jobs(cfg: dict, common: list[str], defaults: dict, aae_resolve=Non
                   [Path(run_dir) / sel.output.format(seed=seed)], MINUTES[sel.kind][quick], needs,
                   datasets=[sel.dataset], subset=quick, defaults=defaults.get(sel.script, {}),
                   judge=f"Judge val {sel.dataset}" if sel.judged else "", record=f"selections/{sel.name}/{folder}")
-        resolve(job, resolvers)
         if sel.script == "main_aae.py" and aae_resolve is not None:
             settings = _settings(job)
             values = split_list(settings.get("values", ""), int)    # a selection runs one value (or the sweep)
             run = aae_resolve(settings, settings["head"], values[0] if len(values) == 1 else None)
             job.resolved = _aae_resolved(run)
+        resolve(job, resolvers)
         job.same_as = next((j for j in jobs.values() if j.same_as is None and same_settings(j, job)), None)
         if job.same_as is not None:
             job.after, job.minutes = [job.same_as.name], 0.0
@@ -419,15 +420,16 @@ def resolve(job: Job, resolvers: dict | None = None) -> Job:
     """``job`` with the settings its script resolves at run time from its own (``resolvers[job.script](settings)``,
     e.g. an ML-VAE's decoder depth of its data set) as Job.resolved, which is compared with the run's record instead
     of the header's placeholder (RESOLVED_KEYS). A run that trains several times (restarts, as resolved or as given)
-    gets that many times the minutes, and a CatVAE run its epochs' share of MINUTES_EPOCHS."""
+    gets that many times the minutes, and a full CatVAE or AAE run its epochs' share of MINUTES_EPOCHS (an AAE job
+    comes with its head's resolved values, main_aae.resolve, as Job.resolved)."""
     if not job.defaults:
         return job
     settings = _settings(job)
     resolver = (resolvers or {}).get(job.script)
     if resolver is not None:
         job.resolved = {**job.resolved, **resolver(settings)}
-        if job.script in MINUTES_EPOCHS:
-            job.minutes *= job.resolved["epochs"] / MINUTES_EPOCHS[job.script]
+    if job.script in MINUTES_EPOCHS and "epochs" in job.resolved and not job.subset:
+        job.minutes *= job.resolved["epochs"] / MINUTES_EPOCHS[job.script]
     job.minutes *= job.resolved.get("restarts") or settings.get("restarts") or 1     # 0: a placeholder unresolved
     return job
 

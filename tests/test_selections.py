@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import reproduce
+import reporting.plan as rp
 from reporting.plan import Job, chosen_selections, differences, merged
 from reporting.records import record_run, sync_records
 from reporting.selections import SELECTIONS
@@ -245,6 +246,20 @@ def test_a_candidate_with_restarts_gets_a_row_of_every_training_and_its_planned_
                                                            selection_seeds="3"))}
     one, three = (jobs[f"Selection aae-cluster-restarts-mnist restarts-{r} seed 3"] for r in (1, 3))
     assert three.minutes == 3 * one.minutes > 0
+
+
+def test_an_aae_runs_estimated_minutes_scale_with_its_epochs_except_in_a_quick_plan():
+    """A full AAE run's estimate is its epochs' share of MINUTES_EPOCHS; a --quick plan trains every candidate for
+    its one epoch, so the 120-epoch candidate is the 60-epoch one's twin and the estimate is the quick one."""
+    names = [f"Selection aae-semi-epochs120-mnist epochs-{e} seed 0" for e in (60, 120)]
+    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-semi-epochs120-mnist", selection_seeds="0"))}
+    sixty, long = (jobs[n] for n in names)
+    assert long.minutes == 2 * sixty.minutes == pytest.approx(2 * rp.MINUTES["aae"][0] * 60 / 45)
+    assert rp.MINUTES_EPOCHS["main_aae.py"] == 45
+    jobs = {j.name: j for j in reproduce.planned_jobs(_cfg(selections="aae-semi-epochs120-mnist", selection_seeds="0",
+                                                           quick=True))}
+    sixty, long = (jobs[n] for n in names)
+    assert sixty.minutes == rp.MINUTES["aae"][1] and long.same_as is sixty
 
 
 def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_the_seed_each_criterion_ranks_first(
