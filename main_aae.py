@@ -64,7 +64,8 @@ balance_weight = 1.0              # clustering heads: + weight * KL(batch mean o
 vat_weight = ""                   # heads with a categorical code: + weight * KL(q(y|x) || q(y|x + r_adv)), IMSAT's virtual adversarial training, in the consistency term's step (not in the paper; empty = the head's "vat_weight" in HEADS below, else 0 = off; docs/aae.md)
 vat_radius = 0.25                 # VAT perturbation radius, as a fraction of each image's distance to its 10th nearest training image (IMSAT: 0.25)
 ema_decay = 0.0                   # > 0: evaluate (and keep) an exponential moving average of the weights, updated after every step (not in the paper; 0 = off; docs/aae.md)
-restarts = 1                      # heads with VAT: train R times (training seeds seed*R .. seed*R+R-1) and keep the training whose last epoch had the highest mean VAT loss (label-free; not in the paper; docs/aae.md)
+restarts = 1                      # heads with VAT: train R times (training seeds seed*R .. seed*R+R-1) and keep one by its last epoch's mean VAT loss (label-free; not in the paper; docs/aae.md)
+restart_criterion = "highest_vat" # with restarts > 1, the training kept: highest_vat or lowest_vat (the last epoch's mean VAT loss)
 sgd_milestones = "30,1000"        # sgd: epochs after which every learning rate is divided by 10 (the paper: 50, 1000 of 5000 epochs; 30 falls within the default 40-55)
 # system
 seed = 0                          # seeds python, numpy, torch, the batch order and the labelled subset
@@ -115,7 +116,7 @@ RULES = {"eval_split": one_of(*EVAL_SPLITS),
          "optimizer": one_of("", "adam", "sgd"), "lr": positive(), "lr_decay": HEAD_FRACTION, "beta1": fraction(),
          "consistency_weight": HEAD_WEIGHT, "balance_weight": at_least(0), "vat_weight": HEAD_WEIGHT,
          "vat_radius": positive(), "ema_decay": fraction(), "sgd_milestones": list_of(int, low=1, empty=True),
-         "seed": at_least(0), "restarts": at_least(1),
+         "seed": at_least(0), "restarts": at_least(1), "restart_criterion": one_of("highest_vat", "lowest_vat"),
          "eval_batch_size": at_least(1), "judge_samples": at_least(1), "precision": one_of(*PRECISIONS)}
 # the paper's heads without the additions (augmentation, consistency, balance, VAT, batch norm); epochs stay the budget's
 PAPER = {"augment": False, "augment_flip": False, "batch_norm": False, "consistency_weight": "0",
@@ -267,12 +268,13 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
             error = evaluate(candidate, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])[0]["test_error"]
             trainings.append({"restart": r, "training_seed": training_seed, "last_epoch_vat": got[-1]["vat"],
                               "test_error": error, "train_epochs_sum": sum(h["seconds"] for h in got)})
-        if model is None or got[-1]["vat"] > history[-1]["vat"]:
+        if model is None or (got[-1]["vat"] > history[-1]["vat"]) == (cfg["restart_criterion"] == "highest_vat"):
             model, history, kept = candidate, got, r
     if restarts > 1:
         keep_restart(out, checkpoints[kept], AAE_KIND)
         vats = ", ".join(f"{t['last_epoch_vat']:.4f}" for t in trainings)
-        log(f"{desc}: kept restart {kept + 1}/{restarts}, the highest last-epoch VAT loss ({vats})")
+        end = cfg["restart_criterion"].split("_")[0]
+        log(f"{desc}: kept restart {kept + 1}/{restarts}, the {end} last-epoch VAT loss ({vats})")
     train_seconds = time.perf_counter() - t0
     metrics, codes = evaluate(model, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])
     generated = generations(model, cfg["judge_samples"], cfg["seed"], cfg["eval_batch_size"])
@@ -286,7 +288,8 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
                **weights, "vat_radius": cfg["vat_radius"] if weights["vat_weight"] else None,
                "ema_decay": cfg["ema_decay"], "lr_decay": run["lr_decay"],
                "epochs": run["epochs"], "seed": cfg["seed"],
-               **({"restarts": trainings, "kept_restart": kept} if restarts > 1 else {}),
+               **({"restarts": trainings, "kept_restart": kept, "restart_criterion": cfg["restart_criterion"]}
+                  if restarts > 1 else {}),
                "optimizer": run["optimizer"], "beta1": run["beta1"] if run["optimizer"] == "adam" else None,
                "lr": cfg["lr"] if run["optimizer"] == "adam" else None,
                "sgd_milestones": milestones if run["optimizer"] == "sgd" else None,

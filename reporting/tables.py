@@ -141,7 +141,8 @@ NOT_SETTINGS = {"progress", "device", "resume", "overwrite", "out_dir", "data_di
 # confident training; an AAE run made before --lr_decay kept its rates.
 PREDATING = {"main_mlvae.py": MLVAE.ADDED_CONFIG,
              "main_catvae.py": {**CatVAE.ADDED_CONFIG, "restarts": 1, "restart_criterion": "confidence"},
-             "main_aae.py": {**AAE.ADDED_CONFIG, "lr_decay": 0.0, "restarts": 1}}
+             "main_aae.py": {**AAE.ADDED_CONFIG, "lr_decay": 0.0, "restarts": 1,
+                             "restart_criterion": "highest_vat"}}
 
 
 def with_predating(script: str, config: dict) -> dict:

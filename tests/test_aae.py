@@ -577,9 +577,10 @@ def test_describe_names_the_split_scored():
 
 
 @pytest.mark.slow
-def test_restarts_keep_the_training_with_the_highest_last_epoch_vat_loss(tiny_data_dir, tmp_path):
-    """--restarts=R trains seeds seed*R .. seed*R+R-1, keeps the highest last-epoch VAT loss (label-free) as model.pt,
-    and its kept training is the run of that seed made alone; a finished run resumed trains nothing."""
+def test_restarts_keep_the_training_with_the_highest_or_lowest_last_epoch_vat_loss(tiny_data_dir, tmp_path):
+    """--restarts=R trains seeds seed*R .. seed*R+R-1, keeps the highest (with --restart_criterion=lowest_vat the
+    lowest) last-epoch VAT loss (label-free) as model.pt, and its kept training is the run of that seed made alone; a
+    finished run resumed trains nothing."""
     args = ["--head=clustering", "--values=16", "--epochs=4"]
     (m,) = _run(tmp_path / "r", tiny_data_dir, *args, "--restarts=2", "--seed=1")
     vats = [t["last_epoch_vat"] for t in m["restarts"]]
@@ -599,6 +600,13 @@ def test_restarts_keep_the_training_with_the_highest_last_epoch_vat_loss(tiny_da
     (again,) = _run(tmp_path / "r", tiny_data_dir, *args, "--restarts=2", "--seed=1", "--resume=true")
     assert again["restarts"] == m["restarts"] and again["seconds"]["vat_radii"] == m["seconds"]["vat_radii"]
     assert again["seconds"]["train_epochs_sum"] == m["seconds"]["train_epochs_sum"]
+    assert m["restart_criterion"] == "highest_vat"
+    # the other end: the same trainings (resumed, nothing trained), the lowest last-epoch VAT loss kept
+    (low,) = _run(tmp_path / "r", tiny_data_dir, *args, "--restarts=2", "--seed=1", "--resume=true",
+                  "--restart_criterion=lowest_vat")
+    assert low["restarts"] == m["restarts"] and low["kept_restart"] == int(np.argmin(vats)) != m["kept_restart"]
+    assert low["restart_criterion"] == "lowest_vat" and low["history"][-1]["vat"] == min(vats)
+    assert low["test_error"] == m["restarts"][low["kept_restart"]]["test_error"]
 
 
 @pytest.mark.parametrize("args", [["--head=clustering", "--values=16", "--vat_weight=0"],
