@@ -314,7 +314,8 @@ def _seed_groups(root, kind: str, training=None) -> list[tuple[str, str, str, li
     ``kind`` (checkpoint_kind) with three or more recorded seeds, and, with ``training`` (a run's metrics and one entry
     of its ``restarts`` -> that training as a run's metrics), for every run of three or more restarts (candidate
     "<candidate>-seed<s>, its trainings"); copies of the same runs (record_same_run, or a restart that is another
-    record's run) once."""
+    record's run) once: a group whose runs all belong to a larger group (a selection that added seeds to another's
+    runs) or to one listed before it is left out, so that no ranking is counted twice."""
     groups: dict = {}
     for path in sorted(Path(root).glob("selections/*/*/metrics.json")):
         m = read_json(path)
@@ -324,14 +325,15 @@ def _seed_groups(root, kind: str, training=None) -> list[tuple[str, str, str, li
             if training is not None and len(m.get("restarts", [])) >= 3:
                 groups[(m["dataset"], sel, f"{path.parent.name}, its trainings")] = [
                     {**training(m, t), "seed": t["training_seed"]} for t in m["restarts"]]
-    seen, out = set(), []
-    for (ds, sel, cand), ms in sorted(groups.items(), key=lambda kv: (_dataset_order(kv[0][0]), kv[0][1:])):
-        ms = sorted(ms, key=lambda m: m["seed"])
-        same = tuple((m["seed"], round(m.get("test_error", m.get("clustering_accuracy")), 4)) for m in ms)
-        if len(ms) >= 3 and same not in seen:
-            seen.add(same)
-            out.append((ds, sel, cand, ms))
-    return out
+    def runs(ms):     # a run by its seed and its score: a copy has both
+        return frozenset((m["seed"], round(m.get("test_error", m.get("clustering_accuracy")), 4)) for m in ms)
+
+    kept: list = []
+    for (ds, sel, cand), ms in sorted(groups.items(), key=lambda kv: (-len(kv[1]), _dataset_order(kv[0][0]),
+                                                                       kv[0][1:])):
+        if len(ms) >= 3 and not any(runs(ms) <= runs(other) for *_, other in kept):
+            kept.append((ds, sel, cand, sorted(ms, key=lambda m: m["seed"])))
+    return sorted(kept, key=lambda g: (_dataset_order(g[0]), g[1:3]))
 
 
 def _tally(tally: dict, key, scores: list, pick: int, higher_is_better: bool) -> None:

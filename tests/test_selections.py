@@ -262,6 +262,22 @@ def test_an_aae_runs_estimated_minutes_scale_with_its_epochs_except_in_a_quick_p
     assert sixty.minutes == rp.MINUTES["aae"][1] and long.same_as is sixty
 
 
+def test_a_ranking_leaves_out_a_group_whose_runs_all_belong_to_a_larger_one(tmp_path):
+    """A selection that adds seeds to another's runs (copies) makes one group; the copies' own smaller group is not
+    counted again. A group that shares only some runs with another stays."""
+    from reporting.tables import catvae_confidence_table
+
+    accs = {"catvae-a": [0.88, 0.75, 0.82], "catvae-b": [0.88, 0.75, 0.82, 0.90], "catvae-c": [0.5, 0.75, 0.82]}
+    for sel, scores in accs.items():              # catvae-b: catvae-a's three runs and a fourth seed
+        for seed, acc in enumerate(scores):
+            _run(tmp_path / "selections" / sel / f"w-1-seed{seed}", {"seed": seed},
+                 {"seed": seed, "dataset": "mnist", "model": "InfoCatVAE", "checkpoint_kind": "catvae",
+                  "clustering_accuracy": acc, "history": [{"loss": 1.0, "kl_c": 2.0 + acc, "balance": 0.01}]})
+    rows = [line.split(" | ")[2] for line in catvae_confidence_table(tmp_path).splitlines()
+            if line.startswith("| mnist")]
+    assert rows == ["catvae-b, w-1", "catvae-c, w-1"]
+
+
 def test_the_confidence_table_lists_each_group_of_validation_runs_once_with_the_seed_each_criterion_ranks_first(
         tmp_path):
     for sel, cand in [("catvae-a", "w-1"), ("catvae-b", "w-2")]:     # catvae-b's runs are copies of catvae-a's
