@@ -325,14 +325,13 @@ def _seed_groups(root, kind: str, training=None) -> list[tuple[str, str, str, li
             if training is not None and len(m.get("restarts", [])) >= 3:
                 groups[(m["dataset"], sel, f"{path.parent.name}, its trainings")] = [
                     {**training(m, t), "seed": t["training_seed"]} for t in m["restarts"]]
-    def runs(ms):     # a run by its seed and its score: a copy has both
-        return frozenset((m["seed"], round(m.get("test_error", m.get("clustering_accuracy")), 4)) for m in ms)
-
-    kept: list = []
+    kept, seen = [], []   # the groups kept, and each one's runs by seed and score (a copy has both)
     for (ds, sel, cand), ms in sorted(groups.items(), key=lambda kv: (-len(kv[1]), _dataset_order(kv[0][0]),
                                                                        kv[0][1:])):
-        if len(ms) >= 3 and not any(runs(ms) <= runs(other) for *_, other in kept):
+        runs = frozenset((m["seed"], round(m.get("test_error", m.get("clustering_accuracy")), 4)) for m in ms)
+        if len(ms) >= 3 and not any(runs <= other for other in seen):
             kept.append((ds, sel, cand, sorted(ms, key=lambda m: m["seed"])))
+            seen.append(runs)
     return sorted(kept, key=lambda g: (_dataset_order(g[0]), g[1:3]))
 
 
