@@ -248,6 +248,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
               **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {}),
               **({"lr_decay": run["lr_decay"]} if run["lr_decay"] else {})}
     model, history, trainings, kept, timed_epochs = None, [], [], 0, []
+    sign = 1.0 if cfg["restart_criterion"] == "highest_vat" else -1.0    # ranks by sign * VAT loss; a tie keeps the first
     for r, checkpoint in enumerate(checkpoints):
         training_seed = cfg["seed"] * restarts + r          # restarts=1: the run's own seed, as before the option
         seed_everything(training_seed)
@@ -268,7 +269,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
             error = evaluate(candidate, xtr, ytr, xte, yte, batch_size=cfg["eval_batch_size"])[0]["test_error"]
             trainings.append({"restart": r, "training_seed": training_seed, "last_epoch_vat": got[-1]["vat"],
                               "test_error": error, "train_epochs_sum": sum(h["seconds"] for h in got)})
-        if model is None or (got[-1]["vat"] > history[-1]["vat"]) == (cfg["restart_criterion"] == "highest_vat"):
+        if model is None or sign * got[-1]["vat"] > sign * history[-1]["vat"]:
             model, history, kept = candidate, got, r
     if restarts > 1:
         keep_restart(out, checkpoints[kept], AAE_KIND)
