@@ -248,7 +248,7 @@ def run_aae(cfg: dict, root, run: dict, xtr, ytr, xte, yte, device, dataset: str
               **({"ema_decay": cfg["ema_decay"]} if cfg["ema_decay"] else {}),
               **({"lr_decay": run["lr_decay"]} if run["lr_decay"] else {})}
     model, history, trainings, kept, timed_epochs = None, [], [], 0, []
-    sign = 1.0 if cfg["restart_criterion"] == "highest_vat" else -1.0    # ranks by sign * VAT loss; a tie keeps the first
+    sign = 1.0 if cfg["restart_criterion"] == "highest_vat" else -1.0  # rank by sign * VAT loss; a tie keeps the first
     for r, checkpoint in enumerate(checkpoints):
         training_seed = cfg["seed"] * restarts + r          # restarts=1: the run's own seed, as before the option
         seed_everything(training_seed)
