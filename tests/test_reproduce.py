@@ -234,19 +234,22 @@ def test_run_jobs_skips_finished_runs_goes_on_after_a_failure_and_skips_its_depe
             rp.Job("needs broken", str(ok_script), [str(tmp_path / "c/metrics.json")], [tmp_path / "c/metrics.json"],
                    1.0, after=["broken"]),
             rp.Job("fine", str(ok_script), [str(tmp_path / "d/metrics.json")], [tmp_path / "d/metrics.json"], 1.0)]
-    failed = rp.run_jobs(jobs)
+    logs = tmp_path / "logs"                                    # not the repository's results/logs/
+    failed = rp.run_jobs(jobs, log_dir=logs)
     assert failed == ["broken", "needs broken"]
     assert (tmp_path / "d/metrics.json").is_file() and not (tmp_path / "c/metrics.json").exists()
+    assert (logs / "broken.log").read_text().strip() == "error: broken"     # each run's output in its log
     out = capsys.readouterr().out
     assert "1 already finished" in out and "[1/3] broken FAILED (exit status 1)" in out
     assert "[2/3] needs broken: skipped" in out and "[3/3] fine finished" in out
     assert re.search(r"\[3/3\] fine \| elapsed \d+m\d\ds, about \d+m\d\ds left", out)
     # --force reruns the finished one too (and here it fails: bad.py)
-    assert "finished" in rp.run_jobs(jobs[:1], force=True)
+    assert "finished" in rp.run_jobs(jobs[:1], force=True, log_dir=logs)
     # on_done hears of each run as it finishes well (reproduce.py records it then), never of a failed one
     (tmp_path / "d/metrics.json").unlink()
     heard = []
-    assert rp.run_jobs(jobs[1:], on_done=lambda job: heard.append(job.name)) == ["broken", "needs broken"]
+    failed = rp.run_jobs(jobs[1:], log_dir=logs, on_done=lambda job: heard.append(job.name))
+    assert failed == ["broken", "needs broken"]
     assert heard == ["fine"]
 
 
