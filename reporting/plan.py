@@ -509,9 +509,9 @@ def clock(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def log_path(job: Job, log_dir: Path | None) -> Path:
-    """Where a run's printed output goes: <log_dir>/<its name>.log (results/logs/ by default)."""
-    return (log_dir or REPO / "results" / "logs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log"
+def log_path(job: Job, log_dir: Path) -> Path:
+    """Where a run's printed output goes: <log_dir>/<its name>.log (reproduce.py: <out_dir>/logs/)."""
+    return Path(log_dir) / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', job.name)}.log"
 
 
 _CHILDREN: set = set()   # the runs that run_command has launched and that are still going
@@ -558,7 +558,7 @@ def run_command(cmd: list[str], *, log: Path, tee: bool, env: dict, append: bool
             _CHILDREN.discard(proc)
 
 
-def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
+def _launch(job: Job, flag: str, at_once: int, log_dir: Path) -> int:
     """Run one job to its end, its output in its log file (:func:`log_path`; records/ keeps it as log.txt) and, when
     it runs alone, on the screen too; with several at once, each gets an equal share of the cores it may use
     (utils.runtime.usable_cpus) as its thread count (two one-thread runs side by side beat one two-thread run)."""
@@ -576,13 +576,13 @@ def _launch(job: Job, flag: str, at_once: int, log_dir: Path | None) -> int:
     return run_command(job.command(flag), log=path, tee=at_once == 1, env=env, append=flag == "--resume=true")
 
 
-def run_jobs(jobs: list[Job], force: bool = False, at_once: int = 1, log_dir: Path | None = None,
-             on_done=None) -> list[str]:
+def run_jobs(jobs: list[Job], log_dir: Path, force: bool = False, at_once: int = 1, on_done=None) -> list[str]:
     """Run every job that is not done (all with ``force``), each with its :func:`mode`, ``at_once`` at a time (a job
     starts only after the jobs it reads have finished), with a line per run saying which run, how far the whole
     reproduction is and the estimated time left; returns the names of the runs that failed (a run fails when it
-    exits with an error or does not leave a done run behind). ``on_done(job)`` is called as each run finishes well
-    (reproduce.py records it then, so an interrupted reproduction keeps the records of the runs it finished)."""
+    exits with an error or does not leave a done run behind); each run's output goes to its log in ``log_dir``
+    (:func:`log_path`). ``on_done(job)`` is called as each run finishes well (reproduce.py records it then, so an
+    interrupted reproduction keeps the records of the runs it finished)."""
     state = statuses(jobs)
     todo = [j for j in jobs if force or state[j.name][0] != "done"]
     stale = [j for j in todo if state[j.name][0] == "stale"]

@@ -163,7 +163,7 @@ def refresh_blocks(paths=None, write: bool = True, repo: Path = REPO) -> list[Pa
     return changed
 
 
-def sync_records(jobs, out_dir, records_root: Path, log_dir: Path | None = None) -> list[Path]:
+def sync_records(jobs, out_dir, records_root: Path, log_dir: Path) -> list[Path]:
     """Copy every finished full-data run of ``jobs`` (reporting.plan.Job, done) from ``out_dir`` to the same path
     under ``records_root``, with its log; returns the record folders written. Runs on part of the data (--quick)
     are never recorded."""

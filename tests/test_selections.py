@@ -352,7 +352,7 @@ def test_sync_records_writes_a_selection_run_to_its_declared_record_folder(tmp_p
     _run(run, {}, {"clustering_accuracy": 0.5})
     job = Job("Selection s a seed 0", "main_encoder.py", [], [run / "metrics.json"], 1.0,
               record="selections/s/a-seed0")
-    written = sync_records([job], tmp_path / "out", tmp_path / "records")
+    written = sync_records([job], tmp_path / "out", tmp_path / "records", tmp_path / "out" / "logs")
     assert written == [tmp_path / "records" / "selections" / "s" / "a-seed0"]
     assert json.loads((written[0] / "metrics.json").read_text())["clustering_accuracy"] == 0.5
 
